@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "inference-mesh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rpc-echo-server", targets: ["rpc-echo-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, found with pkg-config.
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        // protoc-c output for proto/*.proto, written by scripts/gen-proto and committed.
+        .target(name: "ProtoC", dependencies: ["CProtobufC"]),
+
+        // gRPC protocol pieces with no NIO in them: status, errors, metadata, framing, timeouts.
+        .target(name: "RPCCore"),
+        // HTTP/2 (libnghttp2) + gRPC server and client on SwiftNIO.
+        .target(
+            name: "RPCTransport",
+            dependencies: [
+                "RPCCore", "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Swift value types of the Open Inference Protocol and health service, and the one layer
+        // that converts them to and from the protobuf-c structs.
+        .target(name: "InferenceAPI", dependencies: ["RPCCore", "ProtoC", "CProtobufC"]),
+        // The echo service used by tests and benchmarks of the RPC layer.
+        .target(name: "RPCEcho", dependencies: ["RPCCore", "ProtoC", "CProtobufC"]),
+
+        .executableTarget(
+            name: "rpc-echo-server",
+            dependencies: [
+                "RPCTransport", "InferenceAPI", "RPCEcho",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Shared test helpers: in-process servers on port 0, Python peer runners.
+        .target(
+            name: "TestSupport",
+            dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
+        .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
+        .testTarget(
+            name: "RPCTransportTests",
+            dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "TestSupport",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

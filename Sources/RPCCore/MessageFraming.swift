@@ -1,0 +1,97 @@
+/// gRPC length-prefixed message framing: a 1-byte compressed flag, a 4-byte big-endian length,
+/// then the message.
+public enum MessageFraming {
+    /// Bytes in a message prefix.
+    public static let prefixLength = 5
+
+    /// Frames one uncompressed message.
+    public static func frame(_ message: [UInt8]) -> [UInt8] {
+        var framed = [UInt8]()
+        framed.reserveCapacity(prefixLength + message.count)
+        appendPrefix(length: message.count, to: &framed)
+        framed.append(contentsOf: message)
+        return framed
+    }
+
+    /// Appends the 5-byte prefix of an uncompressed message of `length` bytes.
+    public static func appendPrefix(length: Int, to bytes: inout [UInt8]) {
+        precondition(length >= 0 && length <= Int(UInt32.max), "gRPC messages are at most 4 GiB")
+        let length = UInt32(length)
+        bytes.append(0)
+        bytes.append(UInt8(truncatingIfNeeded: length >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: length))
+    }
+}
+
+/// Splits a stream of DATA bytes into gRPC messages.
+///
+/// Messages may arrive split over many DATA frames or several in one frame. The size limit is
+/// checked from the length prefix, before any of the message is buffered.
+public struct MessageDeframer: Sendable {
+    /// The largest message accepted, in bytes.
+    public let maxMessageLength: Int
+
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+    private var failed: RPCError?
+
+    public init(maxMessageLength: Int) {
+        self.maxMessageLength = maxMessageLength
+    }
+
+    /// True while a message is partly received (useful to tell a truncated stream at its end).
+    public var hasPartialMessage: Bool { buffer.count > readIndex }
+
+    /// Appends received bytes and returns the messages they complete.
+    ///
+    /// Throws RESOURCE_EXHAUSTED for a prefix over the limit and INTERNAL for a compressed
+    /// message (no compression is negotiated); after an error every call throws it again.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) throws(RPCError) -> [[UInt8]] {
+        if let failed { throw failed }
+        buffer.append(contentsOf: bytes)
+        var messages: [[UInt8]] = []
+        while buffer.count - readIndex >= MessageFraming.prefixLength {
+            let flag = buffer[readIndex]
+            var length = 0
+            for offset in 1...4 { length = length << 8 | Int(buffer[readIndex + offset]) }
+            if flag != 0 {
+                failed = flag == 1
+                    ? RPCError(.internal, "received a compressed message but no compression was negotiated (grpc-encoding is identity)")
+                    : RPCError(.internal, "malformed message prefix: compressed flag is \(flag), expected 0 or 1")
+                throw failed!
+            }
+            if length > maxMessageLength {
+                failed = RPCError(
+                    .resourceExhausted,
+                    "message of \(length) bytes is larger than the limit of \(maxMessageLength) bytes")
+                throw failed!
+            }
+            let start = readIndex + MessageFraming.prefixLength
+            guard buffer.count - start >= length else {
+                buffer.reserveCapacity(start + length)
+                break
+            }
+            messages.append(Array(buffer[start..<start + length]))
+            readIndex = start + length
+        }
+        if readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 65_536)
+            readIndex = 0
+        } else if readIndex > 65_536 {
+            buffer.removeFirst(readIndex)
+            readIndex = 0
+        }
+        return messages
+    }
+
+    /// Convenience for tests and callers holding an array.
+    public mutating func append(_ bytes: [UInt8]) throws(RPCError) -> [[UInt8]] {
+        var result: Result<[[UInt8]], RPCError> = .success([])
+        bytes.withUnsafeBytes { raw in
+            do throws(RPCError) { result = .success(try append(raw)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+}

@@ -1,0 +1,55 @@
+/// Custom call metadata (HTTP/2 headers or trailers), in order, with lower-case names.
+///
+/// Binary values (names ending in `-bin`) are kept base64-encoded as they travel.
+public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    public typealias Element = (name: String, value: String)
+
+    private var entries: [Entry]
+
+    private struct Entry: Sendable, Hashable {
+        var name: String
+        var value: String
+    }
+
+    public init() { entries = [] }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        entries = elements.map { Entry(name: $0.0.lowercased(), value: $0.1) }
+    }
+
+    /// Appends a value; names are lower-cased as HTTP/2 requires.
+    public mutating func add(_ name: String, _ value: String) {
+        entries.append(Entry(name: name.lowercased(), value: value))
+    }
+
+    /// Replaces every value of `name` with one value.
+    public mutating func replace(_ name: String, _ value: String) {
+        let name = name.lowercased()
+        entries.removeAll { $0.name == name }
+        entries.append(Entry(name: name, value: value))
+    }
+
+    public mutating func remove(_ name: String) {
+        let name = name.lowercased()
+        entries.removeAll { $0.name == name }
+    }
+
+    /// The first value of `name`, if any.
+    public subscript(name: String) -> String? {
+        let name = name.lowercased()
+        return entries.first { $0.name == name }?.value
+    }
+
+    /// Every value of `name`, in order.
+    public func values(of name: String) -> [String] {
+        let name = name.lowercased()
+        return entries.filter { $0.name == name }.map(\.value)
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public func makeIterator() -> some IteratorProtocol<Element> {
+        entries.lazy.map { (name: $0.name, value: $0.value) }.makeIterator()
+    }
+}

@@ -1,0 +1,62 @@
+/// One method a server answers: its path and a type-erased handler over message bytes.
+public struct MethodHandler: Sendable {
+    /// The shape of the call.
+    public enum Kind: Sendable {
+        case unary
+        case serverStreaming
+    }
+
+    /// `/package.Service/Method`.
+    public let path: String
+    public let kind: Kind
+    /// Runs the call: decodes the request, calls the typed handler and returns the bytes of the
+    /// single reply (unary) or nil after writing every reply to `stream` (server streaming).
+    public let run: @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
+        async throws -> [UInt8]?
+
+    /// A unary method: one request, one reply.
+    public static func unary<Request: WireMessage, Response: WireMessage>(
+        _ path: String,
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) -> MethodHandler {
+        MethodHandler(path: path, kind: .unary) { bytes, context, _ in
+            let request = try Request(wireBytes: bytes)
+            return try await handler(request, context).wireBytes()
+        }
+    }
+
+    /// A server-streaming method: one request, any number of replies written to the stream.
+    public static func serverStreaming<Request: WireMessage, Response: WireMessage>(
+        _ path: String,
+        _ handler: @escaping @Sendable (Request, ServerContext, ResponseStream<Response>) async throws -> Void
+    ) -> MethodHandler {
+        MethodHandler(path: path, kind: .serverStreaming) { bytes, context, sink in
+            let request = try Request(wireBytes: bytes)
+            try await handler(request, context, ResponseStream(sink: sink))
+            return nil
+        }
+    }
+}
+
+/// Where a streaming handler's replies go; the transport implements it.
+public protocol ResponseStreamSink: Sendable {
+    /// Sends one serialized message; returns once the transport can take more (flow control).
+    func write(_ message: [UInt8]) async throws
+}
+
+/// The typed writer a server-streaming handler receives.
+public struct ResponseStream<Message: WireMessage>: Sendable {
+    let sink: any ResponseStreamSink
+
+    public init(sink: any ResponseStreamSink) { self.sink = sink }
+
+    /// Sends one reply; throws when the call has ended (cancelled, deadline, connection gone).
+    public func write(_ message: Message) async throws {
+        try await sink.write(message.wireBytes())
+    }
+}
+
+/// A set of methods registered together, such as one protobuf service.
+public protocol RPCService: Sendable {
+    var methods: [MethodHandler] { get }
+}
