@@ -1,0 +1,161 @@
+// The shared machinery of the conversion layer: the only files that touch protobuf-c structs
+// are this folder's `*+ProtoC.swift`, and they never let a C pointer escape a call.
+internal import CProtobufC
+internal import ProtoC
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Owns the C memory of one encoding: every struct, pointer array and string the message tree
+/// needs is allocated here and freed together once the message is packed.
+final class CArena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    /// Runs `body` with a fresh arena and frees everything it allocated when `body` returns.
+    static func with<Result>(_ body: (CArena) -> Result) -> Result {
+        let arena = CArena()
+        // Freed explicitly rather than in deinit: ARC may end an object's life at its last use,
+        // which could be before `pack` reads the memory.
+        defer { arena.freeAll() }
+        return body(arena)
+    }
+
+    /// Zeroed memory for `count` values (at least one, so the pointer is never null).
+    func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
+        let count = max(count, 1)
+        guard let raw = calloc(count, MemoryLayout<T>.stride) else { fatalError("out of memory") }
+        blocks.append(raw)
+        return raw.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// A NUL-terminated copy of `string`.
+    func string(_ string: String) -> UnsafeMutablePointer<CChar> {
+        guard let copy = strdup(string) else { fatalError("out of memory") }
+        blocks.append(UnsafeMutableRawPointer(copy))
+        return copy
+    }
+
+    /// A C array of copies of `strings`.
+    func strings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let array = allocate(UnsafeMutablePointer<CChar>?.self, count: strings.count)
+        for (index, string) in strings.enumerated() { array[index] = self.string(string) }
+        return array
+    }
+
+    /// A C array holding a copy of `values`.
+    func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+        let array = allocate(T.self, count: values.count)
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { array.update(from: base, count: source.count) }
+        }
+        return array
+    }
+
+    /// A copy of `bytes` as protobuf-c binary data.
+    func binary(copying bytes: UnsafeRawBufferPointer) -> ProtobufCBinaryData {
+        let copy = allocate(UInt8.self, count: bytes.count)
+        if let base = bytes.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: copy)
+    }
+
+    private func freeAll() {
+        for block in blocks { free(block) }
+        blocks.removeAll()
+    }
+}
+
+/// Packing and unpacking through the generated `_pack` / `_unpack` functions.
+enum ProtoCCodec {
+    /// Encodes `message` with its generated size and pack functions, straight into the array.
+    static func pack<Message>(
+        _ message: inout Message,
+        size: (UnsafePointer<Message>?) -> Int,
+        pack: (UnsafePointer<Message>?, UnsafeMutablePointer<UInt8>?) -> Int
+    ) -> [UInt8] {
+        withUnsafePointer(to: &message) { pointer in
+            let count = size(pointer)
+            guard count > 0 else { return [] }
+            return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                initialized = pack(pointer, buffer.baseAddress)
+            }
+        }
+    }
+
+    /// Decodes `bytes` with the generated unpack function, hands the C message to `convert`,
+    /// and frees it; INTERNAL when the bytes are not valid protobuf for `messageName`.
+    static func unpack<Message, Result>(
+        _ bytes: UnsafeRawBufferPointer,
+        messageName: String,
+        unpack: (UnsafeMutablePointer<ProtobufCAllocator>?, Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<Message>?,
+        free: (UnsafeMutablePointer<Message>?, UnsafeMutablePointer<ProtobufCAllocator>?) -> Void,
+        convert: (Message) throws(RPCError) -> Result
+    ) throws(RPCError) -> Result {
+        guard let message = unpack(nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
+            throw RPCError(.internal, "could not decode \(messageName): invalid protobuf")
+        }
+        defer { free(message, nil) }
+        return try convert(message.pointee)
+    }
+
+    /// A Swift string from a C string field (never null after unpack, but a null reads as "").
+    static func string(_ pointer: UnsafePointer<CChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
+    }
+
+    /// The strings of a repeated string field.
+    static func strings(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
+        (0..<count).map { string(pointer?[$0]) }
+    }
+
+    /// The values of a repeated scalar field.
+    static func array<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
+        guard count > 0, let pointer else { return [] }
+        return Array(UnsafeBufferPointer(start: pointer, count: count))
+    }
+
+    /// Calls `body` with stable pointers to each array's bytes, without copying when there are
+    /// few (each pin nests one closure, so many would use much stack) and from arena copies
+    /// otherwise.
+    static func withStableBytes<Result>(
+        _ arrays: [[UInt8]], arena: CArena, _ body: ([UnsafeRawBufferPointer]) -> Result
+    ) -> Result {
+        var stable: [UnsafeRawBufferPointer] = []
+        stable.reserveCapacity(arrays.count)
+        if arrays.count > 64 {
+            for array in arrays {
+                let copy = array.withUnsafeBytes { arena.binary(copying: $0) }
+                stable.append(UnsafeRawBufferPointer(start: copy.data, count: copy.len))
+            }
+            return body(stable)
+        }
+        return pin(arrays[...], into: &stable, body)
+    }
+
+    private static func pin<Result>(
+        _ rest: ArraySlice<[UInt8]>, into stable: inout [UnsafeRawBufferPointer],
+        _ body: ([UnsafeRawBufferPointer]) -> Result
+    ) -> Result {
+        guard let first = rest.first else { return body(stable) }
+        return first.withUnsafeBytes { bytes in
+            stable.append(bytes)
+            return pin(rest.dropFirst(), into: &stable, body)
+        }
+    }
+}
+
+extension ProtobufCBinaryData {
+    /// Binary data that points at `bytes` without copying; valid while `bytes` is.
+    init(pointingAt bytes: UnsafeRawBufferPointer) {
+        self.init(
+            len: bytes.count,
+            data: bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) })
+    }
+
+    /// The bytes, as a view valid while the owning message is.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: data, count: len) }
+}

@@ -1,0 +1,267 @@
+import CNGHTTP2
+import NIOCore
+import RPCCore
+
+/// Runs gRPC calls over one client HTTP/2 connection: opens a stream per call, sends the framed
+/// request, and turns response headers, data and trailers back into a status and replies.
+final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let authority: String
+    private let maxMessageLength: Int
+    private var session: HTTP2Session?
+    private var context: ChannelHandlerContext?
+    private var calls: [Int32: ClientCall] = [:]
+    private var flushScheduled = false
+    private var closed = false
+    /// Set when the server sent GOAWAY: no new calls go on this connection.
+    private(set) var isDraining = false
+    /// Told when the connection stops taking new calls (GOAWAY or close).
+    var onUnusable: (() -> Void)?
+
+    init(authority: String, maxMessageLength: Int) {
+        self.authority = authority
+        self.maxMessageLength = maxMessageLength
+    }
+
+    var activeCalls: Int { calls.count }
+    var isUsable: Bool { !closed && !isDraining && session != nil }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start()
+        context.fireChannelActive()
+    }
+
+    private func start() {
+        guard session == nil else { return }
+        do {
+            let session = try HTTP2Session(role: .client, settings: .init())
+            session.delegate = self
+            self.session = session
+        } catch {
+            context?.close(promise: nil)
+            return
+        }
+        flushOutput()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session, !closed else { return }
+        let buffer = unwrapInboundIn(data)
+        do {
+            try buffer.withUnsafeReadableBytes { try session.receive($0) }
+        } catch {
+            flushOutput()
+            failAll(RPCError(.internal, "HTTP/2 protocol error from \(authority): \(error)"))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutput()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        failAll(RPCError(.unavailable, "connection to \(authority) closed"))
+        onUnusable?()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(RPCError(.unavailable, "connection to \(authority) failed: \(error)"))
+        context.close(promise: nil)
+    }
+
+    // MARK: Calls
+
+    /// Opens a stream for `call` and sends its request.
+    func start(_ call: ClientCall) {
+        guard let session, isUsable else {
+            call.fail(RPCError(.unavailable, "connection to \(authority) is not usable"))
+            return
+        }
+        var headers: HeaderList = [
+            (":method", "POST"), (":scheme", "http"), (":path", call.path), (":authority", authority),
+            ("content-type", "application/grpc"), ("te", "trailers"), ("user-agent", "inference-mesh-rpc/1"),
+        ]
+        if let timeout = call.timeout {
+            let nanos = timeout.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            let total = nanos.overflow ? Int64.max : nanos.partialValue + timeout.components.attoseconds / 1_000_000_000
+            headers.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: total)))
+            if let loop = context?.eventLoop {
+                call.deadlineTimer = loop.scheduleTask(in: .nanoseconds(max(total, 0))) { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
+                    loopBound.value.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(loopBound.value.authority)"))
+                }
+            }
+        }
+        for (name, value) in call.metadata { headers.append((name, value)) }
+        guard let stream = session.submitRequest(headers: headers) else {
+            call.fail(RPCError(.unavailable, "could not open a stream to \(authority)"))
+            return
+        }
+        call.streamID = stream
+        calls[stream] = call
+        session.enqueue(stream: stream, bytes: MessageFraming.frame(call.request), end: true)
+        scheduleFlush()
+    }
+
+    /// Ends a call early (deadline, task cancellation): resets its stream and fails it.
+    func cancel(_ call: ClientCall, with error: RPCError) {
+        guard !call.finished else { return }
+        if let stream = call.streamID {
+            session?.resetStream(stream, errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
+            scheduleFlush()
+        }
+        call.fail(error)
+    }
+
+    private func failAll(_ error: RPCError) {
+        let pending = calls.values
+        calls.removeAll()
+        for call in pending { call.fail(error) }
+    }
+
+    // MARK: Session events
+
+    func session(_ session: HTTP2Session, headers: HeaderList, stream: Int32, endStream: Bool) {
+        guard let call = calls[stream] else { return }
+        if call.responseHeaders == nil {
+            var metadata = Metadata()
+            var httpStatus = ""
+            var contentType = ""
+            for (name, value) in headers {
+                switch name {
+                case ":status": httpStatus = value
+                case "content-type": contentType = value
+                default: if !name.hasPrefix(":") { metadata.add(name, value) }
+                }
+            }
+            call.responseHeaders = metadata
+            if httpStatus != "200" {
+                if metadata["grpc-status"] == nil {
+                    call.fail(RPCError(Self.code(forHTTPStatus: httpStatus), "\(call.path) on \(authority) answered HTTP \(httpStatus)"))
+                    return
+                }
+            } else if !contentType.hasPrefix("application/grpc") {
+                call.fail(RPCError(.unknown, "\(authority) answered with content-type \(contentType.isEmpty ? "(none)" : contentType), not application/grpc"))
+                return
+            }
+            if endStream {
+                // Trailers-Only: the headers carry the status.
+                finish(call, trailers: metadata)
+            }
+        } else {
+            var trailers = Metadata()
+            for (name, value) in headers where !name.hasPrefix(":") { trailers.add(name, value) }
+            finish(call, trailers: trailers)
+        }
+    }
+
+    func session(_ session: HTTP2Session, headerListTooLargeOn stream: Int32, endStream: Bool) {
+        guard let call = calls[stream] else { return }
+        cancel(call, with: RPCError(.resourceExhausted, "response headers from \(authority) exceed the limit"))
+    }
+
+    func session(_ session: HTTP2Session, data: UnsafeRawBufferPointer, stream: Int32) {
+        guard let call = calls[stream], !call.finished else { return }
+        do {
+            for message in try call.deframer.append(data) { call.deliver(message) }
+        } catch {
+            cancel(call, with: error)
+        }
+    }
+
+    func session(_ session: HTTP2Session, endOfDataOn stream: Int32) {}
+
+    func session(_ session: HTTP2Session, closed stream: Int32, errorCode: UInt32) {
+        guard let call = calls.removeValue(forKey: stream) else { return }
+        guard !call.finished else { return }
+        switch errorCode {
+        case 0:
+            call.fail(RPCError(.internal, "\(call.path) on \(authority) ended without a status"))
+        case NGHTTP2_REFUSED_STREAM.rawValue:
+            call.fail(RPCError(.unavailable, "\(authority) refused the stream before processing it"))
+        case NGHTTP2_CANCEL.rawValue:
+            call.fail(RPCError(.cancelled, "\(authority) cancelled the call"))
+        default:
+            call.fail(RPCError(.internal, "\(authority) reset the stream (HTTP/2 error \(errorCode))"))
+        }
+    }
+
+    func session(_ session: HTTP2Session, goAwayWithLastStream lastStreamID: Int32, errorCode: UInt32) {
+        // Streams above lastStreamID are closed by nghttp2 with REFUSED_STREAM; the rest finish.
+        isDraining = true
+        onUnusable?()
+    }
+
+    func sessionReceivedPingAck(_ session: HTTP2Session) {}
+
+    private func finish(_ call: ClientCall, trailers: Metadata) {
+        var trailers = trailers
+        let code = trailers["grpc-status"].map(StatusCode.init(wireValue:))
+        let message = trailers["grpc-message"].map(PercentEncoding.decode) ?? ""
+        trailers.remove("grpc-status")
+        trailers.remove("grpc-message")
+        guard let code else {
+            call.fail(RPCError(.internal, "\(call.path) on \(authority) ended without grpc-status"))
+            return
+        }
+        if code == .ok, call.deframer.hasPartialMessage {
+            call.fail(RPCError(.internal, "\(authority) ended the stream inside a message"))
+            return
+        }
+        call.complete(code: code, message: message, trailers: trailers)
+    }
+
+    /// The gRPC spec's mapping for responses that are not gRPC.
+    private static func code(forHTTPStatus status: String) -> StatusCode {
+        switch status {
+        case "400": .internal
+        case "401": .unauthenticated
+        case "403": .permissionDenied
+        case "404": .unimplemented
+        case "429", "502", "503", "504": .unavailable
+        default: .unknown
+        }
+    }
+
+    // MARK: Output
+
+    private func scheduleFlush() {
+        guard !flushScheduled, let loop = context?.eventLoop else { return }
+        flushScheduled = true
+        loop.execute { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
+            loopBound.value.flushScheduled = false
+            loopBound.value.flushOutput()
+        }
+    }
+
+    private func flushOutput() {
+        guard let session, let context, !closed else { return }
+        var output: [UInt8] = []
+        do {
+            try session.drainOutput(into: &output)
+        } catch {
+            failAll(RPCError(.internal, "HTTP/2 send to \(authority) failed: \(error)"))
+            context.close(promise: nil)
+            return
+        }
+        guard !output.isEmpty else { return }
+        var buffer = context.channel.allocator.buffer(capacity: output.count)
+        buffer.writeBytes(output)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension ClientConnectionHandler: Sendable {}

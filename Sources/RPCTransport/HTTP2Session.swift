@@ -1,0 +1,396 @@
+import CNGHTTP2
+
+/// Header name/value pairs as they came off the wire (names lower-case, values raw).
+typealias HeaderList = [(name: String, value: String)]
+
+/// What an `HTTP2Session` reports while it parses received bytes; called synchronously from
+/// inside `receive`, so implementations may submit frames in response.
+protocol HTTP2SessionDelegate: AnyObject {
+    /// A complete header block: request/response headers, or trailers.
+    func session(_ session: HTTP2Session, headers: HeaderList, stream: Int32, endStream: Bool)
+    /// A header block was larger than the configured limit; its headers were dropped.
+    func session(_ session: HTTP2Session, headerListTooLargeOn stream: Int32, endStream: Bool)
+    /// Body bytes; valid only for the duration of the call.
+    func session(_ session: HTTP2Session, data: UnsafeRawBufferPointer, stream: Int32)
+    /// The peer ended its side of the stream with a DATA frame.
+    func session(_ session: HTTP2Session, endOfDataOn stream: Int32)
+    /// The stream is gone; `errorCode` is 0 for a clean close, else the RST_STREAM code.
+    func session(_ session: HTTP2Session, closed stream: Int32, errorCode: UInt32)
+    /// The peer sent GOAWAY: streams above `lastStreamID` were not processed.
+    func session(_ session: HTTP2Session, goAwayWithLastStream lastStreamID: Int32, errorCode: UInt32)
+    /// The peer acknowledged one of our PINGs.
+    func sessionReceivedPingAck(_ session: HTTP2Session)
+}
+
+/// An HTTP/2 protocol failure that ends the connection.
+struct HTTP2SessionError: Error, CustomStringConvertible {
+    let code: Int32
+    var description: String { "HTTP/2 error: " + String(cString: nghttp2_strerror(code)) }
+}
+
+/// Owns one `nghttp2_session` and everything nghttp2 reads from us.
+///
+/// Bytes go in through `receive` (`nghttp2_session_mem_recv`) and come out of `drainOutput`
+/// (`nghttp2_session_mem_send`). Bodies are queued per stream and handed to nghttp2 by a data
+/// provider as flow control allows. Not thread-safe: used from one event loop only.
+final class HTTP2Session {
+    enum Role {
+        case server
+        case client
+    }
+
+    struct Settings {
+        var maxConcurrentStreams: UInt32 = 256
+        var initialWindowSize: UInt32 = 1 << 20
+        var maxFrameSize: UInt32 = 16_384
+        var maxHeaderListSize: Int = 16_384
+    }
+
+    /// A stream's queued body and what ends it.
+    private struct Outbound {
+        var buffer: [UInt8] = []
+        var readIndex = 0
+        var ended = false
+        var trailers: HeaderList?
+        var deferred = false
+
+        var pendingBytes: Int { buffer.count - readIndex }
+    }
+
+    /// Headers being collected for one stream until the header block ends.
+    private struct IncomingHeaders {
+        var list: HeaderList = []
+        var size = 0
+        var tooLarge = false
+    }
+
+    let role: Role
+    let settings: Settings
+    weak var delegate: (any HTTP2SessionDelegate)?
+
+    private var session: OpaquePointer?
+    private var outbound: [Int32: Outbound] = [:]
+    private var incoming: [Int32: IncomingHeaders] = [:]
+
+    init(role: Role, settings: Settings) throws {
+        self.role = role
+        self.settings = settings
+
+        var callbacks: OpaquePointer?
+        nghttp2_session_callbacks_new(&callbacks)
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+
+        var options: OpaquePointer?
+        nghttp2_option_new(&options)
+        defer { nghttp2_option_del(options) }
+        // Our streams' bodies are bounded by the message size limit; let nghttp2 keep the
+        // windows open as bytes are consumed.
+        nghttp2_option_set_max_send_header_block_length(options, 65_536)
+
+        let userData = Unmanaged.passUnretained(self).toOpaque()
+        let rc: Int32 =
+            switch role {
+            case .server: nghttp2_session_server_new2(&session, callbacks, userData, options)
+            case .client: nghttp2_session_client_new2(&session, callbacks, userData, options)
+            }
+        guard rc == 0 else { throw HTTP2SessionError(code: rc) }
+
+        var entries = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: settings.maxFrameSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(settings.maxHeaderListSize)),
+        ]
+        if role == .client {
+            entries.removeFirst()  // servers do not open streams towards us
+        }
+        nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
+        // A connection-level window as large as the per-stream one, so one big message does not
+        // stall every other stream.
+        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(settings.initialWindowSize) * 8)
+    }
+
+    deinit {
+        nghttp2_session_del(session)
+    }
+
+    // MARK: Input and output
+
+    /// Feeds received bytes; delegate callbacks fire during the call.
+    func receive(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let consumed = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if consumed < 0 { throw HTTP2SessionError(code: Int32(consumed)) }
+    }
+
+    /// Everything nghttp2 wants to send now, concatenated; empty when nothing is pending.
+    func drainOutput(into output: inout [UInt8]) throws {
+        while true {
+            var chunk: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &chunk)
+            if count < 0 { throw HTTP2SessionError(code: Int32(count)) }
+            guard count > 0, let chunk else { return }
+            output.append(contentsOf: UnsafeBufferPointer(start: chunk, count: count))
+        }
+    }
+
+    /// False once the session has nothing left to do (GOAWAY exchanged and streams closed).
+    var isFinished: Bool {
+        nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+    }
+
+    var hasOpenStreams: Bool { !outbound.isEmpty || !incoming.isEmpty }
+
+    // MARK: Submitting frames
+
+    /// Sends response headers; with `endStream` they are the whole response (Trailers-Only).
+    func submitResponse(stream: Int32, headers: HeaderList, endStream: Bool) {
+        if endStream {
+            withNameValues(headers) { nva in
+                _ = nghttp2_submit_response(session, stream, nva.baseAddress, nva.count, nil)
+            }
+        } else {
+            outbound[stream] = Outbound()
+            withNameValues(headers) { nva in
+                var provider = dataProvider()
+                _ = nghttp2_submit_response(session, stream, nva.baseAddress, nva.count, &provider)
+            }
+        }
+    }
+
+    /// Opens a client stream with a body that `enqueue` fills. Returns the stream id, or nil when
+    /// no more streams can be opened on this connection.
+    func submitRequest(headers: HeaderList) -> Int32? {
+        var provider = dataProvider()
+        let stream = withNameValues(headers) { nva in
+            nghttp2_submit_request(session, nil, nva.baseAddress, nva.count, &provider, nil)
+        }
+        guard stream > 0 else { return nil }
+        outbound[stream] = Outbound()
+        return stream
+    }
+
+    /// Queues body bytes on a stream opened with a body; `end` closes it after them, with
+    /// `trailers` when given. Returns the bytes still queued for the stream.
+    @discardableResult
+    func enqueue(stream: Int32, bytes: [UInt8], end: Bool = false, trailers: HeaderList? = nil) -> Int {
+        guard var body = outbound[stream], !body.ended else { return 0 }
+        if body.readIndex == body.buffer.count {
+            body.buffer.removeAll(keepingCapacity: true)
+            body.readIndex = 0
+        }
+        body.buffer.append(contentsOf: bytes)
+        body.ended = end
+        body.trailers = trailers
+        let wasDeferred = body.deferred
+        body.deferred = false
+        outbound[stream] = body
+        if wasDeferred { nghttp2_session_resume_data(session, stream) }
+        return body.pendingBytes
+    }
+
+    /// Bytes queued on a stream and not yet taken by nghttp2.
+    func pendingBytes(stream: Int32) -> Int { outbound[stream]?.pendingBytes ?? 0 }
+
+    /// Resets a stream (cancel, refuse, or drop the rest of a request).
+    func resetStream(_ stream: Int32, errorCode: UInt32) {
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode)
+    }
+
+    /// First half of a graceful close: tells the client to stop opening streams.
+    func submitShutdownNotice() {
+        nghttp2_submit_shutdown_notice(session)
+    }
+
+    /// The final GOAWAY, naming the last stream we will process.
+    func submitGoAway(errorCode: UInt32 = 0) {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode, nil, 0)
+    }
+
+    func submitPing() {
+        nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+    }
+
+    /// The peer's limit on streams we may open at once.
+    var remoteMaxConcurrentStreams: UInt32 {
+        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+    }
+
+    // MARK: Internals used by the C callbacks
+
+    private func dataProvider() -> nghttp2_data_provider {
+        var provider = nghttp2_data_provider()
+        provider.read_callback = readBodyCallback
+        return provider
+    }
+
+    /// Copies queued body bytes for nghttp2; defers when the queue is empty but not ended.
+    fileprivate func readBody(
+        stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        guard var body = outbound[stream] else {
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        let count = min(length, body.pendingBytes)
+        if count > 0 {
+            body.buffer.withUnsafeBufferPointer { source in
+                buffer.update(from: source.baseAddress! + body.readIndex, count: count)
+            }
+            body.readIndex += count
+        }
+        if body.pendingBytes == 0 {
+            if body.ended {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if let trailers = body.trailers {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    withNameValues(trailers) { nva in
+                        _ = nghttp2_submit_trailer(session, stream, nva.baseAddress, nva.count)
+                    }
+                }
+                outbound[stream] = body
+                return count
+            }
+            if count == 0 {
+                body.deferred = true
+                outbound[stream] = body
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        outbound[stream] = body
+        return count
+    }
+
+    fileprivate func beginHeaders(stream: Int32) {
+        incoming[stream] = IncomingHeaders()
+    }
+
+    fileprivate func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        guard var headers = incoming[stream] else { return }
+        // RFC 7541 counts 32 bytes of overhead per entry.
+        headers.size += name.count + value.count + 32
+        if headers.size > settings.maxHeaderListSize {
+            headers.tooLarge = true
+            headers.list = []
+        } else if !headers.tooLarge {
+            headers.list.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        incoming[stream] = headers
+    }
+
+    fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
+        let header = frame.pointee.hd
+        let stream = header.stream_id
+        let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(header.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            guard let headers = incoming.removeValue(forKey: stream) else { return }
+            if headers.tooLarge {
+                delegate?.session(self, headerListTooLargeOn: stream, endStream: endStream)
+            } else {
+                delegate?.session(self, headers: headers.list, stream: stream, endStream: endStream)
+            }
+        case NGHTTP2_DATA.rawValue:
+            if endStream { delegate?.session(self, endOfDataOn: stream) }
+        case NGHTTP2_GOAWAY.rawValue:
+            delegate?.session(self, goAwayWithLastStream: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+        case NGHTTP2_PING.rawValue:
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 { delegate?.sessionReceivedPingAck(self) }
+        default:
+            break
+        }
+    }
+
+    fileprivate func dataChunk(stream: Int32, bytes: UnsafeRawBufferPointer) {
+        delegate?.session(self, data: bytes, stream: stream)
+    }
+
+    fileprivate func streamClosed(stream: Int32, errorCode: UInt32) {
+        outbound[stream] = nil
+        incoming[stream] = nil
+        delegate?.session(self, closed: stream, errorCode: errorCode)
+    }
+
+    private func withNameValues<R>(_ headers: HeaderList, _ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> R) -> R {
+        // nghttp2 copies names and values during submit, so pointers only need to live this long.
+        var storage: [[UInt8]] = []
+        storage.reserveCapacity(headers.count * 2)
+        for (name, value) in headers {
+            storage.append(Array(name.utf8))
+            storage.append(Array(value.utf8))
+        }
+        var nva = [nghttp2_nv](repeating: nghttp2_nv(), count: headers.count)
+        return withArrayPointers(storage) { pointers in
+            for index in headers.indices {
+                nva[index].name = pointers[2 * index]
+                nva[index].namelen = storage[2 * index].count
+                nva[index].value = pointers[2 * index + 1]
+                nva[index].valuelen = storage[2 * index + 1].count
+                nva[index].flags = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+            }
+            return nva.withUnsafeMutableBufferPointer { body($0) }
+        }
+    }
+}
+
+/// Gives `body` stable mutable pointers to each array's bytes.
+private func withArrayPointers<R>(_ arrays: [[UInt8]], _ body: ([UnsafeMutablePointer<UInt8>]) -> R) -> R {
+    let total = arrays.reduce(0) { $0 + max($1.count, 1) }
+    let block = UnsafeMutablePointer<UInt8>.allocate(capacity: total)
+    defer { block.deallocate() }
+    var pointers: [UnsafeMutablePointer<UInt8>] = []
+    pointers.reserveCapacity(arrays.count)
+    var offset = 0
+    for array in arrays {
+        let start = block + offset
+        array.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { start.update(from: base, count: source.count) }
+        }
+        pointers.append(start)
+        offset += max(array.count, 1)
+    }
+    return body(pointers)
+}
+
+// MARK: C callbacks: non-capturing, recover the session from user_data.
+
+private func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
+    Unmanaged<HTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+}
+
+private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
+    owner(userData).beginHeaders(stream: frame!.pointee.hd.stream_id)
+    return 0
+}
+
+private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
+    owner(userData).header(
+        stream: frame!.pointee.hd.stream_id,
+        name: UnsafeBufferPointer(start: name, count: nameLength),
+        value: UnsafeBufferPointer(start: value, count: valueLength))
+    return 0
+}
+
+private let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
+    owner(userData).frameReceived(frame!)
+    return 0
+}
+
+private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, stream, data, length, userData in
+    owner(userData).dataChunk(stream: stream, bytes: UnsafeRawBufferPointer(start: data, count: length))
+    return 0
+}
+
+private let onStreamClose: nghttp2_on_stream_close_callback = { _, stream, errorCode, userData in
+    owner(userData).streamClosed(stream: stream, errorCode: errorCode)
+    return 0
+}
+
+private let readBodyCallback: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
+    owner(userData).readBody(stream: stream, into: buffer!, length: length, flags: flags!)
+}
