@@ -71,6 +71,8 @@ final class HTTP2Session {
     private var session: OpaquePointer?
     private var outbound: [Int32: Outbound] = [:]
     private var incoming: [Int32: IncomingHeaders] = [:]
+    /// Streams to reset once our side of them has been sent completely.
+    private var resetWhenResponseSent: Set<Int32> = []
 
     init(role: Role, settings: Settings) throws {
         self.role = role
@@ -84,6 +86,7 @@ final class HTTP2Session {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
 
         var options: OpaquePointer?
         nghttp2_option_new(&options)
@@ -202,6 +205,12 @@ final class HTTP2Session {
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode)
     }
 
+    /// Resets the stream with NO_ERROR once the response is fully sent: a peer still uploading
+    /// after its answer stops, and the answer is not lost (a reset sent at once could overtake it).
+    func resetAfterResponse(stream: Int32) {
+        resetWhenResponseSent.insert(stream)
+    }
+
     /// First half of a graceful close: tells the client to stop opening streams.
     func submitShutdownNotice() {
         nghttp2_submit_shutdown_notice(session)
@@ -306,6 +315,14 @@ final class HTTP2Session {
         }
     }
 
+    fileprivate func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
+        let header = frame.pointee.hd
+        guard header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
+            resetWhenResponseSent.remove(header.stream_id) != nil
+        else { return }
+        resetStream(header.stream_id, errorCode: 0)
+    }
+
     fileprivate func dataChunk(stream: Int32, bytes: UnsafeRawBufferPointer) {
         delegate?.session(self, data: bytes, stream: stream)
     }
@@ -313,6 +330,7 @@ final class HTTP2Session {
     fileprivate func streamClosed(stream: Int32, errorCode: UInt32) {
         outbound[stream] = nil
         incoming[stream] = nil
+        resetWhenResponseSent.remove(stream)
         delegate?.session(self, closed: stream, errorCode: errorCode)
     }
 
@@ -378,6 +396,11 @@ private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength,
 
 private let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
     owner(userData).frameReceived(frame!)
+    return 0
+}
+
+private let onFrameSent: nghttp2_on_frame_send_callback = { _, frame, userData in
+    owner(userData).frameSent(frame!)
     return 0
 }
 

@@ -289,7 +289,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// A client still uploading after we answered is told to stop (RST_STREAM NO_ERROR), as
     /// HTTP/2 allows once the response is complete.
     private func resetIfRequestStillOpen(_ stream: ServerStream) {
-        if !stream.requestEnded { session?.resetStream(stream.id, errorCode: 0) }
+        if !stream.requestEnded { session?.resetAfterResponse(stream: stream.id) }
     }
 
     /// Answers a stream that never became a call (bad headers, unknown method).
@@ -299,7 +299,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         headers[0].value = String(httpStatus)
         headers += Self.statusTrailers(error.code, error.message, error.metadata)
         session.submitResponse(stream: id, headers: headers, endStream: true)
-        if !requestEnded { session.resetStream(id, errorCode: 0) }
+        if !requestEnded { session.resetAfterResponse(stream: id) }
         scheduleFlush()
     }
 

@@ -1,0 +1,43 @@
+"""A Python grpcio server for our client's interop tests: the standard health servicer and the
+echo service. Prints "PORT <n>" once serving, then runs until killed.
+
+usage: grpc_server.py
+"""
+import sys
+import time
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+import protos
+
+((echo, echo_grpc),) = protos.load("echo")
+
+
+class Echo(echo_grpc.EchoServicer):
+    def Get(self, request, context):
+        if request.delay_ms:
+            time.sleep(request.delay_ms / 1000)
+        if request.payload == b"fail":
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "asked to fail: caf\u00e9 100%")
+        context.set_trailing_metadata((("x-python-trailer", "yes"),))
+        return echo.EchoResponse(payload=request.payload)
+
+    def Expand(self, request, context):
+        for index in range(request.count):
+            yield echo.EchoResponse(payload=request.payload, index=index)
+
+
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=16),
+                     options=[("grpc.max_receive_message_length", 16 << 20),
+                              ("grpc.max_send_message_length", 16 << 20)])
+servicer = health.HealthServicer()
+servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+servicer.set("echo", health_pb2.HealthCheckResponse.NOT_SERVING)
+health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+echo_grpc.add_EchoServicer_to_server(Echo(), server)
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+print(f"PORT {port}", flush=True)
+server.wait_for_termination()
