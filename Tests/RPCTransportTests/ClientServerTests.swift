@@ -16,3 +16,153 @@ struct ClientServerTests {
         }
     }
 }
+
+@Suite("Our client against our server: calls")
+struct ClientCallTests {
+    @Test func largeMessageThroughFlowControlWindows() async throws {
+        try await withServer(services: [TestService()]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            let payload = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let reply = try await client.unary(TestService.echo, RawBytes(payload), as: RawBytes.self)
+            #expect(reply.message.bytes == payload)
+            await client.close()
+        }
+    }
+
+    @Test func oversizedRequestIsResourceExhausted() async throws {
+        try await withServer(services: [TestService()]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            let payload = [UInt8](repeating: 1, count: (4 << 20) + 1)
+            await expectStatus(.resourceExhausted) {
+                try await client.unary(TestService.echo, RawBytes(payload), as: RawBytes.self)
+            }
+            // The connection is still good for the next call.
+            let ok = try await client.unary(TestService.echo, RawBytes([9]), as: RawBytes.self)
+            #expect(ok.message.bytes == [9])
+            await client.close()
+        }
+    }
+
+    @Test func serverStreamingDeliversEveryReplyInOrder() async throws {
+        try await withServer(services: [TestService()]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            var indices: [UInt8] = []
+            for try await reply in client.serverStreaming(TestService.stream, RawBytes([200, 1, 2, 3]), as: RawBytes.self) {
+                indices.append(reply.bytes[0])
+                #expect(reply.bytes.dropFirst() == [1, 2, 3])
+            }
+            #expect(indices == (0..<200).map { UInt8($0) })
+            await client.close()
+        }
+    }
+
+    @Test func errorStatusMessageAndTrailersRoundTrip() async throws {
+        try await withServer(services: [TestService()]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            let message = "model café is 100% \"broken\"\nline two ✓"
+            let error = await expectStatus(.notFound) {
+                try await client.unary(TestService.fail, RawBytes([UInt8(StatusCode.notFound.rawValue)] + Array(message.utf8)), as: RawBytes.self)
+            }
+            #expect(error?.message == message)
+            #expect(error?.metadata["x-detail"] == "failing on purpose")
+            await client.close()
+        }
+    }
+
+    @Test func customMetadataReachesHandlerAndComesBack() async throws {
+        try await withServer(services: [TestService()]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            let reply = try await client.unary(TestService.metadata, RawBytes([]), metadata: ["x-echo": "v2-canary"], as: RawBytes.self)
+            #expect(reply.message.bytes == Array("v2-canary".utf8))
+            #expect(reply.headers["x-echo-header"] == "v2-canary")
+            #expect(reply.trailers["x-echo-trailer"] == "v2-canary")
+            await client.close()
+        }
+    }
+
+    @Test func deadlineExceededOnBothSides() async throws {
+        let service = TestService()
+        try await withServer(services: [service]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            await expectStatus(.deadlineExceeded) {
+                try await client.unary(TestService.sleep, RawBytes([0x13, 0x88]), timeout: .milliseconds(500), as: RawBytes.self)
+            }
+            #expect(service.started == 1)
+            try await eventually { service.cancelled == 1 }
+            await client.close()
+        }
+    }
+
+    @Test func taskCancellationResetsTheStream() async throws {
+        let service = TestService()
+        try await withServer(services: [service]) { _, port in
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            let call = Task {
+                try await client.unary(TestService.sleep, RawBytes([0x13, 0x88]), as: RawBytes.self)
+            }
+            try await eventually { service.started == 1 }
+            call.cancel()
+            await expectStatus(.cancelled) { try await call.value }
+            try await eventually { service.cancelled == 1 }
+            await client.close()
+        }
+    }
+
+    @Test func unreachableEndpointIsUnavailableAndBacksOff() async throws {
+        // Bind then close a server to get a port nothing listens on.
+        let port = try await withServer(services: []) { _, port in port }
+        let client = RPCClient(host: "127.0.0.1", port: port)
+        await expectStatus(.unavailable) {
+            try await client.unary(TestService.echo, RawBytes([1]), as: RawBytes.self)
+        }
+        #expect(client.state == .transientFailure || client.state == .connecting)
+        await client.close()
+    }
+
+    @Test func reconnectsAfterTheServerComesBack() async throws {
+        let service = TestService()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.threads = 1
+        let first = RPCServer(configuration: configuration, services: [service])
+        try await first.start()
+        let port = first.localPort!
+        let client = RPCClient(host: "127.0.0.1", port: port)
+        _ = try await client.unary(TestService.echo, RawBytes([1]), as: RawBytes.self)
+        await first.shutdownGracefully(grace: .seconds(1))
+        configuration.port = port
+        let second = RPCServer(configuration: configuration, services: [service])
+        try await second.start()
+        try await eventually { client.state == .ready }
+        let reply = try await client.unary(TestService.echo, RawBytes([2]), as: RawBytes.self)
+        #expect(reply.message.bytes == [2])
+        await client.close()
+        await second.shutdownGracefully()
+    }
+
+    @Test func gracefulShutdownFinishesCallsInFlight() async throws {
+        let service = TestService()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.threads = 2
+        let server = RPCServer(configuration: configuration, services: [service])
+        try await server.start()
+        var clientConfiguration = ClientConfiguration()
+        clientConfiguration.connections = 2
+        let client = RPCClient(host: "127.0.0.1", port: server.localPort!, configuration: clientConfiguration)
+        // 20 calls of 500 ms each are in flight when the server is asked to stop.
+        let calls = (0..<20).map { _ in
+            Task { try await client.unary(TestService.sleep, RawBytes([0x01, 0xF4]), as: RawBytes.self) }
+        }
+        try await eventually { service.started == 20 }
+        await server.shutdownGracefully(grace: .seconds(10))
+        for call in calls {
+            let reply = try await call.value
+            #expect(reply.message.bytes == [0x01, 0xF4])
+        }
+        #expect(service.cancelled == 0)
+        // Nothing listens any more.
+        await expectStatus(.unavailable) {
+            try await client.unary(TestService.echo, RawBytes([1]), timeout: .seconds(2), as: RawBytes.self)
+        }
+        await client.close()
+    }
+}

@@ -132,12 +132,3 @@ struct ProtocolEdgeCaseTests {
         }
     }
 }
-
-/// Polls `condition` for up to five seconds (for effects that land asynchronously).
-func eventually(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<500 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    #expect(condition(), sourceLocation: sourceLocation)
-}
