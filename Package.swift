@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -43,6 +44,7 @@ let package = Package(
                 "RPCTransport", "InferenceAPI", "RPCEcho",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -54,6 +56,7 @@ let package = Package(
         ),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
+        .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
         .testTarget(
             name: "RPCTransportTests",
             dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "TestSupport",

@@ -1,3 +1,5 @@
+import RPCCore
+
 extension InferTensor {
     /// A tensor of numbers, given in row-major order.
     public init<Scalar: TensorScalar>(

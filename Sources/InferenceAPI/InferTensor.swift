@@ -1,3 +1,5 @@
+import RPCCore
+
 /// One input or output tensor: metadata plus its data as raw little-endian bytes.
 ///
 /// `data` is laid out as KServe's `raw_input_contents` / `raw_output_contents`: elements in
@@ -37,9 +39,13 @@ public struct InferTensor: Sendable, Hashable {
 
     func validate(label: String, field: String) throws(RPCError) {
         let count = try TensorLayout.elementCount(shape: shape, tensor: label)
-        try data.withUnsafeBytes { (bytes) throws(RPCError) in
-            try TensorLayout.checkData(
-                bytes, datatype: datatype, shape: shape, count: count, tensor: label, field: field)
+        // Array.withUnsafeBytes is untyped `rethrows`, so the typed error travels in a Result.
+        let result = data.withUnsafeBytes { bytes in
+            Result { () throws(RPCError) in
+                try TensorLayout.checkData(
+                    bytes, datatype: datatype, shape: shape, count: count, tensor: label, field: field)
+            }
         }
+        try result.get()
     }
 }

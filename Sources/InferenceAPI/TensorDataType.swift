@@ -1,3 +1,5 @@
+import RPCCore
+
 /// A tensor element type, spelled on the wire as the KServe datatype string (`"FP32"`).
 public enum TensorDataType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case bool = "BOOL"

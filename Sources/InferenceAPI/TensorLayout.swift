@@ -1,3 +1,5 @@
+import RPCCore
+
 #if _endian(big)
 // Tensor data is raw little-endian bytes and typed contents are copied to and from it with
 // memcpy; a big-endian host would need byte swaps everywhere.

@@ -34,6 +34,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var pingTimeout: Scheduled<Void>?
     /// Streams whose writers wait for their queued body to drain.
     private var streamsWithWaiters: Set<Int32> = []
+    /// Handlers run on this connection's event loop unless they hop elsewhere themselves.
+    private var executor: EventLoopTaskExecutor?
 
     /// Queued body bytes above which a streaming handler's next write waits.
     private static let writeHighWater = 1 << 20
@@ -59,6 +61,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func start(context: ChannelHandlerContext) {
         guard session == nil else { return }
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         let limits = configuration.limits
         do {
             let session = try HTTP2Session(
@@ -225,20 +228,24 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private func run(_ stream: ServerStream, request: [UInt8]) {
-        guard let loop = context?.eventLoop else { return }
+        guard let loop = context?.eventLoop, let executor else { return }
         let loopBound = NIOLoopBound(self, eventLoop: loop)
         let sink = StreamSink(connection: loopBound, stream: stream.id)
         let method = stream.method
         let context = stream.context
         let id = stream.id
-        let task = Task {
+        let task = Task(executorPreference: executor) {
             let outcome: Result<[UInt8]?, any Error>
             do {
                 outcome = .success(try await method.run(request, context, sink))
             } catch {
                 outcome = .failure(error)
             }
-            loop.execute { loopBound.value.handlerFinished(stream: id, outcome: outcome) }
+            if loop.inEventLoop {
+                loopBound.value.handlerFinished(stream: id, outcome: outcome)
+            } else {
+                loop.execute { loopBound.value.handlerFinished(stream: id, outcome: outcome) }
+            }
         }
         stream.phase = .running(task)
     }

@@ -3,6 +3,7 @@ echo service. Prints "PORT <n>" once serving, then runs until killed.
 
 usage: grpc_server.py
 """
+import signal
 import sys
 import time
 from concurrent import futures
@@ -39,5 +40,6 @@ health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
 echo_grpc.add_EchoServicer_to_server(Echo(), server)
 port = server.add_insecure_port("127.0.0.1:0")
 server.start()
+signal.signal(signal.SIGTERM, lambda *_: (server.stop(0), sys.exit(0)))
 print(f"PORT {port}", flush=True)
 server.wait_for_termination()

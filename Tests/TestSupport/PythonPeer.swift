@@ -115,9 +115,10 @@ public final class PythonServer: @unchecked Sendable {
         return PythonServer(process: process, port: port)
     }
 
+    /// Kills the peer outright: it holds no state worth a graceful stop.
     public func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

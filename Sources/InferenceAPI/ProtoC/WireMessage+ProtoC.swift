@@ -1,7 +1,10 @@
 // The shared machinery of the conversion layer: the only files that touch protobuf-c structs
 // are this folder's `*+ProtoC.swift`, and they never let a C pointer escape a call.
+// protobuf-c strings are NUL-terminated C strings, so a string field with an embedded NUL is
+// cut at it; no KServe field needs one.
 internal import CProtobufC
 internal import ProtoC
+import RPCCore
 
 #if canImport(Glibc)
 internal import Glibc

@@ -1,0 +1,22 @@
+import RPCCore
+
+/// `inference.GRPCInferenceService`: routes its six methods to a handler.
+public struct InferenceService: RPCService {
+    public let handler: any InferenceServiceHandler
+
+    public init(handler: any InferenceServiceHandler) {
+        self.handler = handler
+    }
+
+    public var methods: [MethodHandler] {
+        let handler = handler
+        return [
+            .unary(InferenceMethods.serverLive) { try await handler.serverLive($0, context: $1) },
+            .unary(InferenceMethods.serverReady) { try await handler.serverReady($0, context: $1) },
+            .unary(InferenceMethods.modelReady) { try await handler.modelReady($0, context: $1) },
+            .unary(InferenceMethods.serverMetadata) { try await handler.serverMetadata($0, context: $1) },
+            .unary(InferenceMethods.modelMetadata) { try await handler.modelMetadata($0, context: $1) },
+            .unary(InferenceMethods.modelInfer) { try await handler.modelInfer($0, context: $1) },
+        ]
+    }
+}

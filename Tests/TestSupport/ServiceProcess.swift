@@ -1,0 +1,71 @@
+import Foundation
+
+/// One of the package's executables running as a real process, found next to the test binary.
+public final class ServiceProcess: @unchecked Sendable {
+    private let process: Process
+    /// The gRPC port the process reported on its `listening on HOST:PORT` line.
+    public let port: Int
+
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    /// The directory holding the built executables: `$MESH_BIN_DIR`, else the test binary's.
+    public static var binaryDirectory: URL {
+        if let directory = ProcessInfo.processInfo.environment["MESH_BIN_DIR"] {
+            return URL(fileURLWithPath: directory)
+        }
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        // The test binary may sit inside an .xctest bundle directory.
+        while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" || directory.lastPathComponent == "Contents" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory
+    }
+
+    /// Starts `name` with `arguments` and waits for its `listening on` line.
+    public static func start(_ name: String, _ arguments: [String]) async throws -> ServiceProcess {
+        let executable = binaryDirectory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw PythonPeer.PeerError(description: "no executable \(executable.path): build the package first")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let handle = stdout.fileHandleForReading
+        let line = await PythonPeer.offCooperativePool { () -> String in
+            var line = [UInt8]()
+            while let byte = handle.readData(ofLength: 1).first, byte != UInt8(ascii: "\n") {
+                line.append(byte)
+            }
+            return String(decoding: line, as: UTF8.self)
+        }
+        guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
+            let port = Int(line[line.index(after: colon)...])
+        else {
+            process.terminate()
+            throw PythonPeer.PeerError(description: "\(name) printed '\(line)' instead of 'listening on HOST:PORT'")
+        }
+        return ServiceProcess(process: process, port: port)
+    }
+
+    /// Sends SIGTERM and returns the exit status once the process has ended.
+    public func terminate() async -> Int32 {
+        let process = self.process
+        process.terminate()
+        return await PythonPeer.offCooperativePool {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
