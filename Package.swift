@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "InferenceAPI", dependencies: ["RPCCore", "ProtoC", "CProtobufC"]),
         // The echo service used by tests and benchmarks of the RPC layer.
         .target(name: "RPCEcho", dependencies: ["RPCCore", "ProtoC", "CProtobufC"]),
+        // Native ONNX model loading and execution (no sockets); reads onnx.proto through ProtoC.
+        .target(name: "ONNXEngine", dependencies: ["ProtoC", "CProtobufC"]),
 
         .executableTarget(
             name: "rpc-echo-server",
@@ -57,11 +59,13 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
+        .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
         .testTarget(
             name: "RPCTransportTests",
             dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "TestSupport",
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio")]
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

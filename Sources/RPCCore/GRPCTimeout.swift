@@ -31,8 +31,8 @@ public enum GRPCTimeout {
             (60_000_000_000, "M"), (3_600_000_000_000, "H"),
         ]
         for (size, unit) in units {
-            // Round up so the peer never sees a shorter deadline than ours.
-            let amount = (nanos + size - 1) / size
+            // Round up so the peer never sees a shorter deadline than ours (without overflowing).
+            let amount = nanos / size + (nanos % size == 0 ? 0 : 1)
             if amount <= 99_999_999 { return "\(amount)\(unit)" }
         }
         return "99999999H"

@@ -91,27 +91,28 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         var headers: HeaderList = [
-            (":method", "POST"), (":scheme", "http"), (":path", call.path), (":authority", authority),
-            ("content-type", "application/grpc"), ("te", "trailers"), ("user-agent", "inference-mesh-rpc/1"),
+            HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", call.path),
+            HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"),
+            HeaderField("te", "trailers"), HeaderField("user-agent", "inference-mesh-rpc/1"),
         ]
         if let timeout = call.timeout {
             let nanos = timeout.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
             let total = nanos.overflow ? Int64.max : nanos.partialValue + timeout.components.attoseconds / 1_000_000_000
-            headers.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: total)))
+            headers.append(HeaderField("grpc-timeout", GRPCTimeout.encode(nanoseconds: total)))
             if let loop = context?.eventLoop {
                 call.deadlineTimer = loop.scheduleTask(in: .nanoseconds(max(total, 0))) { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
                     loopBound.value.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(loopBound.value.authority)"))
                 }
             }
         }
-        for (name, value) in call.metadata { headers.append((name, value)) }
+        for (name, value) in call.metadata { headers.append(HeaderField(name, value)) }
         guard let stream = session.submitRequest(headers: headers) else {
             call.fail(RPCError(.unavailable, "could not open a stream to \(authority)"))
             return
         }
         call.streamID = stream
         calls[stream] = call
-        session.enqueue(stream: stream, bytes: MessageFraming.frame(call.request), end: true)
+        session.enqueueMessage(stream: stream, call.request, end: true)
         scheduleFlush()
     }
 
@@ -139,11 +140,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             var metadata = Metadata()
             var httpStatus = ""
             var contentType = ""
-            for (name, value) in headers {
-                switch name {
-                case ":status": httpStatus = value
-                case "content-type": contentType = value
-                default: if !name.hasPrefix(":") { metadata.add(name, value) }
+            for field in headers {
+                switch field.name {
+                case ":status": httpStatus = field.value
+                case "content-type": contentType = field.value
+                default: if !field.name.hasPrefix(":") { metadata.add(field.name, field.value) }
                 }
             }
             call.responseHeaders = metadata
@@ -162,7 +163,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
         } else {
             var trailers = Metadata()
-            for (name, value) in headers where !name.hasPrefix(":") { trailers.add(name, value) }
+            for field in headers where !field.name.hasPrefix(":") { trailers.add(field.name, field.value) }
             finish(call, trailers: trailers)
         }
     }
@@ -248,18 +249,14 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private func flushOutput() {
         guard let session, let context, !closed else { return }
-        var output: [UInt8] = []
         do {
-            try session.drainOutput(into: &output)
+            if let output = try session.drainOutput(allocator: context.channel.allocator) {
+                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            }
         } catch {
             failAll(RPCError(.internal, "HTTP/2 send to \(authority) failed: \(error)"))
             context.close(promise: nil)
-            return
         }
-        guard !output.isEmpty else { return }
-        var buffer = context.channel.allocator.buffer(capacity: output.count)
-        buffer.writeBytes(output)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }
 

@@ -1,7 +1,20 @@
 import CNGHTTP2
+import NIOCore
+import RPCCore
 
-/// Header name/value pairs as they came off the wire (names lower-case, values raw).
-typealias HeaderList = [(name: String, value: String)]
+/// One header field as it travels (name lower-case, value raw).
+struct HeaderField {
+    var name: String
+    var value: String
+
+    init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A header block, in order.
+typealias HeaderList = [HeaderField]
 
 /// What an `HTTP2Session` reports while it parses received bytes; called synchronously from
 /// inside `receive`, so implementations may submit frames in response.
@@ -46,8 +59,8 @@ final class HTTP2Session {
         var maxHeaderListSize: Int = 16_384
     }
 
-    /// A stream's queued body and what ends it.
-    private struct Outbound {
+    /// A stream's queued body and what ends it; a class so appending never copies the buffer.
+    private final class Outbound {
         var buffer: [UInt8] = []
         var readIndex = 0
         var ended = false
@@ -55,10 +68,20 @@ final class HTTP2Session {
         var deferred = false
 
         var pendingBytes: Int { buffer.count - readIndex }
+
+        /// Drops bytes nghttp2 has already taken once none are left to send.
+        func compact() {
+            if readIndex > 0, readIndex == buffer.count {
+                buffer.removeAll(keepingCapacity: true)
+                readIndex = 0
+            }
+        }
     }
 
-    /// Headers being collected for one stream until the header block ends.
+    /// Headers being collected until the header block ends. HTTP/2 never interleaves header
+    /// blocks, so one block is in progress at a time.
     private struct IncomingHeaders {
+        var stream: Int32
         var list: HeaderList = []
         var size = 0
         var tooLarge = false
@@ -70,7 +93,7 @@ final class HTTP2Session {
 
     private var session: OpaquePointer?
     private var outbound: [Int32: Outbound] = [:]
-    private var incoming: [Int32: IncomingHeaders] = [:]
+    private var incoming: IncomingHeaders?
     /// Streams to reset once our side of them has been sent completely.
     private var resetWhenResponseSent: Set<Int32> = []
 
@@ -131,14 +154,17 @@ final class HTTP2Session {
         if consumed < 0 { throw HTTP2SessionError(code: Int32(consumed)) }
     }
 
-    /// Everything nghttp2 wants to send now, concatenated; empty when nothing is pending.
-    func drainOutput(into output: inout [UInt8]) throws {
+    /// Everything nghttp2 wants to send now, in one buffer; nil when nothing is pending.
+    func drainOutput(allocator: ByteBufferAllocator) throws -> ByteBuffer? {
+        var output: ByteBuffer?
         while true {
             var chunk: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &chunk)
             if count < 0 { throw HTTP2SessionError(code: Int32(count)) }
-            guard count > 0, let chunk else { return }
-            output.append(contentsOf: UnsafeBufferPointer(start: chunk, count: count))
+            guard count > 0, let chunk else { return output }
+            let bytes = UnsafeRawBufferPointer(start: chunk, count: count)
+            if output == nil { output = allocator.buffer(capacity: max(count, 4096)) }
+            output!.writeBytes(bytes)
         }
     }
 
@@ -147,7 +173,6 @@ final class HTTP2Session {
         nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
     }
 
-    var hasOpenStreams: Bool { !outbound.isEmpty || !incoming.isEmpty }
 
     // MARK: Submitting frames
 
@@ -178,21 +203,26 @@ final class HTTP2Session {
         return stream
     }
 
+    /// Queues one gRPC message (prefix and payload) on a stream opened with a body; see `enqueue`.
+    @discardableResult
+    func enqueueMessage(stream: Int32, _ message: [UInt8], end: Bool = false, trailers: HeaderList? = nil) -> Int {
+        guard let body = outbound[stream], !body.ended else { return 0 }
+        body.compact()
+        MessageFraming.appendPrefix(length: message.count, to: &body.buffer)
+        return enqueue(stream: stream, bytes: message, end: end, trailers: trailers)
+    }
+
     /// Queues body bytes on a stream opened with a body; `end` closes it after them, with
     /// `trailers` when given. Returns the bytes still queued for the stream.
     @discardableResult
     func enqueue(stream: Int32, bytes: [UInt8], end: Bool = false, trailers: HeaderList? = nil) -> Int {
-        guard var body = outbound[stream], !body.ended else { return 0 }
-        if body.readIndex == body.buffer.count {
-            body.buffer.removeAll(keepingCapacity: true)
-            body.readIndex = 0
-        }
+        guard let body = outbound[stream], !body.ended else { return 0 }
+        body.compact()
         body.buffer.append(contentsOf: bytes)
         body.ended = end
         body.trailers = trailers
         let wasDeferred = body.deferred
         body.deferred = false
-        outbound[stream] = body
         if wasDeferred { nghttp2_session_resume_data(session, stream) }
         return body.pendingBytes
     }
@@ -243,7 +273,7 @@ final class HTTP2Session {
     fileprivate func readBody(
         stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>
     ) -> Int {
-        guard var body = outbound[stream] else {
+        guard let body = outbound[stream] else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         let count = min(length, body.pendingBytes)
@@ -262,34 +292,33 @@ final class HTTP2Session {
                         _ = nghttp2_submit_trailer(session, stream, nva.baseAddress, nva.count)
                     }
                 }
-                outbound[stream] = body
                 return count
             }
             if count == 0 {
                 body.deferred = true
-                outbound[stream] = body
                 return Int(NGHTTP2_ERR_DEFERRED.rawValue)
             }
         }
-        outbound[stream] = body
         return count
     }
 
     fileprivate func beginHeaders(stream: Int32) {
-        incoming[stream] = IncomingHeaders()
+        var headers = IncomingHeaders(stream: stream)
+        headers.list.reserveCapacity(12)
+        incoming = headers
     }
 
     fileprivate func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
-        guard var headers = incoming[stream] else { return }
+        guard incoming?.stream == stream, var headers = incoming.take() else { return }
         // RFC 7541 counts 32 bytes of overhead per entry.
         headers.size += name.count + value.count + 32
         if headers.size > settings.maxHeaderListSize {
             headers.tooLarge = true
             headers.list = []
         } else if !headers.tooLarge {
-            headers.list.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            headers.list.append(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
-        incoming[stream] = headers
+        incoming = headers
     }
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
@@ -298,7 +327,7 @@ final class HTTP2Session {
         let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(header.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard let headers = incoming.removeValue(forKey: stream) else { return }
+            guard incoming?.stream == stream, let headers = incoming.take() else { return }
             if headers.tooLarge {
                 delegate?.session(self, headerListTooLargeOn: stream, endStream: endStream)
             } else {
@@ -329,50 +358,33 @@ final class HTTP2Session {
 
     fileprivate func streamClosed(stream: Int32, errorCode: UInt32) {
         outbound[stream] = nil
-        incoming[stream] = nil
+        if incoming?.stream == stream { incoming = nil }
         resetWhenResponseSent.remove(stream)
         delegate?.session(self, closed: stream, errorCode: errorCode)
     }
 
     private func withNameValues<R>(_ headers: HeaderList, _ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> R) -> R {
-        // nghttp2 copies names and values during submit, so pointers only need to live this long.
-        var storage: [[UInt8]] = []
-        storage.reserveCapacity(headers.count * 2)
-        for (name, value) in headers {
-            storage.append(Array(name.utf8))
-            storage.append(Array(value.utf8))
-        }
-        var nva = [nghttp2_nv](repeating: nghttp2_nv(), count: headers.count)
-        return withArrayPointers(storage) { pointers in
-            for index in headers.indices {
-                nva[index].name = pointers[2 * index]
-                nva[index].namelen = storage[2 * index].count
-                nva[index].value = pointers[2 * index + 1]
-                nva[index].valuelen = storage[2 * index + 1].count
-                nva[index].flags = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+        // nghttp2 copies names and values during submit, so they only need to live this long:
+        // all of them go into one buffer, and the name/value records point into it.
+        var total = 0
+        for field in headers { total += field.name.utf8.count + field.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(total, 1)) { bytes in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(headers.count, 1)) { nva in
+                var offset = 0
+                for (index, field) in headers.enumerated() {
+                    let nameStart = offset
+                    for byte in field.name.utf8 { bytes[offset] = byte; offset += 1 }
+                    let valueStart = offset
+                    for byte in field.value.utf8 { bytes[offset] = byte; offset += 1 }
+                    nva[index] = nghttp2_nv(
+                        name: bytes.baseAddress! + nameStart, value: bytes.baseAddress! + valueStart,
+                        namelen: valueStart - nameStart, valuelen: offset - valueStart,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                }
+                return body(UnsafeMutableBufferPointer(rebasing: nva[..<headers.count]))
             }
-            return nva.withUnsafeMutableBufferPointer { body($0) }
         }
     }
-}
-
-/// Gives `body` stable mutable pointers to each array's bytes.
-private func withArrayPointers<R>(_ arrays: [[UInt8]], _ body: ([UnsafeMutablePointer<UInt8>]) -> R) -> R {
-    let total = arrays.reduce(0) { $0 + max($1.count, 1) }
-    let block = UnsafeMutablePointer<UInt8>.allocate(capacity: total)
-    defer { block.deallocate() }
-    var pointers: [UnsafeMutablePointer<UInt8>] = []
-    pointers.reserveCapacity(arrays.count)
-    var offset = 0
-    for array in arrays {
-        let start = block + offset
-        array.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { start.update(from: base, count: source.count) }
-        }
-        pointers.append(start)
-        offset += max(array.count, 1)
-    }
-    return body(pointers)
 }
 
 // MARK: C callbacks: non-capturing, recover the session from user_data.

@@ -9,22 +9,19 @@ struct RequestHead {
     var timeout: String?
     var metadata = Metadata()
 
-    /// Header names that belong to HTTP/2 or gRPC framing rather than to the application.
-    private static let reserved: Set<String> = [
-        "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "content-length",
-        "connection", "host",
-    ]
-
     init(_ headers: HeaderList) {
-        for (name, value) in headers {
+        for field in headers {
+            let (name, value) = (field.name, field.value)
             switch name {
             case ":method": method = value
             case ":path": path = value
             case "content-type": contentType = value
             case "grpc-encoding": encoding = value
             case "grpc-timeout": timeout = value
+            // Framing headers, not the application's metadata.
+            case "te", "grpc-accept-encoding", "content-length", "connection", "host": break
             default:
-                if !name.hasPrefix(":") && !Self.reserved.contains(name) { metadata.add(name, value) }
+                if !name.hasPrefix(":") { metadata.add(name, value) }
             }
         }
     }

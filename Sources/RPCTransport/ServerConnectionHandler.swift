@@ -16,6 +16,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         case active
         /// Shutdown notice sent; waiting for a PING round trip before the final GOAWAY.
         case noticeSent
+        /// The PING came back; the final GOAWAY goes out once the current read is processed, so
+        /// it counts every stream that read opened.
+        case goAwayDue
         /// Final GOAWAY sent; closing once the last stream ends.
         case draining
         case closed
@@ -202,10 +205,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         pingTimeout?.cancel()
         pingTimeout = nil
         if state == .noticeSent {
-            state = .draining
-            session.submitGoAway()
+            state = .goAwayDue
             scheduleFlush()
-            closeIfDrained()
         }
     }
 
@@ -216,11 +217,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func requestEnded(_ stream: ServerStream) {
         stream.requestEnded = true
         guard case .receiving = stream.phase else { return }
+        if stream.deframer.hasPartialMessage {
+            fail(stream, RPCError(.internal, "the request ended inside a message (truncated length-prefixed message)"))
+            return
+        }
         guard let request = stream.request else {
-            let reason = stream.deframer.hasPartialMessage
-                ? "the request ended inside a message (truncated length-prefixed message)"
-                : "the request ended without a message"
-            fail(stream, RPCError(.internal, reason))
+            fail(stream, RPCError(.internal, "the request ended without a message"))
             return
         }
         stream.request = nil
@@ -257,7 +259,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             let trailers = stream.context.response.trailers
             if let reply {
                 sendHeadersIfNeeded(stream)
-                session?.enqueue(stream: id, bytes: MessageFraming.frame(reply), end: true, trailers: Self.statusTrailers(.ok, "", trailers))
+                session?.enqueueMessage(stream: id, reply, end: true, trailers: Self.statusTrailers(.ok, "", trailers))
             } else {
                 finishWithStatus(stream, code: .ok, message: "", trailers: trailers)
             }
@@ -329,7 +331,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return loop.makeFailedFuture(RPCError(.cancelled, "the call has ended"))
         }
         sendHeadersIfNeeded(stream)
-        let pending = session.enqueue(stream: id, bytes: MessageFraming.frame(message))
+        let pending = session.enqueueMessage(stream: id, message)
         scheduleFlush()
         guard pending > Self.writeHighWater else { return loop.makeSucceededVoidFuture() }
         let promise = loop.makePromise(of: Void.self)
@@ -339,15 +341,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private static func responseHeaders(_ custom: Metadata) -> HeaderList {
-        var headers: HeaderList = [(":status", "200"), ("content-type", "application/grpc")]
-        for (name, value) in custom { headers.append((name, value)) }
+        var headers: HeaderList = [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")]
+        for (name, value) in custom { headers.append(HeaderField(name, value)) }
         return headers
     }
 
     private static func statusTrailers(_ code: StatusCode, _ message: String, _ custom: Metadata) -> HeaderList {
-        var trailers: HeaderList = [("grpc-status", String(code.rawValue))]
-        if !message.isEmpty { trailers.append(("grpc-message", PercentEncoding.encode(message))) }
-        for (name, value) in custom { trailers.append((name, value)) }
+        var trailers: HeaderList = [HeaderField("grpc-status", String(code.rawValue))]
+        if !message.isEmpty { trailers.append(HeaderField("grpc-message", PercentEncoding.encode(message))) }
+        for (name, value) in custom { trailers.append(HeaderField(name, value)) }
         return trailers
     }
 
@@ -365,18 +367,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private func flushOutput() {
         guard let session, let context, state != .closed else { return }
-        var output: [UInt8] = []
+        if state == .goAwayDue {
+            state = .draining
+            session.submitGoAway()
+        }
         do {
-            try session.drainOutput(into: &output)
+            if let output = try session.drainOutput(allocator: context.channel.allocator) {
+                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            }
         } catch {
             logger.debug("HTTP/2 send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
             close()
             return
-        }
-        if !output.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: output.count)
-            buffer.writeBytes(output)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
         releaseWaiters()
         if session.isFinished { close() }
