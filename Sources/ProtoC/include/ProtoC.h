@@ -2,3 +2,4 @@
 #include "echo.pb-c.h"
 #include "grpc_predict_v2.pb-c.h"
 #include "health.pb-c.h"
+#include "onnx.pb-c.h"
