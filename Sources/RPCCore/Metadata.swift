@@ -6,7 +6,7 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
 
     private var entries: [Entry]
 
-    private struct Entry: Sendable, Hashable {
+    fileprivate struct Entry: Sendable, Hashable {
         var name: String
         var value: String
     }
@@ -49,7 +49,16 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
 
-    public func makeIterator() -> some IteratorProtocol<Element> {
-        entries.lazy.map { (name: $0.name, value: $0.value) }.makeIterator()
+    public func makeIterator() -> Iterator {
+        Iterator(base: entries.makeIterator())
+    }
+
+    /// Walks the entries in order (a concrete type, so callers in other modules specialise it).
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Entry]>
+
+        public mutating func next() -> Element? {
+            base.next().map { (name: $0.name, value: $0.value) }
+        }
     }
 }
