@@ -2,6 +2,8 @@
 # Benchmarks the RPC layer with h2load (8 connections x 8 streams, one h2load thread) against,
 # in the same run: our server's unary inference ServerLive, nghttpd serving a 100-byte file,
 # and a Python grpcio server answering the same ServerLive. Prints req/s, p50/p99 and ratios.
+# Every server is pinned to the last core and h2load to the first (taskset), so each server gets
+# one whole core and none competes with the load generator: a per-core comparison.
 #   bench/rpc.sh [REQUESTS]   (default 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for() { for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "bench: $1 never said $2" >&2; exit 1; }
 
 # Our server.
-.build/release/rpc-echo-server --listen 127.0.0.1:0 --log-level warning > "$work/ours.out" &
+server_cpu=$(( $(nproc) - 1 ))
+pin() { taskset -c "$server_cpu" "$@"; }
+pin .build/release/rpc-echo-server --listen 127.0.0.1:0 --threads 1 --log-level warning > "$work/ours.out" &
 pids+=($!)
 wait_for "$work/ours.out" "listening on"
 ours_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/ours.out")
@@ -27,12 +31,12 @@ ours_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/ours.out")
 mkdir -p "$work/www"
 head -c 100 /dev/urandom > "$work/www/file"
 nghttpd_port=$(free_port)
-nghttpd --no-tls -d "$work/www" "$nghttpd_port" > /dev/null 2>&1 &
+pin nghttpd --no-tls -d "$work/www" "$nghttpd_port" > /dev/null 2>&1 &
 pids+=($!)
 sleep 0.5
 
 # Python grpcio.
-.venv/bin/python bench/py_server_live.py > "$work/py.out" &
+pin .venv/bin/python bench/py_server_live.py > "$work/py.out" &
 pids+=($!)
 wait_for "$work/py.out" "PORT"
 py_port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$work/py.out")
@@ -51,7 +55,7 @@ PY
 
 run() {  # name url [extra h2load args...]
   local name=$1 url=$2; shift 2
-  h2load -n "$requests" -c 8 -m 8 -t 1 --log-file="$work/$name.log" "$@" "$url" > "$work/$name.txt"
+  taskset -c 0 h2load -n "$requests" -c 8 -m 8 -t 1 --log-file="$work/$name.log" "$@" "$url" > "$work/$name.txt"
   local rps; rps=$(sed -n 's/.*finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/$name.txt")
   local failed; failed=$(sed -n 's/^requests: .* \([0-9]*\) failed.*/\1/p' "$work/$name.txt")
   read -r p50 p99 count ok < <(python3 bench/latency.py "$work/$name.log")
@@ -60,7 +64,7 @@ run() {  # name url [extra h2load args...]
 }
 
 grpc_args=(-d "$work/frame.bin" -H 'content-type: application/grpc' -H 'te: trailers')
-echo "h2load -n $requests -c 8 -m 8 -t 1, $(nproc) cores"
+echo "h2load -n $requests -c 8 -m 8 -t 1 on cpu 0; each server alone on cpu $server_cpu"
 run nghttpd-static-100B "http://127.0.0.1:$nghttpd_port/file"
 run ours-ServerLive "http://127.0.0.1:$ours_port/inference.GRPCInferenceService/ServerLive" "${grpc_args[@]}"
 run python-grpcio-ServerLive "http://127.0.0.1:$py_port/inference.GRPCInferenceService/ServerLive" "${grpc_args[@]}"

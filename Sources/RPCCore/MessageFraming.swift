@@ -50,24 +50,24 @@ public struct MessageDeframer: Sendable {
     /// message (no compression is negotiated); after an error every call throws it again.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) throws(RPCError) -> [[UInt8]] {
         if let failed { throw failed }
-        buffer.append(contentsOf: bytes)
         var messages: [[UInt8]] = []
+        var bytes = bytes
+        if buffer.count == readIndex {
+            // Nothing buffered: take whole messages straight from the input, buffer only the rest.
+            while bytes.count >= MessageFraming.prefixLength {
+                let length = try checkedLength(flag: bytes[0], bytes[1], bytes[2], bytes[3], bytes[4])
+                guard bytes.count - MessageFraming.prefixLength >= length else { break }
+                let end = MessageFraming.prefixLength + length
+                messages.append(Array(bytes[MessageFraming.prefixLength..<end]))
+                bytes = UnsafeRawBufferPointer(rebasing: bytes[end...])
+            }
+            if bytes.isEmpty { return messages }
+        }
+        buffer.append(contentsOf: bytes)
         while buffer.count - readIndex >= MessageFraming.prefixLength {
-            let flag = buffer[readIndex]
-            var length = 0
-            for offset in 1...4 { length = length << 8 | Int(buffer[readIndex + offset]) }
-            if flag != 0 {
-                failed = flag == 1
-                    ? RPCError(.internal, "received a compressed message but no compression was negotiated (grpc-encoding is identity)")
-                    : RPCError(.internal, "malformed message prefix: compressed flag is \(flag), expected 0 or 1")
-                throw failed!
-            }
-            if length > maxMessageLength {
-                failed = RPCError(
-                    .resourceExhausted,
-                    "message of \(length) bytes is larger than the limit of \(maxMessageLength) bytes")
-                throw failed!
-            }
+            let length = try checkedLength(
+                flag: buffer[readIndex], buffer[readIndex + 1], buffer[readIndex + 2], buffer[readIndex + 3],
+                buffer[readIndex + 4])
             let start = readIndex + MessageFraming.prefixLength
             guard buffer.count - start >= length else {
                 buffer.reserveCapacity(start + length)
@@ -84,6 +84,25 @@ public struct MessageDeframer: Sendable {
             readIndex = 0
         }
         return messages
+    }
+
+    /// Reads a message prefix, refusing compression and oversized lengths; an error is
+    /// remembered so every later call fails the same way.
+    private mutating func checkedLength(flag: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8, _ b4: UInt8) throws(RPCError) -> Int {
+        let length = Int(b1) << 24 | Int(b2) << 16 | Int(b3) << 8 | Int(b4)
+        var error: RPCError?
+        if flag == 1 {
+            error = RPCError(.internal, "received a compressed message but no compression was negotiated (grpc-encoding is identity)")
+        } else if flag != 0 {
+            error = RPCError(.internal, "malformed message prefix: compressed flag is \(flag), expected 0 or 1")
+        } else if length > maxMessageLength {
+            error = RPCError(.resourceExhausted, "message of \(length) bytes is larger than the limit of \(maxMessageLength) bytes")
+        }
+        if let error {
+            failed = error
+            throw error
+        }
+        return length
     }
 
     /// Convenience for tests and callers holding an array.

@@ -1,4 +1,8 @@
 /// One method a server answers: its path and a type-erased handler over message bytes.
+///
+/// Handlers start on the event loop of the caller's connection and run there until they first
+/// suspend, so a cheap handler answers with no thread hop; a handler with blocking or heavy work
+/// must move it elsewhere (a dedicated thread or executor) rather than hold the loop.
 public struct MethodHandler: Sendable {
     /// The shape of the call.
     public enum Kind: Sendable {

@@ -89,7 +89,8 @@ final class HTTP2Session {
 
     let role: Role
     let settings: Settings
-    weak var delegate: (any HTTP2SessionDelegate)?
+    /// The owner of the session, which outlives it (it holds the session strongly).
+    unowned(unsafe) var delegate: (any HTTP2SessionDelegate)?
 
     private var session: OpaquePointer?
     private var outbound: [Int32: Outbound] = [:]

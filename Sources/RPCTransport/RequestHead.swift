@@ -30,14 +30,14 @@ struct RequestHead {
     var timeoutNanoseconds: Int64? { timeout.flatMap(GRPCTimeout.parse) }
 
     /// Why this request cannot become a call, if it cannot, with the HTTP status to answer with.
-    func rejection(methods: [String: MethodHandler]) -> (error: RPCError, httpStatus: Int)? {
-        guard let error = callError(methods: methods) else { return nil }
+    func rejection(knownMethod: Bool) -> (error: RPCError, httpStatus: Int)? {
+        guard let error = callError(knownMethod: knownMethod) else { return nil }
         // A client that is not speaking gRPC at all gets a plain HTTP error (the gRPC spec's 415).
         let speaksGRPC = contentType?.hasPrefix("application/grpc") ?? false
         return (error, speaksGRPC ? 200 : 415)
     }
 
-    private func callError(methods: [String: MethodHandler]) -> RPCError? {
+    private func callError(knownMethod: Bool) -> RPCError? {
         guard method == "POST" else {
             return RPCError(.unimplemented, "gRPC requires POST, got \(method.isEmpty ? "no method" : method)")
         }
@@ -57,7 +57,7 @@ struct RequestHead {
         if let timeout, GRPCTimeout.parse(timeout) == nil {
             return RPCError(.invalidArgument, "malformed grpc-timeout header: \(timeout)")
         }
-        guard methods[path] != nil else {
+        guard knownMethod else {
             return RPCError(.unimplemented, "unknown method \(path)")
         }
         return nil

@@ -139,11 +139,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         let request = RequestHead(headers)
-        if let (error, httpStatus) = request.rejection(methods: methods) {
+        let method = methods[request.path]
+        if let (error, httpStatus) = request.rejection(knownMethod: method != nil) {
             reject(stream: id, error, httpStatus: httpStatus, requestEnded: endStream)
             return
         }
-        let method = methods[request.path]!
+        guard let method else { return }
         var deadline: ContinuousClock.Instant?
         if let nanos = request.timeoutNanoseconds, nanos < Self.longestDeadlineNanoseconds {
             deadline = .now + .nanoseconds(nanos)
@@ -236,7 +237,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let method = stream.method
         let context = stream.context
         let id = stream.id
-        let task = Task(executorPreference: executor) {
+        // Starts inline: a handler that does not suspend answers within this read, with no hop.
+        let task = Task.immediate(executorPreference: executor) {
             let outcome: Result<[UInt8]?, any Error>
             do {
                 outcome = .success(try await method.run(request, context, sink))
@@ -249,7 +251,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 loop.execute { loopBound.value.handlerFinished(stream: id, outcome: outcome) }
             }
         }
-        stream.phase = .running(task)
+        // A handler that never suspends has already finished (immediate tasks start inline).
+        if case .receiving = stream.phase { stream.phase = .running(task) }
     }
 
     private func handlerFinished(stream id: Int32, outcome: Result<[UInt8]?, any Error>) {
@@ -340,13 +343,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return promise.futureResult
     }
 
+    private static let plainResponseHeaders: HeaderList = [
+        HeaderField(":status", "200"), HeaderField("content-type", "application/grpc"),
+    ]
+    private static let okTrailers: HeaderList = [HeaderField("grpc-status", "0")]
+
     private static func responseHeaders(_ custom: Metadata) -> HeaderList {
-        var headers: HeaderList = [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")]
+        if custom.isEmpty { return plainResponseHeaders }
+        var headers = plainResponseHeaders
         for (name, value) in custom { headers.append(HeaderField(name, value)) }
         return headers
     }
 
     private static func statusTrailers(_ code: StatusCode, _ message: String, _ custom: Metadata) -> HeaderList {
+        if code == .ok, message.isEmpty, custom.isEmpty { return okTrailers }
         var trailers: HeaderList = [HeaderField("grpc-status", String(code.rawValue))]
         if !message.isEmpty { trailers.append(HeaderField("grpc-message", PercentEncoding.encode(message))) }
         for (name, value) in custom { trailers.append(HeaderField(name, value)) }
