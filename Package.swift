@@ -6,12 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "rpc-echo-server", targets: ["rpc-echo-server"]),
+        .executable(name: "model-worker", targets: ["model-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -40,10 +42,43 @@ let package = Package(
         // Native ONNX model loading and execution (no sockets); reads onnx.proto through ProtoC.
         .target(name: "ONNXEngine", dependencies: ["ProtoC", "CProtobufC"]),
 
+        // Flag parsing, logging bootstrap and lifecycle helpers shared by the executables.
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The worker's model repository: on-disk layout, config.yaml, version policy, hot reload.
+        .target(
+            name: "ModelRepository",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The worker's inference service: validation, tensor conversion, dynamic batching.
+        .target(
+            name: "ModelWorker",
+            dependencies: [
+                "ModelRepository", "ONNXEngine", "InferenceAPI", "RPCCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "model-worker",
+            dependencies: [
+                "ModelWorker", "ModelRepository", "ServiceKit", "RPCTransport", "InferenceAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "rpc-echo-server",
             dependencies: [
-                "RPCTransport", "InferenceAPI", "RPCEcho",
+                "RPCTransport", "InferenceAPI", "RPCEcho", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -60,6 +95,16 @@ let package = Package(
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
         .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "ModelRepositoryTests",
+            dependencies: ["ModelRepository", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "ModelWorkerTests",
+            dependencies: ["ModelWorker", "ModelRepository", "ONNXEngine", "InferenceAPI", "RPCCore", "RPCTransport",
+                           "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "RPCTransportTests",
             dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "TestSupport",

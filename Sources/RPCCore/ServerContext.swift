@@ -1,7 +1,8 @@
 import Synchronization
 
-/// What a handler knows about the call it serves.
-public struct ServerContext: Sendable {
+/// What a handler knows about the call it serves (a class: it is passed around on every call,
+/// and one reference is cheaper to hand over than a copy of every field).
+public final class ServerContext: Sendable {
     /// The method path, `/package.Service/Method`.
     public let method: String
     /// The caller's custom metadata (reserved and pseudo headers removed).

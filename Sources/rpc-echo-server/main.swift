@@ -4,11 +4,7 @@ import Logging
 import RPCCore
 import RPCEcho
 import RPCTransport
-import UnixSignals
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import ServiceKit
 
 /// A model-less gRPC server for trying and benchmarking the RPC layer: the inference service's
 /// server-level methods, grpc.health.v1 and the rpctest.Echo service.
@@ -30,20 +26,17 @@ struct RPCEchoServer: AsyncParsableCommand {
     @Option(help: "Seconds in-flight calls get to finish after SIGTERM.")
     var shutdownGrace = 10
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        _ = try ListenAddress(parsing: listen)
+        _ = try logging.level()
+    }
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let (host, port) = try parseAddress(listen)
-        var configuration = ServerConfiguration(host: host, port: port)
+        try logging.bootstrap()
+        let address = try ListenAddress(parsing: listen)
+        var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         if let threads { configuration.threads = threads }
 
@@ -53,9 +46,7 @@ struct RPCEchoServer: AsyncParsableCommand {
             services: [InferenceService(handler: EchoServerInference()), HealthService(store: health), EchoService()],
             logger: Logger(label: "rpc-echo-server"))
         try await server.start()
-        // Scripts and tests read the bound port from this line.
-        let line = "listening on \(host):\(server.localPort!)\n"
-        _ = line.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+        announceListening(host: address.host, port: server.localPort!)
 
         await waitForTermination()
         health.setAll(.notServing)
@@ -92,19 +83,4 @@ struct EchoServerInference: InferenceServiceHandler {
     private func noModel(_ name: String) -> RPCError {
         RPCError(.notFound, "unknown model '\(name)': rpc-echo-server serves no models")
     }
-}
-
-/// Splits HOST:PORT, with a message naming the flag when it is malformed.
-func parseAddress(_ address: String) throws -> (String, Int) {
-    guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-        (0...65_535).contains(port), colon != address.startIndex
-    else {
-        throw ValidationError("--listen \(address) is not HOST:PORT with a port from 0 to 65535")
-    }
-    return (String(address[..<colon]), port)
-}
-
-/// Returns on SIGTERM or SIGINT.
-func waitForTermination() async {
-    for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { return }
 }

@@ -1,0 +1,132 @@
+import InferenceAPI
+import ModelRepository
+import ONNXEngine
+import RPCCore
+import Synchronization
+
+/// The worker's `inference.GRPCInferenceService`: answers from the repository's current
+/// snapshot, checks each request against the model, and runs it on the inference pool (through
+/// the model's batcher when batching is on).
+public final class ModelWorkerService: InferenceServiceHandler {
+    public let store: RepositoryStore<ServedModel>
+    public let pool: InferencePool
+    public let serverName: String
+    public let serverVersion: String
+    private let draining = Atomic<Bool>(false)
+
+    public init(
+        store: RepositoryStore<ServedModel>, pool: InferencePool = .shared, serverName: String = "model-worker",
+        serverVersion: String = ModelWorkerService.version
+    ) {
+        self.store = store
+        self.pool = pool
+        self.serverName = serverName
+        self.serverVersion = serverVersion
+    }
+
+    /// The worker's release version.
+    public static let version = "0.1.0"
+
+    /// Makes ServerReady answer false from now on (shutdown has begun).
+    public func beginDraining() { draining.store(true, ordering: .relaxed) }
+
+    /// Whether the server takes inference requests: not draining and every model has a ready version.
+    public var isReady: Bool { !draining.load(ordering: .relaxed) && store.snapshot.isReady }
+
+    public func serverLive(_ request: ServerLiveRequest, context: ServerContext) async throws -> ServerLiveResponse {
+        ServerLiveResponse(live: true)
+    }
+
+    public func serverReady(_ request: ServerReadyRequest, context: ServerContext) async throws -> ServerReadyResponse {
+        ServerReadyResponse(ready: isReady)
+    }
+
+    public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
+        ServerMetadataResponse(name: serverName, version: serverVersion, extensions: [])
+    }
+
+    public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
+        let model = try status(of: request.name)
+        if request.version.isEmpty { return ModelReadyResponse(ready: model.isReady) }
+        guard let version = Self.parseVersion(request.version) else { return ModelReadyResponse(ready: false) }
+        return ModelReadyResponse(ready: model.versions[version]?.isReady ?? false)
+    }
+
+    public func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws -> ModelMetadataResponse {
+        let model = try status(of: request.name)
+        let served = try resolve(model, version: request.version)
+        var metadata = served.metadata
+        metadata.versions = model.readyVersions.map(String.init)
+        return metadata
+    }
+
+    public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
+        let served = try resolve(try status(of: request.modelName), version: request.modelVersion)
+        let prepared = try InferRequestValidator(model: served).validate(request)
+        let outputs: [String: Tensor]
+        do {
+            if let batcher = served.batcher {
+                outputs = try await batcher.submit(DynamicBatcher.Request(inputs: prepared.inputs, rows: prepared.rows))
+            } else {
+                let model = served.model
+                let inputs = prepared.inputs
+                outputs = try await pool.run { try model.run(inputs) }
+            }
+        } catch let error as ONNXError {
+            throw Self.rpcError(error, model: served)
+        } catch let error as BatchingError {
+            throw RPCError(.internal, "model '\(served.name)' version \(served.version): \(error.description)")
+        }
+        var response = InferResponse(modelName: served.name, modelVersion: String(served.version), id: request.id)
+        for output in prepared.outputs {
+            guard let tensor = outputs[output.graphName] else {
+                throw RPCError(.internal, "model '\(served.name)' version \(served.version) did not produce output '\(output.name)'")
+            }
+            response.outputs.append(TensorConversion.inferTensor(name: output.name, from: tensor))
+        }
+        return response
+    }
+
+    /// The model's status; NOT_FOUND naming it when the repository has no such model.
+    private func status(of name: String) throws(RPCError) -> ModelStatus<ServedModel> {
+        let snapshot = store.snapshot
+        guard let model = snapshot.models[name] else {
+            let known = snapshot.models.keys.sorted().joined(separator: ", ")
+            throw RPCError(.notFound, "unknown model '\(name)' (models: \(known.isEmpty ? "none" : known))")
+        }
+        return model
+    }
+
+    /// The version to answer with: the newest ready one for an empty version.
+    private func resolve(_ model: ModelStatus<ServedModel>, version text: String) throws(RPCError) -> ServedModel {
+        let known = model.versions.keys.sorted().map(String.init).joined(separator: ", ")
+        if text.isEmpty {
+            guard let (_, served) = model.newestReady else {
+                throw RPCError(.unavailable, "model '\(model.name)' is not available: \(model.unavailableReason)")
+            }
+            return served
+        }
+        guard let number = Self.parseVersion(text), let version = model.versions[number] else {
+            throw RPCError(.notFound, "model '\(model.name)' has no version '\(text)' (versions: \(known.isEmpty ? "none" : known))")
+        }
+        guard let served = version.loaded else {
+            throw RPCError(
+                .unavailable,
+                "model '\(model.name)' version \(number) is not available: \(version.loadError ?? "not loaded")")
+        }
+        return served
+    }
+
+    static func parseVersion(_ text: String) -> Int? {
+        guard let value = Int(text), value > 0 else { return nil }
+        return value
+    }
+
+    static func rpcError(_ error: ONNXError, model: ServedModel) -> RPCError {
+        let message = "model '\(model.name)' version \(model.version): \(error.message)"
+        switch error.kind {
+        case .invalidInput, .limitExceeded: return RPCError(.invalidArgument, message)
+        case .invalidModel, .unsupported: return RPCError(.internal, message)
+        }
+    }
+}

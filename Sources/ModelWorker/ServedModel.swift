@@ -1,0 +1,115 @@
+import InferenceAPI
+import ModelRepository
+import ONNXEngine
+
+/// One input or output of a served model: the name callers use, the graph's name, its type
+/// and its declared shape (-1 for a dynamic dimension; nil when the model leaves the rank open).
+public struct ServedTensor: Sendable, Hashable {
+    public var name: String
+    public var graphName: String
+    public var elementType: Tensor.ElementType
+    public var datatype: TensorDataType
+    public var shape: [Int64]?
+
+    /// The signature reported in ModelMetadata (an open rank is reported as `[-1]`).
+    public var metadata: TensorMetadata {
+        TensorMetadata(name: name, datatype: datatype, shape: shape ?? [-1])
+    }
+}
+
+/// A model version loaded and ready to serve: the engine's model, its served signature and,
+/// when `max_batch_size > 0`, its batcher. Immutable; requests that hold it keep it alive after
+/// it is swapped out.
+public final class ServedModel: Sendable {
+    public let name: String
+    public let version: Int
+    public let config: ModelConfig
+    public let model: ONNXModel
+    public let inputs: [ServedTensor]
+    public let outputs: [ServedTensor]
+    /// Present when batching is on.
+    public let batcher: DynamicBatcher?
+    let pool: InferencePool
+
+    /// Loads `request.file` and applies the config; errors name the file, the input or output,
+    /// and the config key at fault.
+    public convenience init(
+        loading request: VersionLoadRequest, pool: InferencePool, limits: ONNXLimits = .defaults,
+        clock: BatchingClock = .continuous
+    ) throws(RepositoryError) {
+        let model: ONNXModel
+        do {
+            model = try ONNXModel(contentsOfFile: request.file.path, limits: limits)
+        } catch {
+            throw RepositoryError("\(request.file.path): \(error.message)")
+        }
+        try self.init(model: model, name: request.model, version: request.version, config: request.config, pool: pool, clock: clock)
+    }
+
+    /// Serves an already loaded model.
+    public init(
+        model: ONNXModel, name: String, version: Int, config: ModelConfig, pool: InferencePool,
+        clock: BatchingClock = .continuous
+    ) throws(RepositoryError) {
+        let configFile = "\(name)/\(RepositoryScanner.configFileName)"
+        func served(_ infos: [ValueInfo], renames: [String: String], kind: String) throws(RepositoryError) -> [ServedTensor] {
+            let known = Set(infos.map(\.name))
+            if let unknown = renames.keys.sorted().first(where: { !known.contains($0) }) {
+                throw RepositoryError(
+                    "\(configFile): \(kind)s renames '\(unknown)', which is not a graph \(kind) "
+                        + "(graph \(kind)s: \(infos.map(\.name).joined(separator: ", ")))")
+            }
+            var tensors: [ServedTensor] = []
+            for info in infos {
+                guard info.isTensor, let type = info.elementType else {
+                    throw RepositoryError("\(kind) '\(info.name)' has a type the worker cannot serve (ONNX type \(info.onnxDataType))")
+                }
+                let shape = info.shape?.map { dimension -> Int64 in
+                    if case .fixed(let size) = dimension { Int64(size) } else { -1 }
+                }
+                tensors.append(ServedTensor(
+                    name: renames[info.name] ?? info.name, graphName: info.name, elementType: type,
+                    datatype: TensorConversion.dataType(of: type), shape: shape))
+            }
+            let names = tensors.map(\.name)
+            if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw RepositoryError("\(configFile): two \(kind)s would be served as '\(duplicate)'")
+            }
+            return tensors
+        }
+        let inputs = try served(model.inputs, renames: config.inputNames, kind: "input")
+        let outputs = try served(model.outputs, renames: config.outputNames, kind: "output")
+        if config.maxBatchSize > 0 {
+            for input in inputs {
+                if let shape = input.shape, shape.first.map({ $0 != -1 }) ?? true {
+                    throw RepositoryError(
+                        "\(configFile): max_batch_size \(config.maxBatchSize) needs every input to have a dynamic "
+                            + "first dimension, but input '\(input.name)' has shape \(shape)")
+                }
+            }
+        }
+        self.name = name
+        self.version = version
+        self.config = config
+        self.model = model
+        self.inputs = inputs
+        self.outputs = outputs
+        self.pool = pool
+        if config.maxBatchSize > 0 {
+            let batching = config.dynamicBatching ?? ModelConfig.DynamicBatching()
+            batcher = DynamicBatcher(
+                maxBatchSize: config.maxBatchSize, maxQueueDelay: .microseconds(batching.maxQueueDelayMicroseconds),
+                preferredBatchSizes: batching.preferredBatchSizes, maxConcurrentBatches: pool.threadCount, clock: clock,
+                execute: { [model] inputs in try await pool.run { try model.run(inputs) } })
+        } else {
+            batcher = nil
+        }
+    }
+
+    /// The metadata of this version.
+    public var metadata: ModelMetadataResponse {
+        ModelMetadataResponse(
+            name: name, versions: [String(version)], platform: "onnx",
+            inputs: inputs.map(\.metadata), outputs: outputs.map(\.metadata))
+    }
+}

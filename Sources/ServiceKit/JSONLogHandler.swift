@@ -1,0 +1,134 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A log handler writing one JSON object per line:
+/// `{"time":"2026-01-02T03:04:05.678Z","level":"info","label":"…","message":"…","metadata":{…}}`.
+///
+/// Each line goes out in a single `write`, so lines from concurrent loggers do not interleave.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    public let label: String
+    private let sink: @Sendable (String) -> Void
+    private let now: @Sendable () -> timespec
+
+    /// A handler writing to stderr.
+    public init(label: String) {
+        self.init(label: label, sink: { JSONLogHandler.writeToStandardError($0) })
+    }
+
+    /// A handler giving each line (with its newline) to `sink`; `now` is the clock, for tests.
+    public init(
+        label: String, sink: @escaping @Sendable (String) -> Void,
+        now: @escaping @Sendable () -> timespec = JSONLogHandler.wallClock
+    ) {
+        self.label = label
+        self.sink = sink
+        self.now = now
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var line = "{\"time\":\"\(Self.format(now()))\",\"level\":\"\(event.level.rawValue)\",\"label\":"
+        Self.appendString(label, to: &line)
+        line += ",\"message\":"
+        Self.appendString("\(event.message)", to: &line)
+        line += ",\"metadata\":"
+        Self.appendValue(.dictionary(merged), to: &line)
+        line += "}\n"
+        sink(line)
+    }
+
+    /// The current wall-clock time.
+    @Sendable public static func wallClock() -> timespec {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return time
+    }
+
+    /// RFC 3339 UTC with milliseconds.
+    static func format(_ time: timespec) -> String {
+        var seconds = time_t(time.tv_sec)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let millis = Int32(time.tv_nsec / 1_000_000)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
+    }
+
+    static func appendValue(_ value: Logger.Metadata.Value, to line: inout String) {
+        switch value {
+        case .string(let string):
+            appendString(string, to: &line)
+        case .stringConvertible(let convertible):
+            appendString(convertible.description, to: &line)
+        case .array(let values):
+            line += "["
+            for (index, element) in values.enumerated() {
+                if index > 0 { line += "," }
+                appendValue(element, to: &line)
+            }
+            line += "]"
+        case .dictionary(let dictionary):
+            line += "{"
+            // Sorted keys: stable lines are easier to read and to test.
+            for (index, key) in dictionary.keys.sorted().enumerated() {
+                if index > 0 { line += "," }
+                appendString(key, to: &line)
+                line += ":"
+                appendValue(dictionary[key]!, to: &line)
+            }
+            line += "}"
+        }
+    }
+
+    static func appendString(_ string: String, to line: inout String) {
+        line += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        line += "\""
+    }
+
+    private static func writeToStandardError(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Logging
+
+/// How log lines are written to stderr.
+public enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
+    /// One JSON object per line: time, level, label, message, metadata.
+    case json
+    /// swift-log's plain text lines.
+    case text
+}
+
+/// The logging flags every executable takes: `--log-level` and `--log-format`.
+public struct LoggingOptions: ParsableArguments, Sendable {
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    public var logLevel = "info"
+
+    @Option(help: "json (one object per line) or text.")
+    public var logFormat: LogFormat = .text
+
+    public init() {}
+
+    /// The parsed level; the error names the flag.
+    public func level() throws(ValidationError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            let known = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--log-level '\(logLevel)' is not one of \(known)")
+        }
+        return level
+    }
+
+    /// Bootstraps swift-log (once per process) with these options, writing to stderr.
+    public func bootstrap() throws(ValidationError) {
+        let level = try level()
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}
