@@ -233,8 +233,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func run(_ stream: ServerStream, request: [UInt8]) {
         guard let loop = context?.eventLoop, let executor else { return }
         let loopBound = NIOLoopBound(self, eventLoop: loop)
-        let sink = StreamSink(connection: loopBound, stream: stream.id)
         let method = stream.method
+        // Only streaming handlers write through a sink; unary ones return their reply.
+        let sink: any ResponseStreamSink =
+            method.kind == .serverStreaming ? StreamSink(connection: loopBound, stream: stream.id) : UnaryCallSink.shared
         let context = stream.context
         let id = stream.id
         // Starts inline: a handler that does not suspend answers within this read, with no hop.
@@ -436,6 +438,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         guard state != .closed, let context else { return }
         state = .closed
         context.close(promise: nil)
+    }
+}
+
+/// The sink handed to unary handlers, which return their reply instead of writing it.
+private final class UnaryCallSink: ResponseStreamSink {
+    static let shared = UnaryCallSink()
+
+    func write(_ message: [UInt8]) async throws {
+        throw RPCError(.internal, "a unary handler cannot stream replies")
     }
 }
 
