@@ -1,26 +1,32 @@
-"""Sample calls to a running server with stock clients: tritonclient and grpcio."""
+"""Sample predictions from a running model-worker with a stock tritonclient."""
 import sys
 
-import grpc
+import numpy as np
 import tritonclient.grpc as triton
 
-sys.path.insert(0, "Tests/Peers")
-import protos  # noqa: E402  (generates stubs from proto/ at run time)
+client = triton.InferenceServerClient(url=sys.argv[1])
+print(f"server live: {client.is_server_live()}  ready: {client.is_server_ready()}")
+meta = client.get_model_metadata("iris")
+print(f"model iris: versions {list(meta.versions)}, platform {meta.platform}, "
+      f"inputs {[(i.name, i.datatype, list(i.shape)) for i in meta.inputs]}")
 
-address = sys.argv[1]
-client = triton.InferenceServerClient(url=address)
-print(f"tritonclient is_server_live:  {client.is_server_live()}")
-print(f"tritonclient is_server_ready: {client.is_server_ready()}")
-meta = client.get_server_metadata()
-print(f"tritonclient server metadata: name={meta.name} version={meta.version}")
+names = ["setosa", "versicolor", "virginica"]
+rows = np.array([[5.1, 3.5, 1.4, 0.2], [6.0, 2.7, 5.1, 1.6], [6.9, 3.1, 5.4, 2.1]], dtype=np.float32)
+for version in ["1", "2"]:
+    x = triton.InferInput("X", list(rows.shape), "FP32")
+    x.set_data_from_numpy(rows)
+    result = client.infer("iris", [x], model_version=version)
+    labels = result.as_numpy("label")
+    probabilities = result.as_numpy("probabilities")
+    answered = result.get_response().model_version
+    for row, label, p in zip(rows, labels, probabilities):
+        features = [round(float(v), 2) for v in row]
+        probs = [round(float(v), 3) for v in p]
+        print(f"iris v{answered}: {features} -> {names[int(label)]:<10} p={probs}")
 
-((health, health_grpc), (echo, echo_grpc)) = protos.load("health", "echo")
-channel = grpc.insecure_channel(address)
-status = health_grpc.HealthStub(channel).Check(health.HealthCheckRequest(service=""), timeout=5)
-print(f"grpcio health check:          {health.HealthCheckResponse.ServingStatus.Name(status.status)}")
-reply = echo_grpc.EchoStub(channel).Get(echo.EchoRequest(payload=b"hello, mesh"), timeout=5)
-print(f"grpcio echo:                  {reply.payload.decode()}")
+bad = triton.InferInput("X", [1, 3], "FP32")
+bad.set_data_from_numpy(np.zeros((1, 3), dtype=np.float32))
 try:
-    client.get_model_metadata("iris")
-except Exception as error:  # the model worker is not part of this demo yet
-    print(f"tritonclient model metadata:  {error}")
+    client.infer("iris", [bad], model_version="1")
+except Exception as error:
+    print(f"a bad request is refused clearly: {error}")
