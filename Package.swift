@@ -36,9 +36,11 @@ let package = Package(
         ),
         // Swift value types of the Open Inference Protocol and health service, and the one layer
         // that converts them to and from the protobuf-c structs.
-        .target(name: "InferenceAPI", dependencies: ["RPCCore", "ProtoC", "CProtobufC"]),
+        // Generic pack/unpack through protoc-c's generated functions, for every conversion layer.
+        .target(name: "ProtoCMessage", dependencies: ["RPCCore", "CProtobufC"]),
+        .target(name: "InferenceAPI", dependencies: ["RPCCore", "ProtoC", "CProtobufC", "ProtoCMessage"]),
         // The echo service used by tests and benchmarks of the RPC layer.
-        .target(name: "RPCEcho", dependencies: ["RPCCore", "ProtoC", "CProtobufC"]),
+        .target(name: "RPCEcho", dependencies: ["RPCCore", "ProtoC", "CProtobufC", "ProtoCMessage"]),
         // Native ONNX model loading and execution (no sockets); reads onnx.proto through ProtoC.
         .target(name: "ONNXEngine", dependencies: ["ProtoC", "CProtobufC"]),
 

@@ -257,10 +257,6 @@ final class HTTP2Session {
         nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
     }
 
-    /// The peer's limit on streams we may open at once.
-    var remoteMaxConcurrentStreams: UInt32 {
-        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
-    }
 
     // MARK: Internals used by the C callbacks
 

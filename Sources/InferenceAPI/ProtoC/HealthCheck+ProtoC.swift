@@ -1,10 +1,11 @@
 internal import CProtobufC
 internal import ProtoC
+import ProtoCMessage
 import RPCCore
 
 extension HealthCheckRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "grpc.health.v1.HealthCheckRequest",
             unpack: grpc__health__v1__health_check_request__unpack,
             free: grpc__health__v1__health_check_request__free_unpacked
@@ -16,7 +17,7 @@ extension HealthCheckRequest: WireMessage {
             var message = Grpc__Health__V1__HealthCheckRequest()
             grpc__health__v1__health_check_request__init(&message)
             message.service = arena.string(service)
-            return ProtoCCodec.pack(
+            return ProtoCMessage.pack(
                 &message, size: grpc__health__v1__health_check_request__get_packed_size,
                 pack: grpc__health__v1__health_check_request__pack)
         }
@@ -27,7 +28,7 @@ extension HealthCheckResponse: WireMessage {
     /// Decodes a response; a status number this version does not know reads as UNKNOWN, since
     /// proto3 enums are open.
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "grpc.health.v1.HealthCheckResponse",
             unpack: grpc__health__v1__health_check_response__unpack,
             free: grpc__health__v1__health_check_response__free_unpacked
@@ -38,7 +39,7 @@ extension HealthCheckResponse: WireMessage {
         var message = Grpc__Health__V1__HealthCheckResponse()
         grpc__health__v1__health_check_response__init(&message)
         message.status = Grpc__Health__V1__HealthCheckResponse__ServingStatus(rawValue: numericCast(status.rawValue))
-        return ProtoCCodec.pack(
+        return ProtoCMessage.pack(
             &message, size: grpc__health__v1__health_check_response__get_packed_size,
             pack: grpc__health__v1__health_check_response__pack)
     }

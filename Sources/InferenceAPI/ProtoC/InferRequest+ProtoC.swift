@@ -1,12 +1,13 @@
 internal import CProtobufC
 internal import ProtoC
+import ProtoCMessage
 import RPCCore
 
 extension InferRequest: WireMessage {
     /// Decodes a request whose inputs come in `raw_input_contents` (one entry per input, in
     /// order) or in typed `contents`; both become raw little-endian `data`.
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelInferRequest",
             unpack: inference__model_infer_request__unpack, free: inference__model_infer_request__free_unpacked
         ) { (message) throws(RPCError) in try InferRequest(message) }
@@ -90,7 +91,7 @@ extension InferRequest: WireMessage {
                         ParameterMap.encode(output.parameters, arena: arena)
                     message.outputs[index] = tensor
                 }
-                return ProtoCCodec.pack(
+                return ProtoCMessage.pack(
                     &message, size: inference__model_infer_request__get_packed_size,
                     pack: inference__model_infer_request__pack)
             }

@@ -1,12 +1,13 @@
 internal import CProtobufC
 internal import ProtoC
+import ProtoCMessage
 import RPCCore
 
 extension InferResponse: WireMessage {
     /// Decodes a response whose outputs come in `raw_output_contents` (one entry per output, in
     /// order) or in typed `contents`, as Triton and other peers may send either.
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelInferResponse",
             unpack: inference__model_infer_response__unpack, free: inference__model_infer_response__free_unpacked
         ) { (message) throws(RPCError) in try InferResponse(message) }
@@ -65,7 +66,7 @@ extension InferResponse: WireMessage {
                     message.n_raw_output_contents = outputs.count
                     message.raw_output_contents = arena.copy(data.map(ProtobufCBinaryData.init(pointingAt:)))
                 }
-                return ProtoCCodec.pack(
+                return ProtoCMessage.pack(
                     &message, size: inference__model_infer_response__get_packed_size,
                     pack: inference__model_infer_response__pack)
             }

@@ -1,12 +1,13 @@
 internal import CProtobufC
 internal import ProtoC
+import ProtoCMessage
 import RPCCore
 
 // The small messages of the inference service: liveness, readiness and metadata.
 
 extension ServerLiveRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        try ProtoCCodec.unpack(
+        try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerLiveRequest",
             unpack: inference__server_live_request__unpack, free: inference__server_live_request__free_unpacked
         ) { _ in }
@@ -17,7 +18,7 @@ extension ServerLiveRequest: WireMessage {
 
 extension ServerLiveResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerLiveResponse",
             unpack: inference__server_live_response__unpack, free: inference__server_live_response__free_unpacked
         ) { ServerLiveResponse(live: $0.live != 0) }
@@ -27,7 +28,7 @@ extension ServerLiveResponse: WireMessage {
         var message = Inference__ServerLiveResponse()
         inference__server_live_response__init(&message)
         message.live = live ? 1 : 0
-        return ProtoCCodec.pack(
+        return ProtoCMessage.pack(
             &message, size: inference__server_live_response__get_packed_size,
             pack: inference__server_live_response__pack)
     }
@@ -35,7 +36,7 @@ extension ServerLiveResponse: WireMessage {
 
 extension ServerReadyRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        try ProtoCCodec.unpack(
+        try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerReadyRequest",
             unpack: inference__server_ready_request__unpack, free: inference__server_ready_request__free_unpacked
         ) { _ in }
@@ -46,7 +47,7 @@ extension ServerReadyRequest: WireMessage {
 
 extension ServerReadyResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerReadyResponse",
             unpack: inference__server_ready_response__unpack, free: inference__server_ready_response__free_unpacked
         ) { ServerReadyResponse(ready: $0.ready != 0) }
@@ -56,7 +57,7 @@ extension ServerReadyResponse: WireMessage {
         var message = Inference__ServerReadyResponse()
         inference__server_ready_response__init(&message)
         message.ready = ready ? 1 : 0
-        return ProtoCCodec.pack(
+        return ProtoCMessage.pack(
             &message, size: inference__server_ready_response__get_packed_size,
             pack: inference__server_ready_response__pack)
     }
@@ -64,7 +65,7 @@ extension ServerReadyResponse: WireMessage {
 
 extension ModelReadyRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelReadyRequest",
             unpack: inference__model_ready_request__unpack, free: inference__model_ready_request__free_unpacked
         ) { ModelReadyRequest(name: ProtoCCodec.string($0.name), version: ProtoCCodec.string($0.version)) }
@@ -76,7 +77,7 @@ extension ModelReadyRequest: WireMessage {
             inference__model_ready_request__init(&message)
             message.name = arena.string(name)
             message.version = arena.string(version)
-            return ProtoCCodec.pack(
+            return ProtoCMessage.pack(
                 &message, size: inference__model_ready_request__get_packed_size,
                 pack: inference__model_ready_request__pack)
         }
@@ -85,7 +86,7 @@ extension ModelReadyRequest: WireMessage {
 
 extension ModelReadyResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelReadyResponse",
             unpack: inference__model_ready_response__unpack, free: inference__model_ready_response__free_unpacked
         ) { ModelReadyResponse(ready: $0.ready != 0) }
@@ -95,7 +96,7 @@ extension ModelReadyResponse: WireMessage {
         var message = Inference__ModelReadyResponse()
         inference__model_ready_response__init(&message)
         message.ready = ready ? 1 : 0
-        return ProtoCCodec.pack(
+        return ProtoCMessage.pack(
             &message, size: inference__model_ready_response__get_packed_size,
             pack: inference__model_ready_response__pack)
     }
@@ -103,7 +104,7 @@ extension ModelReadyResponse: WireMessage {
 
 extension ServerMetadataRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        try ProtoCCodec.unpack(
+        try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerMetadataRequest",
             unpack: inference__server_metadata_request__unpack,
             free: inference__server_metadata_request__free_unpacked
@@ -115,7 +116,7 @@ extension ServerMetadataRequest: WireMessage {
 
 extension ServerMetadataResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerMetadataResponse",
             unpack: inference__server_metadata_response__unpack,
             free: inference__server_metadata_response__free_unpacked
@@ -134,7 +135,7 @@ extension ServerMetadataResponse: WireMessage {
             message.version = arena.string(version)
             message.n_extensions = extensions.count
             message.extensions = arena.strings(extensions)
-            return ProtoCCodec.pack(
+            return ProtoCMessage.pack(
                 &message, size: inference__server_metadata_response__get_packed_size,
                 pack: inference__server_metadata_response__pack)
         }
@@ -143,7 +144,7 @@ extension ServerMetadataResponse: WireMessage {
 
 extension ModelMetadataRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelMetadataRequest",
             unpack: inference__model_metadata_request__unpack, free: inference__model_metadata_request__free_unpacked
         ) { ModelMetadataRequest(name: ProtoCCodec.string($0.name), version: ProtoCCodec.string($0.version)) }
@@ -155,7 +156,7 @@ extension ModelMetadataRequest: WireMessage {
             inference__model_metadata_request__init(&message)
             message.name = arena.string(name)
             message.version = arena.string(version)
-            return ProtoCCodec.pack(
+            return ProtoCMessage.pack(
                 &message, size: inference__model_metadata_request__get_packed_size,
                 pack: inference__model_metadata_request__pack)
         }
@@ -164,7 +165,7 @@ extension ModelMetadataRequest: WireMessage {
 
 extension ModelMetadataResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
-        self = try ProtoCCodec.unpack(
+        self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelMetadataResponse",
             unpack: inference__model_metadata_response__unpack,
             free: inference__model_metadata_response__free_unpacked
@@ -190,7 +191,7 @@ extension ModelMetadataResponse: WireMessage {
             message.inputs = TensorMetadata.encode(inputs, arena: arena)
             message.n_outputs = outputs.count
             message.outputs = TensorMetadata.encode(outputs, arena: arena)
-            return ProtoCCodec.pack(
+            return ProtoCMessage.pack(
                 &message, size: inference__model_metadata_response__get_packed_size,
                 pack: inference__model_metadata_response__pack)
         }

@@ -72,39 +72,8 @@ final class CArena {
     }
 }
 
-/// Packing and unpacking through the generated `_pack` / `_unpack` functions.
+/// Helpers for reading and writing the generated C structs (packing itself is `ProtoCMessage`).
 enum ProtoCCodec {
-    /// Encodes `message` with its generated size and pack functions, straight into the array.
-    static func pack<Message>(
-        _ message: inout Message,
-        size: (UnsafePointer<Message>?) -> Int,
-        pack: (UnsafePointer<Message>?, UnsafeMutablePointer<UInt8>?) -> Int
-    ) -> [UInt8] {
-        withUnsafePointer(to: &message) { pointer in
-            let count = size(pointer)
-            guard count > 0 else { return [] }
-            return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                initialized = pack(pointer, buffer.baseAddress)
-            }
-        }
-    }
-
-    /// Decodes `bytes` with the generated unpack function, hands the C message to `convert`,
-    /// and frees it; INTERNAL when the bytes are not valid protobuf for `messageName`.
-    static func unpack<Message, Result>(
-        _ bytes: UnsafeRawBufferPointer,
-        messageName: String,
-        unpack: (UnsafeMutablePointer<ProtobufCAllocator>?, Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<Message>?,
-        free: (UnsafeMutablePointer<Message>?, UnsafeMutablePointer<ProtobufCAllocator>?) -> Void,
-        convert: (Message) throws(RPCError) -> Result
-    ) throws(RPCError) -> Result {
-        guard let message = unpack(nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
-            throw RPCError(.internal, "could not decode \(messageName): invalid protobuf")
-        }
-        defer { free(message, nil) }
-        return try convert(message.pointee)
-    }
-
     /// A Swift string from a C string field (never null after unpack, but a null reads as "").
     static func string(_ pointer: UnsafePointer<CChar>?) -> String {
         pointer.map { String(cString: $0) } ?? ""
