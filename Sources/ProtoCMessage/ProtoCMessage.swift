@@ -36,3 +36,12 @@ public enum ProtoCMessage {
         return try convert(message.pointee)
     }
 }
+
+extension ProtobufCBinaryData {
+    /// Binary data that points at `bytes` without copying; valid while `bytes` is.
+    public init(pointingAt bytes: UnsafeRawBufferPointer) {
+        self.init(
+            len: bytes.count,
+            data: bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) })
+    }
+}

@@ -50,12 +50,3 @@ extension EchoResponse: WireMessage {
         }
     }
 }
-
-extension ProtobufCBinaryData {
-    /// Binary data that points at `bytes` without copying; valid while `bytes` is.
-    fileprivate init(pointingAt bytes: UnsafeRawBufferPointer) {
-        self.init(
-            len: bytes.count,
-            data: bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) })
-    }
-}

@@ -121,13 +121,6 @@ enum ProtoCCodec {
 }
 
 extension ProtobufCBinaryData {
-    /// Binary data that points at `bytes` without copying; valid while `bytes` is.
-    init(pointingAt bytes: UnsafeRawBufferPointer) {
-        self.init(
-            len: bytes.count,
-            data: bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) })
-    }
-
     /// The bytes, as a view valid while the owning message is.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: data, count: len) }
 }
