@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "rpc-echo-server", targets: ["rpc-echo-server"]),
         .executable(name: "model-worker", targets: ["model-worker"]),
+        .executable(name: "feature-preprocessor", targets: ["feature-preprocessor"]),
+        .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "infer-cli", targets: ["infer-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -14,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found with pkg-config.
@@ -51,6 +57,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The worker's model repository: on-disk layout, config.yaml, version policy, hot reload.
@@ -77,6 +89,59 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Preprocessing pipelines: YAML specs reproducing fitted scikit-learn transformers, compiled
+        // into a flat plan over column buffers (no sockets).
+        .target(name: "FeaturePipeline", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The preprocessor's inference service: raw columns in, the pipeline's output tensor out.
+        .target(
+            name: "FeaturePreprocessor",
+            dependencies: [
+                "FeaturePipeline", "InferenceAPI", "RPCCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "feature-preprocessor",
+            dependencies: [
+                "FeaturePreprocessor", "FeaturePipeline", "ServiceKit", "RPCTransport", "InferenceAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The gateway's decisions as pure logic: routes file, version split and sticky hashing,
+        // canary analysis, replica choice and ejection, autoscaling hints.
+        .target(
+            name: "Routing",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // The gateway's admin service: value types, protobuf-c conversion and method table.
+        .target(name: "AdminAPI", dependencies: ["RPCCore", "ProtoC", "CProtobufC", "ProtoCMessage"]),
+        // The gateway's runtime: forwarding over pooled RPC clients, health checks, canary driver.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "gateway",
+            dependencies: [
+                "Gateway", "Routing", "AdminAPI", "ServiceKit", "RPCTransport", "InferenceAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "infer-cli",
+            dependencies: [
+                "AdminAPI", "InferenceAPI", "RPCTransport", "RPCCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "rpc-echo-server",
             dependencies: [
@@ -84,6 +149,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 
@@ -106,6 +177,17 @@ let package = Package(
             name: "ModelWorkerTests",
             dependencies: ["ModelWorker", "ModelRepository", "ONNXEngine", "InferenceAPI", "RPCCore", "RPCTransport",
                            "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "FeaturePipelineTests", dependencies: ["FeaturePipeline"]),
+        .testTarget(
+            name: "FeaturePreprocessorTests",
+            dependencies: ["FeaturePreprocessor", "FeaturePipeline", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport"]
+        ),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "RPCTransportTests",

@@ -1,0 +1,1 @@
+// The AdminAPI module; see Package.swift for its job.

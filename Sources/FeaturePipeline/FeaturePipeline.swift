@@ -1,0 +1,1 @@
+// The FeaturePipeline module; see Package.swift for its job.

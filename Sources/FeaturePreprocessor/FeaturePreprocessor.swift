@@ -1,0 +1,1 @@
+// The FeaturePreprocessor module; see Package.swift for its job.

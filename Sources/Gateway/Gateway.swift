@@ -1,0 +1,1 @@
+// The Gateway module; see Package.swift for its job.

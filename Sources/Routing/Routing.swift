@@ -1,0 +1,1 @@
+// The Routing module; see Package.swift for its job.

@@ -1,0 +1,2 @@
+// Placeholder until the gateway executable lands.
+print("gateway: not built yet")

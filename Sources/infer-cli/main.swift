@@ -1,0 +1,2 @@
+// Placeholder until the infer-cli executable lands.
+print("infer-cli: not built yet")
