@@ -54,6 +54,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
+                "RPCCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
