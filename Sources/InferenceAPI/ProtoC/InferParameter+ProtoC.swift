@@ -1,5 +1,6 @@
 internal import CProtobufC
 internal import ProtoC
+import ProtoCMessage
 import RPCCore
 
 /// The five generated `...ParametersEntry` structs (request, response, input, output, requested

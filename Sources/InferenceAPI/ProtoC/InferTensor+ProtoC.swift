@@ -1,5 +1,6 @@
 internal import CProtobufC
 internal import ProtoC
+import ProtoCMessage
 import RPCCore
 
 /// The generated input and output tensor structs share one shape, so one generic conversion

@@ -1,10 +1,8 @@
-// The shared machinery of the conversion layer: the only files that touch protobuf-c structs
-// are this folder's `*+ProtoC.swift`, and they never let a C pointer escape a call.
+// The shared machinery of every conversion layer: C memory for one encoding, and readers for
+// generated struct fields. Conversion code never lets a C pointer escape a call.
 // protobuf-c strings are NUL-terminated C strings, so a string field with an embedded NUL is
-// cut at it; no KServe field needs one.
-internal import CProtobufC
-internal import ProtoC
-import RPCCore
+// cut at it; no field we define needs one.
+public import CProtobufC
 
 #if canImport(Glibc)
 internal import Glibc
@@ -16,11 +14,11 @@ internal import Darwin
 
 /// Owns the C memory of one encoding: every struct, pointer array and string the message tree
 /// needs is allocated here and freed together once the message is packed.
-final class CArena {
+package final class CArena {
     private var blocks: [UnsafeMutableRawPointer] = []
 
     /// Runs `body` with a fresh arena and frees everything it allocated when `body` returns.
-    static func with<Result>(_ body: (CArena) -> Result) -> Result {
+    package static func with<Result>(_ body: (CArena) -> Result) -> Result {
         let arena = CArena()
         // Freed explicitly rather than in deinit: ARC may end an object's life at its last use,
         // which could be before `pack` reads the memory.
@@ -29,7 +27,7 @@ final class CArena {
     }
 
     /// Zeroed memory for `count` values (at least one, so the pointer is never null).
-    func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
+    package func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
         let count = max(count, 1)
         guard let raw = calloc(count, MemoryLayout<T>.stride) else { fatalError("out of memory") }
         blocks.append(raw)
@@ -37,21 +35,21 @@ final class CArena {
     }
 
     /// A NUL-terminated copy of `string`.
-    func string(_ string: String) -> UnsafeMutablePointer<CChar> {
+    package func string(_ string: String) -> UnsafeMutablePointer<CChar> {
         guard let copy = strdup(string) else { fatalError("out of memory") }
         blocks.append(UnsafeMutableRawPointer(copy))
         return copy
     }
 
     /// A C array of copies of `strings`.
-    func strings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+    package func strings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
         let array = allocate(UnsafeMutablePointer<CChar>?.self, count: strings.count)
         for (index, string) in strings.enumerated() { array[index] = self.string(string) }
         return array
     }
 
     /// A C array holding a copy of `values`.
-    func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+    package func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
         let array = allocate(T.self, count: values.count)
         values.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { array.update(from: base, count: source.count) }
@@ -60,7 +58,7 @@ final class CArena {
     }
 
     /// A copy of `bytes` as protobuf-c binary data.
-    func binary(copying bytes: UnsafeRawBufferPointer) -> ProtobufCBinaryData {
+    package func binary(copying bytes: UnsafeRawBufferPointer) -> ProtobufCBinaryData {
         let copy = allocate(UInt8.self, count: bytes.count)
         if let base = bytes.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count) }
         return ProtobufCBinaryData(len: bytes.count, data: copy)
@@ -73,19 +71,19 @@ final class CArena {
 }
 
 /// Helpers for reading and writing the generated C structs (packing itself is `ProtoCMessage`).
-enum ProtoCCodec {
+package enum ProtoCCodec {
     /// A Swift string from a C string field (never null after unpack, but a null reads as "").
-    static func string(_ pointer: UnsafePointer<CChar>?) -> String {
+    package static func string(_ pointer: UnsafePointer<CChar>?) -> String {
         pointer.map { String(cString: $0) } ?? ""
     }
 
     /// The strings of a repeated string field.
-    static func strings(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
+    package static func strings(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
         (0..<count).map { string(pointer?[$0]) }
     }
 
     /// The values of a repeated scalar field.
-    static func array<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
+    package static func array<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
         guard count > 0, let pointer else { return [] }
         return Array(UnsafeBufferPointer(start: pointer, count: count))
     }
@@ -93,7 +91,7 @@ enum ProtoCCodec {
     /// Calls `body` with stable pointers to each array's bytes, without copying when there are
     /// few (each pin nests one closure, so many would use much stack) and from arena copies
     /// otherwise.
-    static func withStableBytes<Result>(
+    package static func withStableBytes<Result>(
         _ arrays: [[UInt8]], arena: CArena, _ body: ([UnsafeRawBufferPointer]) -> Result
     ) -> Result {
         var stable: [UnsafeRawBufferPointer] = []
@@ -122,5 +120,5 @@ enum ProtoCCodec {
 
 extension ProtobufCBinaryData {
     /// The bytes, as a view valid while the owning message is.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: data, count: len) }
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: data, count: len) }
 }

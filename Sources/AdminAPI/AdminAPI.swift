@@ -1,1 +1,0 @@
-// The AdminAPI module; see Package.swift for its job.
