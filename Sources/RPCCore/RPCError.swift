@@ -6,11 +6,15 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: StatusCode
     public var message: String
     public var metadata: Metadata
+    /// Set by the client when the server never started on the request (no connection, stream
+    /// refused, connection draining): another server can safely be asked instead.
+    public var unprocessed: Bool
 
-    public init(_ code: StatusCode, _ message: String, metadata: Metadata = [:]) {
+    public init(_ code: StatusCode, _ message: String, metadata: Metadata = [:], unprocessed: Bool = false) {
         self.code = code
         self.message = message
         self.metadata = metadata
+        self.unprocessed = unprocessed
     }
 
     public var description: String { "\(code): \(message)" }

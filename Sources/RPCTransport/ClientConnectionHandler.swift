@@ -87,7 +87,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Opens a stream for `call` and sends its request.
     func start(_ call: ClientCall) {
         guard let session, isUsable else {
-            call.fail(RPCError(.unavailable, "connection to \(authority) is not usable"))
+            call.fail(RPCError(.unavailable, "connection to \(authority) is not usable", unprocessed: true))
             return
         }
         var headers: HeaderList = [
@@ -107,7 +107,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         for (name, value) in call.metadata { headers.append(HeaderField(name, value)) }
         guard let stream = session.submitRequest(headers: headers) else {
-            call.fail(RPCError(.unavailable, "could not open a stream to \(authority)"))
+            call.fail(RPCError(.unavailable, "could not open a stream to \(authority)", unprocessed: true))
             return
         }
         call.streamID = stream
@@ -191,7 +191,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         case 0:
             call.fail(RPCError(.internal, "\(call.path) on \(authority) ended without a status"))
         case NGHTTP2_REFUSED_STREAM.rawValue:
-            call.fail(RPCError(.unavailable, "\(authority) refused the stream before processing it"))
+            call.fail(RPCError(.unavailable, "\(authority) refused the stream before processing it", unprocessed: true))
         case NGHTTP2_CANCEL.rawValue:
             call.fail(RPCError(.cancelled, "\(authority) cancelled the call"))
         default:

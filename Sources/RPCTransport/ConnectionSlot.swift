@@ -68,9 +68,9 @@ final class ConnectionSlot: Sendable {
                 attempt = beginAttempt(&state.current)
                 return .success(attempt!.futureResult)
             case .backingOff(let reason):
-                return .failure(RPCError(.unavailable, reason))
+                return .failure(RPCError(.unavailable, reason, unprocessed: true))
             case .shutdown:
-                return .failure(RPCError(.unavailable, "the client for \(host):\(port) is shut down"))
+                return .failure(RPCError(.unavailable, "the client for \(host):\(port) is shut down", unprocessed: true))
             }
         }
         if let attempt { connect(completing: attempt) }

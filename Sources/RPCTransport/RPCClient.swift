@@ -166,7 +166,7 @@ public final class RPCClient: Sendable {
         } catch let error as RPCError {
             throw error
         } catch {
-            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)")
+            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)", unprocessed: true)
         }
     }
 }
