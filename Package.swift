@@ -136,10 +136,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // infer-cli's logic: reading rows from CSV/JSON into tensors, rendering tables and JSON.
+        .target(name: "InferCLICore", dependencies: ["AdminAPI", "InferenceAPI", "RPCCore"]),
         .executableTarget(
             name: "infer-cli",
             dependencies: [
-                "AdminAPI", "InferenceAPI", "RPCTransport", "RPCCore",
+                "InferCLICore", "AdminAPI", "InferenceAPI", "RPCTransport", "RPCCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -185,6 +187,10 @@ let package = Package(
             dependencies: ["FeaturePreprocessor", "FeaturePipeline", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport"]
         ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
+        .testTarget(
+            name: "InferCLITests",
+            dependencies: ["InferCLICore", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport"]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport",

@@ -1,1 +1,0 @@
-// The Gateway module; see Package.swift for its job.

@@ -1,0 +1,1 @@
+// infer-cli's logic; see Package.swift.
