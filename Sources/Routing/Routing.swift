@@ -1,1 +1,0 @@
-// The Routing module; see Package.swift for its job.
