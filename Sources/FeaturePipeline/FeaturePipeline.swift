@@ -1,1 +1,0 @@
-// The FeaturePipeline module; see Package.swift for its job.
