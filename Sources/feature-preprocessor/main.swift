@@ -1,2 +1,96 @@
-// Placeholder until the feature-preprocessor executable lands.
-print("feature-preprocessor: not built yet")
+import ArgumentParser
+import FeaturePipeline
+import FeaturePreprocessor
+import InferenceAPI
+import Logging
+import RPCTransport
+import ServiceKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Serves the pipeline specs of a directory over the Open Inference Protocol (gRPC): raw
+/// feature columns in, the model's input tensor out; grpc.health.v1 and hot reload included.
+@main
+struct FeaturePreprocessorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feature-preprocessor",
+        abstract: "Turn raw feature rows into model input tensors with fitted scikit-learn pipelines, over KServe V2 / Triton gRPC.",
+        discussion: """
+            Each DIR/<name>.yaml (or .yml) is a pipeline spec, served as model <name>; write one from a fitted
+            scikit-learn Pipeline or ColumnTransformer with scripts/export-pipeline. New, changed and removed specs
+            are picked up every --poll-interval-ms; an invalid spec is logged and never replaces a serving one.
+            Callers send one input per raw column (BYTES for text, FP32/FP64/INT64/INT32/BOOL for numbers; NaN or
+            an empty BYTES element is missing) or one BYTES input 'records' of JSON objects.
+            """)
+
+    @Option(help: "gRPC listen address, HOST:PORT (port 0 picks a free one).")
+    var listen = "0.0.0.0:7001"
+
+    @Option(help: ArgumentHelp("The directory of pipeline specs (NAME.yaml).", valueName: "dir"))
+    var pipelines: String
+
+    @Option(help: "Milliseconds between scans of the directory for new, changed or removed specs.")
+    var pollIntervalMs = 1000
+
+    @Option(help: "Largest request message in bytes.")
+    var maxMessageBytes = 4 * 1024 * 1024
+
+    @Option(help: "Seconds in-flight calls get to finish after SIGTERM.")
+    var shutdownGrace = 10
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        _ = try ListenAddress(parsing: listen)
+        _ = try logging.level()
+        var info = stat()
+        guard stat(pipelines, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ValidationError("--pipelines '\(pipelines)' is not a directory")
+        }
+        guard pollIntervalMs > 0 else { throw ValidationError("--poll-interval-ms must be positive") }
+        guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive") }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+    }
+
+    func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "feature-preprocessor")
+        let address = try ListenAddress(parsing: listen)
+        let reloader = PipelineReloader(root: pipelines, logger: Logger(label: "pipelines"))
+        // The first load happens before the port opens, so a ready process is ready at once.
+        await reloader.reload()
+
+        let service = FeaturePreprocessorService(catalog: reloader.catalog)
+        let health = HealthStatusStore(overall: .notServing)
+        let updateHealth: @Sendable () -> Void = {
+            let status: HealthStatusStore.Status = service.isReady ? .serving : .notServing
+            health.set(service: "", status: status)
+            health.set(service: "inference.GRPCInferenceService", status: status)
+        }
+        updateHealth()
+
+        var configuration = ServerConfiguration(host: address.host, port: address.port)
+        configuration.limits.maxReceiveMessageLength = maxMessageBytes
+        let server = RPCServer(
+            configuration: configuration,
+            services: [InferenceService(handler: service), HealthService(store: health)],
+            logger: logger)
+        try await server.start()
+        announceListening(host: address.host, port: server.localPort!)
+
+        let polling = Task {
+            await reloader.run(every: .milliseconds(pollIntervalMs), clock: ContinuousClock(), after: updateHealth)
+        }
+        await waitForTermination()
+        logger.info("draining", metadata: ["grace": "\(shutdownGrace)s"])
+        service.beginDraining()
+        polling.cancel()
+        health.setAll(.notServing)
+        await server.shutdownGracefully(grace: .seconds(shutdownGrace))
+        await polling.value
+    }
+}

@@ -1,1 +1,0 @@
-// The FeaturePreprocessor module; see Package.swift for its job.
