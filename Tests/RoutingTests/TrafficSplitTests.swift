@@ -87,3 +87,28 @@ struct SplitMix64: RandomNumberGenerator {
             == "model \"iris\" has no version \"9\" (versions: 1, 2)")
     }
 }
+
+@Suite struct RouteSplitTests {
+    @Test func canaryStateDrivesTheRouteSplit() throws {
+        let route = try #require(try RoutesConfig(yaml: designExample, file: "routes.yaml").models["iris"])
+        #expect(route.trafficSplit(canary: nil).fractions == ["1": 1, "2": 0])
+        let policy = try #require(route.canary)
+        let start = CanaryState.start(policy, at: .now)
+        #expect(route.trafficSplit(canary: start).ranges.map(\.weight) == [95, 5])
+        var other = policy
+        other.candidate = "3"
+        #expect(route.trafficSplit(canary: CanaryState.start(other, at: .now)).ranges.map(\.weight) == [100, 0])
+        var fixed = route
+        fixed.canary = nil
+        fixed.traffic = ["2": 3, "1": 1]
+        #expect(fixed.trafficSplit(canary: start).ranges.map(\.weight) == [1, 3])
+    }
+
+    @Test func shadowMirrorsItsPercentage() {
+        var generator = SplitMix64(seed: 9)
+        let shadow = ShadowPolicy(version: "2", percent: 10)
+        let mirrored = (0..<10_000).filter { _ in shadow.shouldMirror(random: &generator) }.count
+        #expect(abs(Double(mirrored) - 1_000) <= 4 * (10_000 * 0.1 * 0.9).squareRoot())
+        #expect(!ShadowPolicy(version: "2", percent: 0).shouldMirror(random: &generator))
+    }
+}
