@@ -137,7 +137,8 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
         return state.withLock { state in
             state.order.compactMap { endpoint in
                 state.entries[endpoint].map { entry in
-                    let left = entry.ejectedUntil.map { now < $0 ? now.duration(to: $0) : nil } ?? nil
+                    var left: Duration?
+                    if let until = entry.ejectedUntil, now < until { left = now.duration(to: until) }
                     return Status(endpoint: endpoint, ready: entry.ready, ejectedFor: left,
                         outstanding: entry.outstanding, consecutiveFailures: entry.consecutiveFailures,
                         ejectionLevel: entry.ejectionLevel)
