@@ -126,6 +126,8 @@ let package = Package(
             dependencies: [
                 "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -2,7 +2,7 @@
 // generated struct fields. Conversion code never lets a C pointer escape a call.
 // protobuf-c strings are NUL-terminated C strings, so a string field with an embedded NUL is
 // cut at it; no field we define needs one.
-public import CProtobufC
+package import CProtobufC
 
 #if canImport(Glibc)
 internal import Glibc

@@ -1,0 +1,86 @@
+import InferenceAPI
+import RPCCore
+import RPCTransport
+import Routing
+
+/// Sends one call to one of a set's replicas, retrying on another replica only when the first
+/// never started on it (no connection, stream refused, draining) and the retry budget allows.
+public struct Forwarder: Sendable {
+    public let clients: UpstreamClients
+    public let retryBudget: RetryBudget
+    /// Attempts per call at most, the first included.
+    public var maxAttempts = 3
+
+    public init(clients: UpstreamClients, retryBudget: RetryBudget) {
+        self.clients = clients
+        self.retryBudget = retryBudget
+    }
+
+    /// What happened besides the answer: how many retries it took.
+    public struct Report: Sendable {
+        public var retries = 0
+        public var upstream: Upstream?
+    }
+
+    /// Calls `path` with `request` on a replica of `set` before `deadline`.
+    public func call<Request: WireMessage, Response: WireMessage>(
+        _ path: String, _ request: Request, on set: EndpointSet, what: String,
+        metadata: Metadata, deadline: ContinuousClock.Instant?, report: inout Report,
+        as: Response.Type = Response.self
+    ) async throws(RPCError) -> ClientResponse<Response> {
+        retryBudget.recordCall()
+        var tried: Set<Upstream> = []
+        var generator = SystemRandomNumberGenerator()
+        var lastError: RPCError?
+        while tried.count < maxAttempts {
+            guard let upstream = set.balancer.begin(excluding: tried, random: &generator) else { break }
+            if !tried.isEmpty {
+                guard retryBudget.tryRetry() else {
+                    set.balancer.end(upstream, outcome: .ignored)
+                    break
+                }
+                report.retries += 1
+            }
+            tried.insert(upstream)
+            report.upstream = upstream
+            let timeout = try remaining(until: deadline, what: what)
+            do {
+                let response = try await clients.client(for: upstream).unary(
+                    path, request, metadata: metadata, timeout: timeout, as: Response.self)
+                set.balancer.end(upstream, outcome: .success)
+                return response
+            } catch {
+                set.balancer.end(upstream, outcome: Self.outcome(of: error))
+                guard error.unprocessed, !Task.isCancelled else { throw error }
+                lastError = error
+            }
+        }
+        if let lastError { throw lastError }
+        throw RPCError(.unavailable, "no ready replica for \(what)", unprocessed: true)
+    }
+
+    /// Time left before the deadline; DEADLINE_EXCEEDED when none is.
+    private func remaining(until deadline: ContinuousClock.Instant?, what: String) throws(RPCError) -> Duration? {
+        guard let deadline else { return nil }
+        let left = deadline - .now
+        guard left > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded before calling \(what)") }
+        return left
+    }
+
+    /// How a failed call counts against the replica that answered.
+    static func outcome(of error: RPCError) -> EndpointBalancer<Upstream>.Outcome {
+        switch error.code {
+        case .unavailable, .internal, .unknown, .deadlineExceeded, .dataLoss: .failure
+        default: .ignored
+        }
+    }
+
+    /// Whether a status means the version failed the call (as opposed to the caller's mistake);
+    /// these count as errors in the canary analysis and trigger fallback.
+    public static func isServerFault(_ code: StatusCode) -> Bool {
+        switch code {
+        case .unknown, .deadlineExceeded, .notFound, .unimplemented, .internal, .unavailable, .dataLoss, .aborted: true
+        default: false
+        }
+    }
+}

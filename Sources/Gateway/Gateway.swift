@@ -1,0 +1,200 @@
+import AdminAPI
+import Foundation
+import InferenceAPI
+import Logging
+import RPCCore
+import RPCTransport
+import Routing
+import Synchronization
+
+/// Settings of a gateway (the executable fills them from flags and its config file).
+public struct GatewayOptions: Sendable {
+    /// The routes file; reloaded when its content changes.
+    public var routesPath: String
+    /// Where canary progress is persisted; nil keeps it in memory only.
+    public var canaryStatePath: String?
+    public var routesPollInterval: Duration = .seconds(1)
+    /// How often canaries are judged, hints computed and metrics refreshed.
+    public var tickInterval: Duration = .seconds(1)
+    public var healthCheckInterval: Duration = .seconds(2)
+    public var resolveInterval: Duration = .seconds(5)
+    /// Deadline of upstream calls whose caller set none.
+    public var defaultTimeout: Duration = .seconds(30)
+    public var client = ClientConfiguration()
+    public var balancer = EndpointBalancerConfiguration.defaults
+    public var retryBudget = RetryBudget.Configuration.defaults
+
+    public init(routesPath: String, canaryStatePath: String? = "canary-state.json") {
+        self.routesPath = routesPath
+        self.canaryStatePath = canaryStatePath
+    }
+}
+
+/// A routes file that cannot be used; the message names the file, key and reason.
+public struct GatewayConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The gateway: routing table, forwarding service, admin service, canary driver, health probes
+/// and autoscaling hints, kept current by `run()`.
+public final class Gateway: Sendable {
+    public let options: GatewayOptions
+    public let logger: Logger
+    public let table: RoutingTable
+    public let clients: UpstreamClients
+    public let metrics = GatewayMetrics()
+    public let service: GatewayService
+    public let canary: CanaryDriver
+    let prober: HealthProber
+    let resolver: AddressResolver
+    private let routesText = MutexBox<String?>(nil)
+    private let hints = MutexBox<[AutoscalingHint]>([])
+    private let refreshRequested = Atomic<Bool>(false)
+
+    public init(options: GatewayOptions, logger: Logger, resolver: AddressResolver = AddressResolver()) {
+        self.options = options
+        self.logger = logger
+        self.resolver = resolver
+        table = RoutingTable(balancerConfiguration: options.balancer)
+        clients = UpstreamClients(configuration: options.client)
+        let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
+        service = GatewayService(table: table, forwarder: forwarder, metrics: metrics, logger: logger,
+                                 defaultTimeout: options.defaultTimeout)
+        canary = CanaryDriver(table: table, statePath: options.canaryStatePath, metrics: metrics, logger: logger)
+        prober = HealthProber(clients: clients, logger: logger)
+    }
+
+    /// The services to serve on the gRPC port.
+    public var services: [any RPCService] {
+        [InferenceService(handler: service), GatewayAdminService(handler: GatewayAdmin(gateway: self))]
+    }
+
+    /// Reads the routes file and the saved canary states, and resolves and probes the endpoints
+    /// once, so the gateway starts ready when its replicas are.
+    public func start() async throws {
+        let text = try readRoutes()
+        let config = try parse(text)
+        table.apply(config, canaryStates: canary.loadSavedStates())
+        routesText.value = text
+        canary.persist()
+        await refreshEndpoints()
+        logger.info("routes loaded", metadata: ["file": "\(options.routesPath)", "models": "\(config.models.keys.sorted())"])
+    }
+
+    /// Keeps everything current until cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.every(self.options.routesPollInterval) { await self.reloadRoutes() } }
+            group.addTask { await self.every(self.options.tickInterval) { self.tick() } }
+            group.addTask {
+                await self.every(self.options.healthCheckInterval) { await self.prober.probe(self.table.endpointSets) }
+            }
+            group.addTask {
+                await self.every(self.options.resolveInterval) { await self.refreshEndpoints() }
+            }
+            group.addTask {
+                // Route changes through the admin service get their replicas resolved promptly.
+                await self.every(.milliseconds(100)) {
+                    if self.refreshRequested.exchange(false, ordering: .relaxed) { await self.refreshEndpoints() }
+                }
+            }
+        }
+    }
+
+    /// Re-reads the routes file; a changed, valid file replaces the routes, an invalid one is
+    /// reported and the running routes stay.
+    @discardableResult
+    public func reloadRoutes(force: Bool = false) async -> Bool {
+        let text: String
+        do {
+            text = try readRoutes()
+        } catch {
+            logger.error("cannot read the routes file; keeping the running routes", metadata: ["error": "\(error)"])
+            return false
+        }
+        guard force || text != routesText.value else { return false }
+        routesText.value = text
+        do {
+            let config = try parse(text)
+            table.apply(config)
+            canary.persist()
+            await refreshEndpoints()
+            logger.notice("routes reloaded", metadata: ["models": "\(config.models.keys.sorted())"])
+            return true
+        } catch {
+            logger.error("routes file rejected; keeping the running routes", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Asks `run()` to resolve and probe endpoints soon (after a route change).
+    func refreshSoon() { refreshRequested.store(true, ordering: .relaxed) }
+
+    /// The hints computed on the last tick.
+    public func latestHints() -> [AutoscalingHint] { hints.value }
+
+    /// Judges canaries, computes hints, updates endpoint metrics.
+    public func tick() {
+        canary.evaluate()
+        var computed: [AutoscalingHint] = []
+        for model in table.models.values.sorted(by: { $0.name < $1.name }) {
+            for version in model.route.versionOrder {
+                guard let runtime = model.versions[version] else { continue }
+                let ready = runtime.endpoints.usableCount
+                let hint = runtime.autoscaler.hint(readyReplicas: ready)
+                metrics.hint(model: model.name, version: version, hint: hint, readyReplicas: ready)
+                let target = model.route.autoscaling?.targetConcurrency ?? 8
+                computed.append(AutoscalingHint(
+                    model: model.name, version: version, stableConcurrency: hint.stableConcurrency,
+                    panicConcurrency: hint.panicConcurrency, desiredReplicas: Int32(hint.desiredReplicas),
+                    readyReplicas: Int32(ready), panic: hint.inPanic, targetConcurrency: target))
+                for status in runtime.endpoints.balancer.statuses() {
+                    metrics.endpoint(model: model.name, version: version, endpoint: status.endpoint.description,
+                                     ejected: status.ejectedFor != nil, ready: status.ready, outstanding: status.outstanding)
+                }
+            }
+        }
+        hints.value = computed
+    }
+
+    /// Resolves DNS endpoints, probes every replica, and closes clients no route uses.
+    func refreshEndpoints() async {
+        let sets = table.endpointSets
+        for set in sets { await set.refresh(using: resolver, logger: logger) }
+        await prober.probe(sets)
+        await clients.retain(only: Set(sets.flatMap(\.upstreams)))
+    }
+
+    /// Closes every upstream connection.
+    public func shutdown() async {
+        canary.persist()
+        await clients.closeAll()
+    }
+
+    private func readRoutes() throws -> String {
+        do {
+            return try String(contentsOfFile: options.routesPath, encoding: .utf8)
+        } catch {
+            throw GatewayConfigurationError(description: "cannot read routes file \(options.routesPath): \(error.localizedDescription)")
+        }
+    }
+
+    private func parse(_ text: String) throws -> RoutesConfig {
+        do {
+            return try RoutesConfig(yaml: text, file: options.routesPath)
+        } catch {
+            throw GatewayConfigurationError(description: error.description)
+        }
+    }
+
+    private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            await body()
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import InferenceAPI
+import Logging
+import RPCCore
+import RPCTransport
+import Routing
+import Synchronization
+
+/// The gateway's `inference.GRPCInferenceService`: each ModelInfer is routed to a version (explicit,
+/// sticky key or weighted split), optionally preprocessed first, sent to one replica, measured,
+/// and answered with the version that served it.
+public final class GatewayService: InferenceServiceHandler {
+    public let table: RoutingTable
+    public let forwarder: Forwarder
+    public let logger: Logger
+    public let metrics: GatewayMetrics
+    /// Deadline for upstream calls when the caller sent none, so a hung replica cannot hold a call forever.
+    public let defaultTimeout: Duration
+    /// Shadow calls in flight; more than `maxShadowCalls` are skipped rather than queued.
+    private let shadowCalls = Atomic<Int>(0)
+    public let maxShadowCalls = 64
+    private let draining = Atomic<Bool>(false)
+
+    /// Metadata that belongs to this hop and is not passed on.
+    static let hopMetadata: Set<String> = ["authorization", "x-routing-key-used"]
+
+    public init(table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger, defaultTimeout: Duration = .seconds(30)) {
+        self.table = table
+        self.forwarder = forwarder
+        self.metrics = metrics
+        self.logger = logger
+        self.defaultTimeout = defaultTimeout
+    }
+
+    /// Readiness turns false for a graceful shutdown.
+    public func beginDraining() { draining.store(true, ordering: .relaxed) }
+
+    /// Ready when not draining, at least one model is routed, and every model has a usable replica.
+    public var isReady: Bool {
+        guard !draining.load(ordering: .relaxed) else { return false }
+        let models = table.models
+        return !models.isEmpty && models.values.allSatisfy { model in
+            model.versions.values.contains { $0.endpoints.usableCount > 0 }
+        }
+    }
+
+    public func serverLive(_ request: ServerLiveRequest, context: ServerContext) async throws -> ServerLiveResponse {
+        ServerLiveResponse(live: true)
+    }
+
+    public func serverReady(_ request: ServerReadyRequest, context: ServerContext) async throws -> ServerReadyResponse {
+        ServerReadyResponse(ready: isReady)
+    }
+
+    public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
+        ServerMetadataResponse(name: "inference-mesh-gateway", version: GatewayVersion.current, extensions: [])
+    }
+
+    public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
+        let model = try routed(request.name)
+        if request.version.isEmpty {
+            return ModelReadyResponse(ready: model.versions.values.contains { $0.endpoints.usableCount > 0 })
+        }
+        guard let version = model.versions[request.version] else { throw unknownVersion(model, request.version) }
+        return ModelReadyResponse(ready: version.endpoints.usableCount > 0)
+    }
+
+    /// Asks a replica of the requested (or main) version and answers with the routed name and
+    /// every routed version.
+    public func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws -> ModelMetadataResponse {
+        let model = try routed(request.name)
+        let versionName = request.version.isEmpty ? (model.primaryVersion ?? "") : request.version
+        guard let version = model.versions[versionName] else { throw unknownVersion(model, request.version) }
+        var report = Forwarder.Report()
+        let upstreamRequest = ModelMetadataRequest(
+            name: model.route.workerModelName(for: versionName), version: Self.workerVersion(versionName))
+        var response = try await forwarder.call(
+            InferenceMethods.modelMetadata, upstreamRequest, on: version.endpoints,
+            what: "\(model.name) version \(versionName)", metadata: [:],
+            deadline: context.deadline ?? .now + defaultTimeout, report: &report, as: ModelMetadataResponse.self
+        ).message
+        response.name = model.name
+        response.versions = model.route.versionOrder
+        return response
+    }
+
+    public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
+        let model = try routed(request.modelName)
+        let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
+        var generator = SystemRandomNumberGenerator()
+        let choice: VersionSelector.Choice
+        do {
+            choice = try model.selector().select(
+                explicitVersion: request.modelVersion, routingKey: routingKey, random: &generator)
+        } catch {
+            throw RPCError(.notFound, error.description)
+        }
+        let deadline = context.deadline ?? .now + defaultTimeout
+        let metadata = forwardedMetadata(context.metadata, generator: &generator)
+
+        var modelRequest = request
+        if let pipeline = model.pipeline, let pipelineRoute = model.route.pipeline {
+            modelRequest = try await preprocess(request, pipeline: pipeline, route: pipelineRoute, model: model,
+                                                metadata: metadata, deadline: deadline)
+        }
+        maybeShadow(modelRequest, model: model, primary: choice.version, metadata: metadata, deadline: deadline)
+
+        do {
+            let response = try await infer(modelRequest, model: model, version: choice.version,
+                                           metadata: metadata, deadline: deadline)
+            context.response.addHeader("x-model-version", choice.version)
+            return response
+        } catch {
+            // Fallback: a candidate's failed call is answered by the stable version instead.
+            guard let canary = model.route.canary, canary.fallback, choice.version == canary.candidate,
+                  choice.reason != .explicit, Forwarder.isServerFault(error.code), !Task.isCancelled,
+                  deadline > .now
+            else { throw error }
+            metrics.fallback(model: model.name, from: choice.version)
+            logger.debug("candidate failed; falling back to stable", metadata: [
+                "model": "\(model.name)", "candidate": "\(canary.candidate)", "error": "\(error)"])
+            let response = try await infer(modelRequest, model: model, version: canary.stable,
+                                           metadata: metadata, deadline: deadline)
+            context.response.addHeader("x-model-version", canary.stable)
+            return response
+        }
+    }
+
+    /// One call to one version, measured for the canary, the autoscaler and metrics.
+    private func infer(
+        _ request: InferRequest, model: ModelRuntime, version versionName: String, metadata: Metadata,
+        deadline: ContinuousClock.Instant
+    ) async throws(RPCError) -> InferResponse {
+        guard let version = model.versions[versionName] else { throw unknownVersion(model, versionName) }
+        var upstreamRequest = request
+        upstreamRequest.modelName = model.route.workerModelName(for: versionName)
+        upstreamRequest.modelVersion = Self.workerVersion(versionName)
+        let started = ContinuousClock.now
+        version.autoscaler.callStarted()
+        defer { version.autoscaler.callEnded() }
+        var report = Forwarder.Report()
+        do {
+            var response = try await forwarder.call(
+                InferenceMethods.modelInfer, upstreamRequest, on: version.endpoints,
+                what: "\(model.name) version \(versionName)", metadata: metadata, deadline: deadline,
+                report: &report, as: InferResponse.self
+            ).message
+            let elapsed = ContinuousClock.now - started
+            version.stats.record(latency: elapsed, failed: false)
+            metrics.call(model: model.name, version: versionName, code: .ok, duration: elapsed, retries: report.retries)
+            response.modelName = model.name
+            response.modelVersion = versionName
+            if response.id.isEmpty { response.id = request.id }
+            return response
+        } catch {
+            let elapsed = ContinuousClock.now - started
+            let fault = Forwarder.isServerFault(error.code) && error.code != .cancelled
+            if fault { version.stats.record(latency: elapsed, failed: true) }
+            metrics.call(model: model.name, version: versionName, code: error.code, duration: elapsed, retries: report.retries)
+            throw error
+        }
+    }
+
+    /// Runs the route's pipeline and turns its outputs into the model's inputs.
+    private func preprocess(
+        _ request: InferRequest, pipeline: EndpointSet, route: PipelineRoute, model: ModelRuntime,
+        metadata: Metadata, deadline: ContinuousClock.Instant
+    ) async throws(RPCError) -> InferRequest {
+        var pipelineRequest = request
+        pipelineRequest.modelName = route.model
+        pipelineRequest.modelVersion = route.version ?? ""
+        pipelineRequest.outputs = []
+        var report = Forwarder.Report()
+        let features = try await forwarder.call(
+            InferenceMethods.modelInfer, pipelineRequest, on: pipeline,
+            what: "pipeline \(route.model) of \(model.name)", metadata: metadata, deadline: deadline,
+            report: &report, as: InferResponse.self
+        ).message
+        var modelRequest = request
+        modelRequest.inputs = features.outputs
+        return modelRequest
+    }
+
+    /// Mirrors a share of calls to the shadow version, never waiting for it.
+    private func maybeShadow(
+        _ request: InferRequest, model: ModelRuntime, primary: String, metadata: Metadata, deadline: ContinuousClock.Instant
+    ) {
+        guard let shadow = model.route.shadow, shadow.version != primary, shadow.percent > 0,
+              Double.random(in: 0..<100) < shadow.percent
+        else { return }
+        guard shadowCalls.add(1, ordering: .relaxed).newValue <= maxShadowCalls else {
+            shadowCalls.subtract(1, ordering: .relaxed)
+            metrics.shadowSkipped(model: model.name)
+            return
+        }
+        Task {
+            defer { shadowCalls.subtract(1, ordering: .relaxed) }
+            _ = try? await infer(request, model: model, version: shadow.version, metadata: metadata, deadline: deadline)
+        }
+    }
+
+    /// The caller's metadata minus this hop's, plus a `traceparent` when the caller sent none.
+    private func forwardedMetadata(_ incoming: Metadata, generator: inout some RandomNumberGenerator) -> Metadata {
+        var metadata: Metadata = [:]
+        for (name, value) in incoming where !Self.hopMetadata.contains(name) { metadata.add(name, value) }
+        if metadata["traceparent"] == nil {
+            metadata.add("traceparent", TraceContext.newTraceparent(using: &generator))
+        }
+        return metadata
+    }
+
+    /// The live route of `name`; NOT_FOUND naming the routed models otherwise.
+    public func routed(_ name: String) throws(RPCError) -> ModelRuntime {
+        guard let model = table.model(name) else {
+            let known = table.models.keys.sorted().joined(separator: ", ")
+            throw RPCError(.notFound, "model \"\(name)\" is not routed by this gateway (models: \(known))")
+        }
+        return model
+    }
+
+    private func unknownVersion(_ model: ModelRuntime, _ version: String) -> RPCError {
+        RPCError(.notFound, "model \"\(model.name)\" has no version \"\(version)\" (versions: \(model.route.versionOrder.joined(separator: ", ")))")
+    }
+
+    /// The version asked of a worker: numeric route versions are the worker's version numbers;
+    /// other names leave the choice to the worker.
+    static func workerVersion(_ version: String) -> String {
+        if let number = Int(version), number > 0 { return version }
+        return ""
+    }
+}
+
+extension InferParameter {
+    /// The value when it is a string parameter.
+    var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+}
+
+/// The gateway's version, reported by ServerMetadata.
+public enum GatewayVersion {
+    public static let current = "0.1.0"
+}
