@@ -19,6 +19,8 @@ extension CategoryIndex {
 func checkCategoryKinds(_ categories: [CategoryValue], column: ColumnInfo, field: String, _ context: Context) throws(PipelineSpecError) {
     for category in categories {
         switch (category, column.kind) {
+        case (_, .ignored):
+            throw context.error("reads column '\(column.label)', whose type is any (declare its type)")
         case (.missing, _), (.text, .text), (.number, .numeric): continue
         case (.text, .numeric):
             throw context.error("\(field) has text \(category), but column '\(column.label)' holds numbers")

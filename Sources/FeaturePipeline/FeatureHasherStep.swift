@@ -7,6 +7,7 @@ struct FeatureHasherStep: CompiledStep {
     let labels: [String]
 
     static func compile(_ context: Context, features: Int, alternateSign: Bool) throws(PipelineSpecError) -> StepCompiler.Compiled {
+        try context.refuseIgnored()
         if let number = context.schema.first(where: { $0.kind == .numeric }) {
             throw context.error("hashes text, but column '\(number.label)' holds numbers")
         }

@@ -10,13 +10,16 @@ public struct FeaturePlan: Sendable {
     public init(compiling spec: PipelineSpec, file: String) throws(PipelineSpecError) {
         let compiler = StepCompiler(file: file)
         var schema = spec.inputs.map {
-            ColumnInfo(kind: $0.type == .string ? .text : .numeric, label: $0.name, name: $0.name)
+            ColumnInfo(kind: $0.type == .string ? .text : $0.type == .any ? .ignored : .numeric, label: $0.name, name: $0.name)
         }
         var steps: [any CompiledStep] = []
         for (index, step) in spec.steps.enumerated() {
             let compiled = try compiler.compile(step, schema: schema, at: "steps[\(index)]")
             steps.append(compiled.step)
             schema = compiled.schema
+        }
+        if let ignored = schema.first(where: { $0.kind == .ignored }) {
+            throw PipelineSpecError("\(file): the output still holds column '\(ignored.label)' of type any; drop it")
         }
         if let text = schema.first(where: { $0.kind == .text }) {
             throw PipelineSpecError(
@@ -66,7 +69,8 @@ public struct FeaturePlan: Sendable {
 
 /// What the compiler knows about a column between steps.
 struct ColumnInfo: Sendable, Hashable {
-    enum Kind: Sendable, Hashable { case numeric, text }
+    /// `ignored`: an input of type any, which no step may read.
+    enum Kind: Sendable, Hashable { case numeric, text, ignored }
     var kind: Kind
     /// How errors name the column: its raw name, or where it came from.
     var label: String

@@ -9,6 +9,7 @@ struct ImputerStep: CompiledStep {
     static func compile(
         _ context: Context, statistics: [CategoryValue?], indicators: [Int]
     ) throws(PipelineSpecError) -> StepCompiler.Compiled {
+        try context.refuseIgnored()
         try context.requireWidth(statistics.count, field: "statistics")
         var schema: [ColumnInfo] = []
         for (index, (statistic, column)) in zip(statistics, context.schema).enumerated() {
@@ -19,7 +20,7 @@ struct ImputerStep: CompiledStep {
                 throw context.error("statistics[\(index)] is text '\(text)', but column '\(column.label)' holds numbers")
             case (.number(let number)?, .text):
                 throw context.error("statistics[\(index)] is the number \(number), but column '\(column.label)' is text")
-            case (.missing?, _):
+            case (_, .ignored), (.missing?, _):
                 continue  // the parser turns null into nil
             }
         }

@@ -5,7 +5,7 @@
 /// name: iris-features            # optional; must equal the file name without .yaml when given
 /// version: 1                     # positive integer, default 1
 /// inputs:                        # the raw columns callers send, in DataFrame order
-///   - {name: sepal_length, type: float, nullable: true}   # float, int, string or bool
+///   - {name: sepal_length, type: float, nullable: true}   # float, int, string, bool or any (unread)
 /// output: {name: X, dtype: FP32} # optional; FP32 or FP64, default X / FP32
 /// steps:                         # applied in order to the columns (a scikit-learn Pipeline)
 ///   - type: column_transformer
@@ -39,6 +39,9 @@ public struct PipelineSpec: Sendable, Hashable {
 /// The type of a raw input column.
 public enum ColumnType: String, Sendable, Hashable, CaseIterable {
     case float, int, string, bool
+    /// A column the transformer was fitted with but no step reads (a dropped column): callers
+    /// may send it with any datatype, and its values are ignored.
+    case any
 }
 
 /// One raw column callers send.

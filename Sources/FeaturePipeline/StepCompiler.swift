@@ -57,8 +57,16 @@ struct Context {
 
     /// Fails unless every column is numeric.
     func requireNumbers() throws(PipelineSpecError) {
+        try refuseIgnored()
         if let text = schema.first(where: { $0.kind == .text }) {
             throw error("needs numbers, but column '\(text.label)' is text (encode it first)")
+        }
+    }
+
+    /// Fails when a column is an input of type any.
+    func refuseIgnored() throws(PipelineSpecError) {
+        if let ignored = schema.first(where: { $0.kind == .ignored }) {
+            throw error("reads column '\(ignored.label)', whose type is any (declare its type)")
         }
     }
 

@@ -80,6 +80,9 @@ struct ColumnDecoder {
 
     private func convert(_ tensor: InferTensor, for input: InputColumn) throws(RPCError) -> ColumnData {
         let label = "input '\(input.name)'"
+        if input.type == .any {
+            return .text(Self.ignored(rows: Int(tensor.shape.first ?? 0)))
+        }
         if input.type == .string {
             guard tensor.datatype == .bytes else {
                 throw RPCError(.invalidArgument, "\(label) has datatype \(tensor.datatype), but the column is string: send BYTES")
@@ -99,6 +102,13 @@ struct ColumnDecoder {
                 "\(label) has datatype \(tensor.datatype), but the column is \(input.type): send FP32, FP64, INT64, INT32 or BOOL")
         }
         return .numbers(values)
+    }
+
+    /// The stand-in for a column no step reads: all missing, no bytes.
+    static func ignored(rows: Int) -> TextColumn {
+        var column = TextColumn(reservingRows: rows, bytes: 0)
+        for _ in 0..<rows { column.appendMissing() }
+        return column
     }
 
     /// A BYTES tensor as a text column; an empty element is a missing value.

@@ -33,7 +33,7 @@ extension ColumnType {
         case .float: .fp64
         case .int: .int64
         case .bool: .bool
-        case .string: .bytes
+        case .string, .any: .bytes
         }
     }
 }

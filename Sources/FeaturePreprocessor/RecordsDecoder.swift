@@ -90,11 +90,14 @@ struct RecordsDecoder {
             default: "an array or object"
             }
             let expected = switch input.type {
-            case .string: "text"
+            case .string, .any: "text"
             case .bool: "a bool"
             case .float, .int: "a number"
             }
             return RPCError(.invalidArgument, "row \(row), column '\(input.name)': expected \(expected), got \(found)")
+        }
+        if input.type == .any {
+            return .text(ColumnDecoder.ignored(rows: records.count))
         }
         if input.type == .string {
             var text = TextColumn(reservingRows: records.count, bytes: records.count * 8)
