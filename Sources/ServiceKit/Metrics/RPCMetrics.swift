@@ -1,0 +1,151 @@
+import CoreMetrics
+public import RPCCore
+import Synchronization
+
+/// Per-method call metrics for any `RPCService`: wrap the services once, before giving them to
+/// the server, and every call is counted by status, timed, and tracked while in flight.
+///
+/// Handles are made once per method (and once per status code, the first time a code occurs),
+/// so a call costs two atomic updates, two clock reads and a histogram update.
+public final class RPCMetrics: Sendable {
+    private let metrics: ServiceMetrics
+    private let activeCalls = Atomic<Int>(0)
+
+    public init(metrics: ServiceMetrics) {
+        self.metrics = metrics
+        let active = metrics.gauge(
+            "rpc_server_active_streams", help: "gRPC calls (HTTP/2 streams) whose handler is running.")
+        metrics.addCollector { [self] in active.set(activeCalls.load(ordering: .relaxed)) }
+    }
+
+    /// The services with every method instrumented.
+    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
+        services.map { InstrumentedService(methods: $0.methods.map(instrument)) }
+    }
+
+    /// One method, instrumented.
+    public func instrument(_ method: MethodHandler) -> MethodHandler {
+        let instruments = MethodInstruments(path: method.path, metrics: metrics)
+        let run = method.run
+        // Rebuilt through the public factories with pass-through messages, since RPCCore offers
+        // no public memberwise initializer; the request bytes are copied once on the way.
+        @Sendable func measured(_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
+            async throws -> [UInt8]?
+        {
+            let start = ContinuousClock.now
+            instruments.inFlight.increment()
+            self.activeCalls.add(1, ordering: .relaxed)
+            defer {
+                self.activeCalls.subtract(1, ordering: .relaxed)
+                instruments.inFlight.decrement()
+            }
+            do {
+                let reply = try await run(request, context, stream)
+                instruments.finished(.ok, after: start, context: context)
+                return reply
+            } catch {
+                instruments.finished(RPCError(from: error).code, after: start, context: context)
+                throw error
+            }
+        }
+        switch method.kind {
+        case .unary:
+            return .unary(method.path) { (request: PassThroughMessage, context: ServerContext) in
+                PassThroughMessage(bytes: try await measured(request.bytes, context, RefusingSink.shared) ?? [])
+            }
+        case .serverStreaming:
+            return .serverStreaming(method.path) {
+                (request: PassThroughMessage, context: ServerContext, stream: ResponseStream<PassThroughMessage>) in
+                _ = try await measured(request.bytes, context, ForwardingSink(stream: stream))
+            }
+        }
+    }
+
+    /// Samples `count` (the server's open connections) at every scrape.
+    public func observeOpenConnections(_ count: @escaping @Sendable () -> Int) {
+        let gauge = metrics.gauge("rpc_server_open_connections", help: "Open client connections to the gRPC port.")
+        metrics.addCollector { gauge.set(count()) }
+    }
+}
+
+/// The handles of one method.
+private final class MethodInstruments: Sendable {
+    let path: String
+    let inFlight: Meter
+    let duration: Timer
+    let ok: Counter
+    private let metrics: ServiceMetrics
+    private let otherCodes = Mutex<[StatusCode: Counter]>([:])
+
+    init(path: String, metrics: ServiceMetrics) {
+        self.path = path
+        self.metrics = metrics
+        inFlight = metrics.gauge(
+            "rpc_server_requests_in_flight", help: "Calls being handled, per method.", labels: [("method", path)])
+        duration = metrics.timer(
+            "rpc_server_request_duration_seconds", help: "Time from the call's start to its status, per method.",
+            labels: [("method", path)])
+        ok = Self.requests(metrics, path: path, code: .ok)
+    }
+
+    func finished(_ code: StatusCode, after start: ContinuousClock.Instant, context: ServerContext) {
+        let end = ContinuousClock.now
+        var code = code
+        // The transport answers DEADLINE_EXCEEDED itself and then cancels the handler, which
+        // may end either way: the caller saw the deadline.
+        if let deadline = context.deadline, end >= deadline, code == .ok || code == .cancelled {
+            code = .deadlineExceeded
+        }
+        let elapsed = start.duration(to: end)
+        duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if code == .ok {
+            ok.increment()
+            return
+        }
+        let counter = otherCodes.withLock { counters in
+            if let counter = counters[code] { return counter }
+            let counter = Self.requests(metrics, path: path, code: code)
+            counters[code] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    private static func requests(_ metrics: ServiceMetrics, path: String, code: StatusCode) -> Counter {
+        metrics.counter(
+            "rpc_server_requests_total", help: "Calls that ended, per method and gRPC status code.",
+            labels: [("method", path), ("code", code.description)])
+    }
+}
+
+/// Message bytes passed through untouched.
+private struct PassThroughMessage: WireMessage {
+    let bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(wireBytes: UnsafeRawBufferPointer) { bytes = Array(wireBytes) }
+    func wireBytes() -> [UInt8] { bytes }
+}
+
+/// The sink a unary handler gets: unary handlers return their reply instead.
+private final class RefusingSink: ResponseStreamSink {
+    static let shared = RefusingSink()
+
+    func write(_ message: [UInt8]) async throws {
+        throw RPCError(.internal, "a unary handler cannot stream replies")
+    }
+}
+
+/// Hands a streaming handler's replies to the transport's stream.
+private struct ForwardingSink: ResponseStreamSink {
+    let stream: ResponseStream<PassThroughMessage>
+
+    func write(_ message: [UInt8]) async throws {
+        try await stream.write(PassThroughMessage(bytes: message))
+    }
+}
+
+/// A service whose methods were wrapped.
+private struct InstrumentedService: RPCService {
+    let methods: [MethodHandler]
+}
