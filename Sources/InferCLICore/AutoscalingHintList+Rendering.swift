@@ -1,0 +1,37 @@
+import AdminAPI
+
+extension AutoscalingHintList {
+    /// One line per model version: observed concurrency over the stable and panic windows, the
+    /// replicas wanted and ready, whether panic mode is on, and the target per replica.
+    public var table: String {
+        guard !hints.isEmpty else { return "no autoscaling hints\n" }
+        var table = TextTable(
+            headers: ["MODEL", "VERSION", "STABLE CONCURRENCY", "PANIC CONCURRENCY", "DESIRED", "READY", "PANIC", "TARGET"],
+            rightAligned: [2, 3, 4, 5, 7])
+        for hint in hints {
+            table.append([
+                hint.model, hint.version, TensorElement.shortDecimal(hint.stableConcurrency),
+                TensorElement.shortDecimal(hint.panicConcurrency), "\(hint.desiredReplicas)", "\(hint.readyReplicas)",
+                hint.panic ? "yes" : "no", TensorElement.shortDecimal(hint.targetConcurrency),
+            ])
+        }
+        return table.rendered
+    }
+
+    public var json: JSONValue {
+        .members([
+            "hints": .array(hints.map { hint in
+                .members([
+                    "model": .string(hint.model),
+                    "version": .string(hint.version),
+                    "stable_concurrency": .double(hint.stableConcurrency),
+                    "panic_concurrency": .double(hint.panicConcurrency),
+                    "desired_replicas": .int(hint.desiredReplicas),
+                    "ready_replicas": .int(hint.readyReplicas),
+                    "panic": .bool(hint.panic),
+                    "target_concurrency": .double(hint.targetConcurrency),
+                ])
+            })
+        ])
+    }
+}

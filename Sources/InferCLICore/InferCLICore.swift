@@ -1,1 +1,0 @@
-// infer-cli's logic; see Package.swift.

@@ -1,2 +1,0 @@
-// Placeholder until the infer-cli executable lands.
-print("infer-cli: not built yet")
