@@ -78,6 +78,7 @@ public final class Gateway: Sendable {
         routesText.value = text
         canary.persist()
         await refreshEndpoints()
+        tick()
         logger.info("routes loaded", metadata: ["file": "\(options.routesPath)", "models": "\(config.models.keys.sorted())"])
     }
 

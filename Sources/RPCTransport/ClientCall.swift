@@ -48,11 +48,11 @@ final class ClientCall: @unchecked Sendable {  // Confined to its connection's e
     }
 
     /// Ends the call once: OK completes it, anything else fails it with the status.
-    func complete(code: StatusCode, message: String, trailers: Metadata) {
+    func complete(code: StatusCode, message: String, trailers: Metadata, unprocessed: Bool = false) {
         guard !finished else { return }
         finished = true
         deadlineTimer?.cancel()
-        let error = code == .ok ? nil : RPCError(code, message, metadata: trailers)
+        let error = code == .ok ? nil : RPCError(code, message, metadata: trailers, unprocessed: unprocessed)
         switch consumer {
         case .collect(let promise):
             if let error {
@@ -66,6 +66,6 @@ final class ClientCall: @unchecked Sendable {  // Confined to its connection's e
     }
 
     func fail(_ error: RPCError) {
-        complete(code: error.code, message: error.message, trailers: error.metadata)
+        complete(code: error.code, message: error.message, trailers: error.metadata, unprocessed: error.unprocessed)
     }
 }

@@ -55,6 +55,21 @@ public final class ServiceProcess: @unchecked Sendable {
         return ServiceProcess(process: process, port: port)
     }
 
+    /// The process id, for signals.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT, SIGHUP, ...) to the process.
+    public func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Kills the process outright (SIGKILL) and waits for it.
+    public func kill9() async {
+        let process = self.process
+        kill(process.processIdentifier, SIGKILL)
+        await PythonPeer.offCooperativePool { process.waitUntilExit() }
+    }
+
     /// Sends SIGTERM and returns the exit status once the process has ended.
     public func terminate() async -> Int32 {
         let process = self.process
