@@ -53,6 +53,12 @@ enum Mesh {
             ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", repository, "--log-level", "warning"])
     }
 
+    static func preprocessor(_ pipelines: String) async throws -> ServiceProcess {
+        try await ServiceProcess.start(
+            "feature-preprocessor",
+            ["--listen", "127.0.0.1:0", "--pipelines", pipelines, "--log-level", "warning"])
+    }
+
     static func gateway(_ scratch: GatewayScratch, extra: [String] = []) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "gateway",

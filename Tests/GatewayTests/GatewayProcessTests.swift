@@ -51,6 +51,33 @@ struct GatewayProcessTests {
         _ = await v2.terminate()
     }
 
+    @Test func rawColumnsGoThroughThePreprocessorThenTheWorker() async throws {
+        let scratch = try GatewayScratch()
+        let pipelines = PythonPeer.repositoryRoot.appendingPathComponent("examples/pipelines").path
+        let preprocessor = try await Mesh.preprocessor(pipelines)
+        let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
+        try scratch.writeRoutes("""
+            models:
+              iris:
+                pipeline: {model: iris-features, endpoints: ["127.0.0.1:\(preprocessor.port)"]}
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(worker.port)"]}
+            """)
+        let gateway = try await Mesh.gateway(scratch)
+        let result = try await PythonPeer.json(
+            "gateway_checks.py",
+            ["pipeline", String(gateway.port), GatewayScratch.exampleModel(1), "\(pipelines)/iris-features.yaml"])
+        #expect(result["version"] as? String == "1")
+        #expect(result["id"] as? String == "raw-rows")
+        #expect(result["labels_equal"] as? Bool == true, "labels differ from imputation + onnxruntime")
+        #expect(result["probabilities_close"] as? Bool == true)
+        let badColumn = result["bad_column"] as? String ?? ""
+        #expect(badColumn.hasPrefix("StatusCode.INVALID_ARGUMENT|"), "\(badColumn)")
+        #expect(await gateway.terminate() == 0)
+        _ = await worker.terminate()
+        _ = await preprocessor.terminate()
+    }
+
     @Test func brokenCandidateIsRolledBackAndFallbackLosesNoCall() async throws {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))

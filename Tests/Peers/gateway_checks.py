@@ -8,6 +8,8 @@ object of observations. Modes:
                                  creates the file MARKER once the first calls succeeded
   deadline PORT TIMEOUT_MS       one call with a deadline (0: none); the status and how long it took
   status PORT                    the admin service's routes and canaries
+  pipeline PORT MODEL_FILE SPEC  raw columns with missing values through the route's preprocessor;
+                                 answers checked against the spec's imputation + onnxruntime
   admin PORT MODEL               the admin service through grpcio stubs generated from proto/admin.proto
 """
 import collections
@@ -133,6 +135,39 @@ elif mode == "deadline":
     except InferenceServerException as error:
         status = status_of(error)
     print(json.dumps({"status": status, "elapsed_ms": (time.monotonic() - started) * 1000}))
+
+elif mode == "pipeline":
+    import onnxruntime as ort
+    import yaml
+    session = ort.InferenceSession(sys.argv[3])
+    with open(sys.argv[4]) as spec_file:
+        spec = yaml.safe_load(spec_file)
+    means = np.array(spec["steps"][0]["statistics"])
+    columns = [column["name"] for column in spec["inputs"]]
+    client = triton.InferenceServerClient(url=url)
+    raw = iris_rows(8).astype(np.float64)
+    raw[1, 0] = np.nan
+    raw[3, 2] = np.nan
+    raw[5, :] = np.nan
+    inputs = []
+    for index, name in enumerate(columns):
+        tensor = triton.InferInput(name, [8], "FP64")
+        tensor.set_data_from_numpy(raw[:, index].copy())
+        inputs.append(tensor)
+    result = client.infer("iris", inputs, request_id="raw-rows")
+    expected_x = np.where(np.isnan(raw), means, raw).astype(np.float32)
+    expected = session.run(None, {"X": expected_x})
+    out = {"version": result.get_response().model_version, "id": result.get_response().id,
+           "labels_equal": bool(np.array_equal(result.as_numpy("label"), expected[0])),
+           "probabilities_close": bool(np.allclose(result.as_numpy("probabilities"), expected[1], rtol=1e-5, atol=1e-6))}
+    bad = triton.InferInput("sepal_length", [1], "BYTES")
+    bad.set_data_from_numpy(np.array([b"wide"], dtype=np.object_))
+    try:
+        client.infer("iris", [bad])
+        out["bad_column"] = "OK"
+    except InferenceServerException as error:
+        out["bad_column"] = status_of(error)
+    print(json.dumps(out))
 
 elif mode == "status":
     import protos
