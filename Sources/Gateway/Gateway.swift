@@ -23,6 +23,8 @@ public struct GatewayOptions: Sendable {
     public var client = ClientConfiguration()
     public var balancer = EndpointBalancerConfiguration.defaults
     public var retryBudget = RetryBudget.Configuration.defaults
+    /// Bearer tokens callers must present (`--auth-tokens`); nil lets everyone in.
+    public var tokens: AccessTokens?
 
     public init(routesPath: String, canaryStatePath: String? = "canary-state.json") {
         self.routesPath = routesPath
@@ -59,7 +61,7 @@ public final class Gateway: Sendable {
         clients = UpstreamClients(configuration: options.client)
         let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
         service = GatewayService(table: table, forwarder: forwarder, metrics: metrics, logger: logger,
-                                 defaultTimeout: options.defaultTimeout)
+                                 defaultTimeout: options.defaultTimeout, tokens: options.tokens)
         canary = CanaryDriver(table: table, statePath: options.canaryStatePath, metrics: metrics, logger: logger)
         prober = HealthProber(clients: clients, logger: logger)
     }

@@ -16,6 +16,8 @@ public final class GatewayService: InferenceServiceHandler {
     public let metrics: GatewayMetrics
     /// Deadline for upstream calls when the caller sent none, so a hung replica cannot hold a call forever.
     public let defaultTimeout: Duration
+    /// Who may call; nil lets everyone in.
+    public let tokens: AccessTokens?
     /// Shadow calls in flight; more than `maxShadowCalls` are skipped rather than queued.
     private let shadowCalls = Atomic<Int>(0)
     public let maxShadowCalls = 64
@@ -24,7 +26,11 @@ public final class GatewayService: InferenceServiceHandler {
     /// Metadata that belongs to this hop and is not passed on.
     static let hopMetadata: Set<String> = ["authorization", "x-routing-key-used"]
 
-    public init(table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger, defaultTimeout: Duration = .seconds(30)) {
+    public init(
+        table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger,
+        defaultTimeout: Duration = .seconds(30), tokens: AccessTokens? = nil
+    ) {
+        self.tokens = tokens
         self.table = table
         self.forwarder = forwarder
         self.metrics = metrics
@@ -53,10 +59,12 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
-        ServerMetadataResponse(name: "inference-mesh-gateway", version: GatewayVersion.current, extensions: [])
+        _ = try tokens?.authenticate(context.metadata)
+        return ServerMetadataResponse(name: "inference-mesh-gateway", version: GatewayVersion.current, extensions: [])
     }
 
     public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
+        try tokens?.authorize(context.metadata, model: request.name)
         let model = try routed(request.name)
         if request.version.isEmpty {
             return ModelReadyResponse(ready: model.versions.values.contains { $0.endpoints.usableCount > 0 })
@@ -68,6 +76,7 @@ public final class GatewayService: InferenceServiceHandler {
     /// Asks a replica of the requested (or main) version and answers with the routed name and
     /// every routed version.
     public func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws -> ModelMetadataResponse {
+        try tokens?.authorize(context.metadata, model: request.name)
         let model = try routed(request.name)
         let versionName = request.version.isEmpty ? (model.primaryVersion ?? "") : request.version
         guard let version = model.versions[versionName] else { throw unknownVersion(model, request.version) }
@@ -85,6 +94,7 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
+        try tokens?.authorize(context.metadata, model: request.modelName)
         let model = try routed(request.modelName)
         let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
         var generator = SystemRandomNumberGenerator()

@@ -30,6 +30,11 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where canary progress is saved (JSON); empty keeps it in memory only.", valueName: "file"))
     var canaryState = "canary-state.json"
 
+    @Option(help: ArgumentHelp(
+        "YAML file of accepted bearer tokens (SHA-256 digests, per-token model allow-lists, admin rights); none: no auth.",
+        valueName: "file"))
+    var authTokens: String?
+
     @Option(help: "Largest request message in bytes.")
     var maxMessageBytes = 4 * 1024 * 1024
 
@@ -77,6 +82,13 @@ struct GatewayCommand: AsyncParsableCommand {
         options.routesPollInterval = .milliseconds(routesPollIntervalMs)
         options.balancer.consecutiveFailuresToEject = ejectAfterFailures
         options.client.maxReceiveMessageLength = maxMessageBytes
+        if let authTokens {
+            do {
+                options.tokens = try AccessTokens.load(path: authTokens)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         let gateway = Gateway(options: options, logger: logger)
         do {
             try await gateway.start()

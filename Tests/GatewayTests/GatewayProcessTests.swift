@@ -78,6 +78,36 @@ struct GatewayProcessTests {
         _ = await preprocessor.terminate()
     }
 
+    @Test func bearerTokensGuardModelsAndTheAdminService() async throws {
+        let scratch = try GatewayScratch()
+        let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
+        try scratch.writeRoutes("""
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(worker.port)"]}
+            """)
+        let tokensPath = "\(scratch.root)/tokens.yaml"
+        // The model token is stored as its digest; the admin token comes from the environment.
+        try """
+            tokens:
+              - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
+              - {name: ops, env: GATEWAY_TEST_ADMIN_TOKEN, admin: true}
+            """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        setenv("GATEWAY_TEST_ADMIN_TOKEN", "ops-token", 1)
+        let gateway = try await Mesh.gateway(scratch, extra: ["--auth-tokens", tokensPath])
+        let result = try await PythonPeer.json("gateway_checks.py", ["auth", String(gateway.port), "secret", "ops-token"])
+        #expect(result["no_token"] as? String == "UNAUTHENTICATED|a bearer token is required (authorization: Bearer TOKEN)")
+        #expect(result["wrong_token"] as? String == "UNAUTHENTICATED|the bearer token is not valid")
+        #expect(result["allowed"] as? String == "OK")
+        #expect(result["other_model"] as? String == "PERMISSION_DENIED|this token may not call model \"wine\"")
+        #expect(result["admin_without_right"] as? String == "PERMISSION_DENIED|this token may not use the admin service")
+        #expect(result["admin"] as? String == "OK")
+        #expect(result["ready_without_token"] as? String == "OK")
+        #expect(await gateway.terminate() == 0)
+        _ = await worker.terminate()
+    }
+
     @Test func brokenCandidateIsRolledBackAndFallbackLosesNoCall() async throws {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))

@@ -8,6 +8,7 @@ object of observations. Modes:
                                  creates the file MARKER once the first calls succeeded
   deadline PORT TIMEOUT_MS       one call with a deadline (0: none); the status and how long it took
   status PORT                    the admin service's routes and canaries
+  auth PORT MODEL_TOKEN ADMIN_TOKEN  calls with no, wrong, limited and admin bearer tokens
   pipeline PORT MODEL_FILE SPEC  raw columns with missing values through the route's preprocessor;
                                  answers checked against the spec's imputation + onnxruntime
   admin PORT MODEL               the admin service through grpcio stubs generated from proto/admin.proto
@@ -167,6 +168,37 @@ elif mode == "pipeline":
         out["bad_column"] = "OK"
     except InferenceServerException as error:
         out["bad_column"] = status_of(error)
+    print(json.dumps(out))
+
+elif mode == "auth":
+    import protos
+    ((admin, admin_grpc),) = protos.load("admin")
+    from tritonclient.grpc import service_pb2 as inf, service_pb2_grpc as inf_grpc
+    channel = grpc.insecure_channel(url)
+    stub = inf_grpc.GRPCInferenceServiceStub(channel)
+    admin_stub = admin_grpc.GatewayAdminStub(channel)
+    request = inf.ModelInferRequest(model_name="iris", raw_input_contents=[iris_rows(1).tobytes()])
+    request.inputs.add(name="X", datatype="FP32", shape=[1, 4])
+
+    def outcome(call):
+        try:
+            call()
+            return "OK"
+        except grpc.RpcError as error:
+            return f"{error.code().name}|{error.details()}"
+
+    def bearer(token):
+        return [("authorization", f"Bearer {token}")]
+
+    out = {
+        "no_token": outcome(lambda: stub.ModelInfer(request)),
+        "wrong_token": outcome(lambda: stub.ModelInfer(request, metadata=bearer("guess"))),
+        "allowed": outcome(lambda: stub.ModelInfer(request, metadata=bearer(sys.argv[3]))),
+        "other_model": outcome(lambda: stub.ModelMetadata(inf.ModelMetadataRequest(name="wine"), metadata=bearer(sys.argv[3]))),
+        "admin_without_right": outcome(lambda: admin_stub.ListRoutes(admin.ListRoutesRequest(), metadata=bearer(sys.argv[3]))),
+        "admin": outcome(lambda: admin_stub.ListRoutes(admin.ListRoutesRequest(), metadata=bearer(sys.argv[4]))),
+        "ready_without_token": outcome(lambda: stub.ServerReady(inf.ServerReadyRequest())),
+    }
     print(json.dumps(out))
 
 elif mode == "status":
