@@ -94,20 +94,25 @@ public enum JSONParser {
                 }
                 return parser.index - first
             }
+            // Errors point at the number's first character, where a reader looks for the mistake.
+            func failure(_ parser: inout Parser, _ reason: String) -> InputError {
+                parser.index = start
+                return parser.error(reason)
+            }
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
             let integerStart = index
-            guard digits(&self) > 0 else { throw error("a number needs digits") }
+            guard digits(&self) > 0 else { throw failure(&self, "a number needs digits") }
             if bytes[integerStart] == UInt8(ascii: "0"), index - integerStart > 1 {
-                throw error("a number must not start with 0")
+                throw failure(&self, "a number must not start with 0")
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 index += 1
-                guard digits(&self) > 0 else { throw error("a number needs digits after '.'") }
+                guard digits(&self) > 0 else { throw failure(&self, "a number needs digits after '.'") }
             }
             if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
                 index += 1
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard digits(&self) > 0 else { throw error("a number needs digits in its exponent") }
+                guard digits(&self) > 0 else { throw failure(&self, "a number needs digits in its exponent") }
             }
             return String(decoding: bytes[start..<index], as: UTF8.self)
         }
