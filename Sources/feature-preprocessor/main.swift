@@ -15,7 +15,7 @@ import Darwin
 /// Serves the pipeline specs of a directory over the Open Inference Protocol (gRPC): raw
 /// feature columns in, the model's input tensor out; grpc.health.v1 and hot reload included.
 @main
-struct FeaturePreprocessorCommand: AsyncParsableCommand {
+struct FeaturePreprocessorCommand: ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "feature-preprocessor",
         abstract: "Turn raw feature rows into model input tensors with fitted scikit-learn pipelines, over KServe V2 / Triton gRPC.",
@@ -24,7 +24,9 @@ struct FeaturePreprocessorCommand: AsyncParsableCommand {
             scikit-learn Pipeline or ColumnTransformer with scripts/export-pipeline. New, changed and removed specs
             are picked up every --poll-interval-ms; an invalid spec is logged and never replaces a serving one.
             Callers send one input per raw column (BYTES for text, FP32/FP64/INT64/INT32/BOOL for numbers; NaN or
-            an empty BYTES element is missing) or one BYTES input 'records' of JSON objects.
+            an empty BYTES element is missing) or one BYTES input 'records' of JSON objects. SIGHUP rescans the
+            directory at once. SIGTERM or SIGINT: /readyz and grpc.health turn not ready, in-flight calls get
+            --shutdown-grace seconds to finish, then the process exits 0.
             """)
 
     @Option(help: "gRPC listen address, HOST:PORT (port 0 picks a free one).")
@@ -39,32 +41,27 @@ struct FeaturePreprocessorCommand: AsyncParsableCommand {
     @Option(help: "Largest request message in bytes.")
     var maxMessageBytes = 4 * 1024 * 1024
 
-    @Option(help: "Seconds in-flight calls get to finish after SIGTERM.")
-    var shutdownGrace = 10
-
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
         _ = try ListenAddress(parsing: listen)
-        _ = try logging.level()
         var info = stat()
         guard stat(pipelines, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw ValidationError("--pipelines '\(pipelines)' is not a directory")
         }
         guard pollIntervalMs > 0 else { throw ValidationError("--poll-interval-ms must be positive") }
         guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive") }
-        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
     }
 
     func run() async throws {
-        try logging.bootstrap()
-        let logger = Logger(label: "feature-preprocessor")
+        let runtime = try await ServiceRuntime.start(operations, service: "feature-preprocessor")
+        let logger = runtime.logger
         let address = try ListenAddress(parsing: listen)
         let reloader = PipelineReloader(root: pipelines, logger: Logger(label: "pipelines"))
         // The first load happens before the port opens, so a ready process is ready at once.
         await reloader.reload()
-
         let service = FeaturePreprocessorService(catalog: reloader.catalog)
+        runtime.readiness.setCheck { service.isReady ? .ready : .notReady("a pipeline spec failed to load") }
         let health = HealthStatusStore(overall: .notServing)
         let updateHealth: @Sendable () -> Void = {
             let status: HealthStatusStore.Status = service.isReady ? .serving : .notServing
@@ -77,20 +74,24 @@ struct FeaturePreprocessorCommand: AsyncParsableCommand {
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         let server = RPCServer(
             configuration: configuration,
-            services: [InferenceService(handler: service), HealthService(store: health)],
+            services: runtime.instrument([InferenceService(handler: service), HealthService(store: health)]),
             logger: logger)
         try await server.start()
+        runtime.observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)
-
+        runtime.announceMetricsListening()
         let polling = Task {
             await reloader.run(every: .milliseconds(pollIntervalMs), clock: ContinuousClock(), after: updateHealth)
         }
-        await waitForTermination()
-        logger.info("draining", metadata: ["grace": "\(shutdownGrace)s"])
-        service.beginDraining()
-        polling.cancel()
-        health.setAll(.notServing)
-        await server.shutdownGracefully(grace: .seconds(shutdownGrace))
-        await polling.value
+        await runtime.run(reload: {
+            await reloader.reload()
+            updateHealth()
+        }) { grace in
+            service.beginDraining()
+            polling.cancel()
+            health.setAll(.notServing)
+            await server.shutdownGracefully(grace: grace)
+            await polling.value
+        }
     }
 }

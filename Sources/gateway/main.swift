@@ -8,7 +8,7 @@ import ServiceKit
 /// The entry point other services call: routes each ModelInfer to a model version and replica,
 /// runs canary rollouts, and publishes autoscaling hints.
 @main
-struct GatewayCommand: AsyncParsableCommand {
+struct GatewayCommand: ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "Route KServe V2 / Triton gRPC inference calls to model versions, with canary rollouts.",
@@ -18,7 +18,10 @@ struct GatewayCommand: AsyncParsableCommand {
             fixed traffic weights or a canary policy. It is reloaded when it changes; an invalid file \
             is reported and the running routes stay. Canary progress is saved to --canary-state and \
             restored on restart. The admin service (inferencemesh.admin.v1.GatewayAdmin, driven by \
-            infer-cli) and grpc.health.v1 share the gRPC port.
+            infer-cli) and grpc.health.v1 share the gRPC port. SIGHUP re-reads the routes file at once. \
+            SIGTERM or SIGINT: /readyz and grpc.health turn not ready, in-flight calls get --shutdown-grace \
+            seconds to finish, then the process exits 0. /readyz is 200 while every routed model has a \
+            ready replica.
             """)
 
     @Option(help: "gRPC listen address, HOST:PORT (port 0 picks a free one).")
@@ -53,26 +56,21 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Consecutive failed calls that eject a replica for a while.")
     var ejectAfterFailures = 5
 
-    @Option(help: "Seconds in-flight calls get to finish after SIGTERM.")
-    var shutdownGrace = 10
-
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
         _ = try ListenAddress(parsing: listen)
-        _ = try logging.level()
         for (name, value) in [("--max-message-bytes", maxMessageBytes), ("--default-timeout-ms", defaultTimeoutMs),
                               ("--health-check-interval-ms", healthCheckIntervalMs), ("--resolve-interval-ms", resolveIntervalMs),
                               ("--routes-poll-interval-ms", routesPollIntervalMs), ("--eject-after-failures", ejectAfterFailures)]
         where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }
-        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
     }
 
     func run() async throws {
-        try logging.bootstrap()
-        let logger = Logger(label: "gateway")
+        let runtime = try await ServiceRuntime.start(operations, service: "gateway")
+        let logger = runtime.logger
         let address = try ListenAddress(parsing: listen)
 
         var options = GatewayOptions(routesPath: routes, canaryStatePath: canaryState.isEmpty ? nil : canaryState)
@@ -95,17 +93,23 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        runtime.readiness.setCheck {
+            gateway.service.isReady ? .ready : .notReady("a routed model has no ready replica")
+        }
 
         let health = HealthStatusStore(overall: gateway.service.isReady ? .serving : .notServing)
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         let server = RPCServer(
-            configuration: configuration, services: gateway.services + [HealthService(store: health)], logger: logger)
+            configuration: configuration,
+            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger)
         try await server.start()
+        runtime.observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)
+        runtime.announceMetricsListening()
 
         let background = Task { await gateway.run() }
-        let readiness = Task {
+        let healthUpdates = Task {
             while !Task.isCancelled {
                 let status: HealthStatusStore.Status = gateway.service.isReady ? .serving : .notServing
                 health.set(service: "", status: status)
@@ -113,14 +117,15 @@ struct GatewayCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
-        await waitForTermination()
-        logger.info("draining", metadata: ["grace": "\(shutdownGrace)s"])
-        gateway.service.beginDraining()
-        readiness.cancel()
-        health.setAll(.notServing)
-        await server.shutdownGracefully(grace: .seconds(shutdownGrace))
-        background.cancel()
-        await background.value
-        await gateway.shutdown()
+        await runtime.run(reload: { await gateway.reloadRoutes(force: true) }) { grace in
+            gateway.service.beginDraining()
+            healthUpdates.cancel()
+            await healthUpdates.value
+            health.setAll(.notServing)
+            await server.shutdownGracefully(grace: grace)
+            background.cancel()
+            await background.value
+            await gateway.shutdown()
+        }
     }
 }

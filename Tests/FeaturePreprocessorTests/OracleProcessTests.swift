@@ -24,10 +24,10 @@ struct OracleProcessTests {
 
         let preprocessor = try await ServiceProcess.start(
             "feature-preprocessor",
-            ["--listen", "127.0.0.1:0", "--pipelines", directory.path + "/pipelines", "--log-level", "warning"])
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", directory.path + "/pipelines", "--log-level", "warning"])
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--model-repository", directory.path + "/models", "--log-level", "warning"])
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", directory.path + "/models", "--log-level", "warning"])
         let result = try await PythonPeer.json(
             "pipeline_oracle.py", ["check", String(preprocessor.port), String(worker.port), directory.path])
 

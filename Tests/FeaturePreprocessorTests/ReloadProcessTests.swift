@@ -23,7 +23,7 @@ struct ReloadProcessTests {
         try directory.write("scale.yaml", Self.scaler(version: 1, scale: "[2.0]"))
         let process = try await ServiceProcess.start(
             "feature-preprocessor",
-            ["--listen", "127.0.0.1:0", "--pipelines", directory.path, "--poll-interval-ms", "50", "--log-level", "critical"])
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", directory.path, "--poll-interval-ms", "50", "--log-level", "critical"])
         let client = RPCClient(host: "127.0.0.1", port: process.port)
 
         func infer(_ x: Double) async throws -> (version: String, value: Double) {

@@ -56,13 +56,13 @@ enum Mesh {
     static func preprocessor(_ pipelines: String) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "feature-preprocessor",
-            ["--listen", "127.0.0.1:0", "--pipelines", pipelines, "--log-level", "warning"])
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", pipelines, "--log-level", "warning"])
     }
 
     static func gateway(_ scratch: GatewayScratch, extra: [String] = []) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "gateway",
-            ["--listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
              "--health-check-interval-ms", "200", "--routes-poll-interval-ms", "100", "--log-level", "warning"] + extra)
     }
 
