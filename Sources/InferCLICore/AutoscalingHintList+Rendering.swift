@@ -10,9 +10,9 @@ extension AutoscalingHintList {
             rightAligned: [2, 3, 4, 5, 7])
         for hint in hints {
             table.append([
-                hint.model, hint.version, TensorElement.shortDecimal(hint.stableConcurrency),
-                TensorElement.shortDecimal(hint.panicConcurrency), "\(hint.desiredReplicas)", "\(hint.readyReplicas)",
-                hint.panic ? "yes" : "no", TensorElement.shortDecimal(hint.targetConcurrency),
+                hint.model, hint.version, NumberText.fixed(hint.stableConcurrency, places: 2),
+                NumberText.fixed(hint.panicConcurrency, places: 2), "\(hint.desiredReplicas)", "\(hint.readyReplicas)",
+                hint.panic ? "yes" : "no", NumberText.significant(hint.targetConcurrency),
             ])
         }
         return table.rendered

@@ -33,7 +33,7 @@ extension CanaryStatus {
         for (role, measurement) in [("stable", stableMeasurement), ("candidate", candidateMeasurement)] {
             measurements.append([
                 measurement.version.isEmpty ? "-" : measurement.version, role, "\(measurement.calls)", "\(measurement.errors)",
-                TensorElement.shortDecimal(measurement.p50Milliseconds), TensorElement.shortDecimal(measurement.p99Milliseconds),
+                NumberText.significant(measurement.p50Milliseconds), NumberText.significant(measurement.p99Milliseconds),
             ])
         }
         text += "\n" + measurements.rendered

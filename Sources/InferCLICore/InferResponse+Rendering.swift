@@ -68,7 +68,7 @@ extension InferResponse {
 
     static func milliseconds(_ duration: Duration) -> String {
         let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return TensorElement.shortDecimal((value * 10).rounded() / 10)
+        return NumberText.significant((value * 10).rounded() / 10)
     }
 }
 

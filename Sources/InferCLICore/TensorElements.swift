@@ -17,8 +17,8 @@ public enum TensorElement: Sendable, Hashable {
         switch self {
         case .int(let value): "\(value)"
         case .uint(let value): "\(value)"
-        case .float(let value): Self.shortDecimal(Double(value))
-        case .double(let value): Self.shortDecimal(value)
+        case .float(let value): NumberText.significant(Double(value))
+        case .double(let value): NumberText.significant(value)
         case .bool(let value): value ? "true" : "false"
         case .bytes(let bytes): Self.text(bytes) ?? "0x" + bytes.map { String(format: "%02x", $0) }.joined()
         }
@@ -34,12 +34,6 @@ public enum TensorElement: Sendable, Hashable {
         case .bool(let value): .bool(value)
         case .bytes(let bytes): .string(Self.text(bytes) ?? "0x" + bytes.map { String(format: "%02x", $0) }.joined())
         }
-    }
-
-    static func shortDecimal(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        return String(format: "%.6g", value)
     }
 
     private static func text(_ bytes: [UInt8]) -> String? {

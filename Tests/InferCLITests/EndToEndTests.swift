@@ -95,7 +95,7 @@ import Testing
 
             let hints = try await CLIRunner.run(["hints"] + gateway)
             #expect(hints.stdout == Fixtures.hints.table)
-            #expect(hints.stdout.contains("iris   2                       0.5                 12        3      1  yes         4"))
+            #expect(hints.stdout.contains("iris   2                      0.50              12.00        3      1  yes         4"))
 
             let health = try await CLIRunner.run(["health", "iris"] + gateway)
             #expect(health.stdout == Fixtures.health.table)

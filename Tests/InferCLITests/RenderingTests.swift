@@ -114,8 +114,8 @@ import Testing
     @Test func hintsTable() {
         #expect(Fixtures.hints.table == """
             MODEL  VERSION  STABLE CONCURRENCY  PANIC CONCURRENCY  DESIRED  READY  PANIC  TARGET
-            iris   1                      3.25                7.5        2      2  no          8
-            iris   2                       0.5                 12        3      1  yes         4
+            iris   1                      3.25               7.50        2      2  no          8
+            iris   2                      0.50              12.00        3      1  yes         4
 
             """)
         #expect(AutoscalingHintList(hints: []).table == "no autoscaling hints\n")
