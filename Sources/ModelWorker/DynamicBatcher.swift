@@ -50,6 +50,8 @@ public final class DynamicBatcher: Sendable {
     struct Pending: Sendable {
         var request: Request
         var continuation: CheckedContinuation<[String: Tensor], any Error>
+        /// When it was queued, on `clock`, for the queue time.
+        var arrival: Duration
     }
 
     struct Signature: Hashable, Sendable {
@@ -66,16 +68,19 @@ public final class DynamicBatcher: Sendable {
     private let state: Mutex<State>
     private let clock: BatchingClock
     private let execute: Execute
+    private let recorder: any InferenceRecorder
 
     public init(
         maxBatchSize: Int, maxQueueDelay: Duration, preferredBatchSizes: [Int] = [], maxConcurrentBatches: Int,
-        clock: BatchingClock = .continuous, execute: @escaping Execute
+        clock: BatchingClock = .continuous, recorder: any InferenceRecorder = DiscardingInferenceRecorder(),
+        execute: @escaping Execute
     ) {
         state = Mutex(State(queue: BatchQueue(
             maxBatchSize: maxBatchSize, maxQueueDelay: maxQueueDelay, preferredBatchSizes: preferredBatchSizes,
             maxConcurrentBatches: maxConcurrentBatches)))
         self.clock = clock
         self.execute = execute
+        self.recorder = recorder
     }
 
     /// Requests waiting to join a batch.
@@ -92,7 +97,9 @@ public final class DynamicBatcher: Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             let now = clock.now()
             let actions = state.withLock {
-                $0.queue.enqueue(Pending(request: request, continuation: continuation), rows: request.rows, signature: signature, now: now)
+                $0.queue.enqueue(
+                    Pending(request: request, continuation: continuation, arrival: now), rows: request.rows,
+                    signature: signature, now: now)
             }
             perform(actions)
         }
@@ -117,11 +124,14 @@ public final class DynamicBatcher: Sendable {
     }
 
     private func run(_ batch: [Pending]) async {
+        let rows = batch.reduce(0) { $0 + $1.request.rows }
         state.withLock {
             $0.statistics.batches += 1
             $0.statistics.requests += batch.count
-            $0.statistics.rows += batch.reduce(0) { $0 + $1.request.rows }
+            $0.statistics.rows += rows
         }
+        let start = clock.now()
+        for pending in batch { recorder.queued(for: start - pending.arrival) }
         do {
             let outputs = try await execute(Self.merge(batch.map(\.request)))
             let split = try Self.split(outputs, rows: batch.map(\.request.rows))

@@ -63,14 +63,14 @@ public final class ModelWorkerService: InferenceServiceHandler {
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
         let served = try resolve(try status(of: request.modelName), version: request.modelVersion)
         let prepared = try InferRequestValidator(model: served).validate(request)
+        var succeeded = false
+        defer { served.recorder.finished(succeeded: succeeded) }
         let outputs: [String: Tensor]
         do {
             if let batcher = served.batcher {
                 outputs = try await batcher.submit(DynamicBatcher.Request(inputs: prepared.inputs, rows: prepared.rows))
             } else {
-                let model = served.model
-                let inputs = prepared.inputs
-                outputs = try await pool.run { try model.run(inputs) }
+                outputs = try await served.run(prepared.inputs, rows: prepared.rows)
             }
         } catch let error as ONNXError {
             throw Self.rpcError(error, model: served)
@@ -84,6 +84,7 @@ public final class ModelWorkerService: InferenceServiceHandler {
             }
             response.outputs.append(TensorConversion.inferTensor(name: output.name, from: tensor))
         }
+        succeeded = true
         return response
     }
 

@@ -29,13 +29,15 @@ public final class ServedModel: Sendable {
     public let outputs: [ServedTensor]
     /// Present when batching is on.
     public let batcher: DynamicBatcher?
+    /// Where this version's queue and compute times go.
+    public let recorder: any InferenceRecorder
     let pool: InferencePool
 
     /// Loads `request.file` and applies the config; errors name the file, the input or output,
     /// and the config key at fault.
     public convenience init(
         loading request: VersionLoadRequest, pool: InferencePool, limits: ONNXLimits = .defaults,
-        clock: BatchingClock = .continuous
+        clock: BatchingClock = .continuous, observer: (any InferenceObserver)? = nil
     ) throws(RepositoryError) {
         let model: ONNXModel
         do {
@@ -43,13 +45,15 @@ public final class ServedModel: Sendable {
         } catch {
             throw RepositoryError("\(request.file.path): \(error.message)")
         }
-        try self.init(model: model, name: request.model, version: request.version, config: request.config, pool: pool, clock: clock)
+        try self.init(
+            model: model, name: request.model, version: request.version, config: request.config, pool: pool, clock: clock,
+            observer: observer)
     }
 
     /// Serves an already loaded model.
     public init(
         model: ONNXModel, name: String, version: Int, config: ModelConfig, pool: InferencePool,
-        clock: BatchingClock = .continuous
+        clock: BatchingClock = .continuous, observer: (any InferenceObserver)? = nil
     ) throws(RepositoryError) {
         let configFile = "\(name)/\(RepositoryScanner.configFileName)"
         func served(_ infos: [ValueInfo], renames: [String: String], kind: String) throws(RepositoryError) -> [ServedTensor] {
@@ -95,15 +99,41 @@ public final class ServedModel: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         self.pool = pool
+        let recorder = observer?.recorder(model: name, version: version) ?? DiscardingInferenceRecorder()
+        self.recorder = recorder
         if config.maxBatchSize > 0 {
             let batching = config.dynamicBatching ?? ModelConfig.DynamicBatching()
             batcher = DynamicBatcher(
                 maxBatchSize: config.maxBatchSize, maxQueueDelay: .microseconds(batching.maxQueueDelayMicroseconds),
                 preferredBatchSizes: batching.preferredBatchSizes, maxConcurrentBatches: pool.threadCount, clock: clock,
-                execute: { [model] inputs in try await pool.run { try model.run(inputs) } })
+                recorder: recorder,
+                execute: { [model] inputs in
+                    let rows = inputs.values.first?.shape.first ?? 0
+                    return try await pool.run { try Self.timedRun(model, inputs, rows: rows, recorder: recorder) }
+                })
         } else {
             batcher = nil
         }
+    }
+
+    /// Runs one request without batching on the inference pool, reporting its queue and compute time.
+    func run(_ inputs: [String: Tensor], rows: Int) async throws -> [String: Tensor] {
+        let model = self.model
+        let recorder = self.recorder
+        let queuedAt = ContinuousClock.now
+        return try await pool.run {
+            recorder.queued(for: queuedAt.duration(to: .now))
+            return try Self.timedRun(model, inputs, rows: rows, recorder: recorder)
+        }
+    }
+
+    /// Runs the model on the calling (inference) thread and reports how long it took.
+    private static func timedRun(
+        _ model: ONNXModel, _ inputs: [String: Tensor], rows: Int, recorder: any InferenceRecorder
+    ) throws -> [String: Tensor] {
+        let start = ContinuousClock.now
+        defer { recorder.computed(rows: rows, duration: start.duration(to: .now)) }
+        return try model.run(inputs)
     }
 
     /// The metadata of this version.

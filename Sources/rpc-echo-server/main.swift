@@ -9,7 +9,7 @@ import ServiceKit
 /// A model-less gRPC server for trying and benchmarking the RPC layer: the inference service's
 /// server-level methods, grpc.health.v1 and the rpctest.Echo service.
 @main
-struct RPCEchoServer: AsyncParsableCommand {
+struct RPCEchoServer: ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc-echo-server",
         abstract: "Serve grpc.health.v1, rpctest.Echo and the server-level inference RPCs (no models).")
@@ -23,18 +23,14 @@ struct RPCEchoServer: AsyncParsableCommand {
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Seconds in-flight calls get to finish after SIGTERM.")
-    var shutdownGrace = 10
-
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
         _ = try ListenAddress(parsing: listen)
-        _ = try logging.level()
     }
 
     func run() async throws {
-        try logging.bootstrap()
+        let runtime = try await ServiceRuntime.start(operations, service: "rpc-echo-server")
         let address = try ListenAddress(parsing: listen)
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
@@ -43,14 +39,20 @@ struct RPCEchoServer: AsyncParsableCommand {
         let health = HealthStatusStore(overall: .serving)
         let server = RPCServer(
             configuration: configuration,
-            services: [InferenceService(handler: EchoServerInference()), HealthService(store: health), EchoService()],
-            logger: Logger(label: "rpc-echo-server"))
+            services: runtime.instrument([
+                InferenceService(handler: EchoServerInference()), HealthService(store: health), EchoService(),
+            ]),
+            logger: runtime.logger)
         try await server.start()
+        runtime.observeOpenConnections { server.connectionCount }
+        runtime.readiness.setCheck { .ready }
         announceListening(host: address.host, port: server.localPort!)
+        runtime.announceMetricsListening()
 
-        await waitForTermination()
-        health.setAll(.notServing)
-        await server.shutdownGracefully(grace: .seconds(shutdownGrace))
+        await runtime.run { grace in
+            health.setAll(.notServing)
+            await server.shutdownGracefully(grace: grace)
+        }
     }
 }
 

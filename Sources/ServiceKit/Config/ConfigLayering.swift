@@ -100,6 +100,8 @@ public struct ConfigLayering: Sendable {
         public var arguments: [String]
         /// Options whose value came from the file.
         public var keysFromFile: Set<String>
+        /// Options given on the command line or in the file (not left to their default).
+        public var explicitlySet: Set<String>
         /// The file, when one was given.
         public var filePath: String?
         /// Every option with its effective value(s): command line, else file, else default
@@ -149,7 +151,8 @@ public struct ConfigLayering: Sendable {
             return (option, option.kind == .flag ? ["false"] : [])
         }
         return Resolution(
-            arguments: fileArguments + commandLine, keysFromFile: Set(fileValues.keys), filePath: file?.path,
+            arguments: fileArguments + commandLine, keysFromFile: Set(fileValues.keys),
+            explicitlySet: Set(fileValues.keys).union(given.values.keys), filePath: file?.path,
             effective: effective)
     }
 

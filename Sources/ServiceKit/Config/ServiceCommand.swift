@@ -1,10 +1,5 @@
 import ArgumentParser
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 /// A service executable whose options can also come from a YAML file: flags over `--config FILE`
 /// over defaults, and `--print-config` to show the result.
@@ -51,6 +46,7 @@ extension ServiceCommand {
         } catch {
             exit(withError: Self.namingFileKey(error, resolution: resolution))
         }
+        ExplicitOptions.record(resolution.explicitlySet)
         if scan.printConfig {
             writeToStandardOutput(resolution.yaml)
             exit(withError: nil)
@@ -98,18 +94,12 @@ extension String {
     }
 }
 
-/// Writes `text` to stdout at once, unbuffered.
-func writeToStandardOutput(_ text: String) {
-    let bytes = Array(text.utf8)
-    bytes.withUnsafeBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
-    }
+/// The options this process was given explicitly (command line or config file), for the few
+/// decisions that depend on it, such as whether a taken default port is fatal.
+enum ExplicitOptions {
+    private static let names = Mutex<Set<String>>([])
+
+    static func record(_ explicit: Set<String>) { names.withLock { $0 = explicit } }
+
+    static func contains(_ name: String) -> Bool { names.withLock { $0.contains(name) } }
 }

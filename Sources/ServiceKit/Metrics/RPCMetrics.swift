@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 public import RPCCore
 import Synchronization
 
@@ -96,8 +96,7 @@ private final class MethodInstruments: Sendable {
         if let deadline = context.deadline, end >= deadline, code == .ok || code == .cancelled {
             code = .deadlineExceeded
         }
-        let elapsed = start.duration(to: end)
-        duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        duration.record(duration: start.duration(to: end))
         if code == .ok {
             ok.increment()
             return

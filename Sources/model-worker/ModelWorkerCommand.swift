@@ -13,16 +13,19 @@ import Darwin
 #endif
 
 /// Serves every model of a model repository over the Open Inference Protocol (gRPC), with
-/// grpc.health.v1, dynamic batching and hot reload of new versions.
+/// grpc.health.v1, dynamic batching, hot reload of new versions, and Prometheus metrics.
 @main
-struct ModelWorkerCommand: AsyncParsableCommand {
+struct ModelWorkerCommand: ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "model-worker",
         abstract: "Serve the ONNX models of a model repository over KServe V2 / Triton gRPC.",
         discussion: """
             Layout: DIR/<model>/<version>/model.onnx (versions are positive integers), with an optional
             DIR/<model>/config.yaml (version_policy, max_batch_size, dynamic_batching, inputs, outputs).
-            New, replaced and removed versions are picked up every --poll-interval-ms while running.
+            New, replaced and removed versions are picked up every --poll-interval-ms while running, and at
+            once on SIGHUP. SIGTERM or SIGINT: /readyz and grpc.health turn not ready, in-flight calls get
+            --shutdown-grace seconds to finish, then the process exits 0. /readyz is 200 once every model
+            in the repository has a loaded version.
             """)
 
     @Option(help: "gRPC listen address, HOST:PORT (port 0 picks a free one).")
@@ -37,72 +40,67 @@ struct ModelWorkerCommand: AsyncParsableCommand {
     @Option(help: "Largest request message in bytes.")
     var maxMessageBytes = 4 * 1024 * 1024
 
-    @Option(help: "Seconds in-flight calls get to finish after SIGTERM.")
-    var shutdownGrace = 10
-
     @Option(help: "Threads that run models (default: one per core).")
     var inferenceThreads: Int?
 
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
         _ = try ListenAddress(parsing: listen)
-        _ = try logging.level()
         var info = stat()
         guard stat(modelRepository, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw ValidationError("--model-repository '\(modelRepository)' is not a directory")
         }
         guard pollIntervalMs > 0 else { throw ValidationError("--poll-interval-ms must be positive") }
         guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive") }
-        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
         if let inferenceThreads, inferenceThreads < 1 { throw ValidationError("--inference-threads must be at least 1") }
     }
 
     func run() async throws {
-        try logging.bootstrap()
-        let logger = Logger(label: "model-worker")
+        let runtime = try await ServiceRuntime.start(operations, service: "model-worker")
+        let logger = runtime.logger
         let address = try ListenAddress(parsing: listen)
         let pool = InferencePool(threads: inferenceThreads ?? System.coreCount)
         let store = RepositoryStore<ServedModel>()
+        let observer = WorkerMetrics(metrics: ModelMetrics(metrics: runtime.metrics))
         let reconciler = ModelReconciler(
             scanner: RepositoryScanner(root: modelRepository), store: store,
             logger: Logger(label: "model-repository")
         ) { request in
-            try await pool.run { try ServedModel(loading: request, pool: pool) }
+            try await pool.run { try ServedModel(loading: request, pool: pool, observer: observer) }
         }
-        // The first load happens before the port opens, so a ready worker is ready at once.
+        runtime.readiness.setCheck { WorkerReadiness.state(of: store.snapshot) }
+        // The first load happens before the gRPC port opens, so a worker that listens is ready.
         try await reconciler.reconcile()
 
         let service = ModelWorkerService(store: store, pool: pool)
         let health = HealthStatusStore(overall: .notServing)
-        let updateHealth: @Sendable (Bool) -> Void = { ready in
-            let status: HealthStatusStore.Status = ready ? .serving : .notServing
+        let updateHealth: @Sendable () -> Void = {
+            let status: HealthStatusStore.Status = service.isReady ? .serving : .notServing
             health.set(service: "", status: status)
             health.set(service: "inference.GRPCInferenceService", status: status)
         }
-        updateHealth(service.isReady)
+        updateHealth()
 
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         let server = RPCServer(
             configuration: configuration,
-            services: [InferenceService(handler: service), HealthService(store: health)],
+            services: runtime.instrument([InferenceService(handler: service), HealthService(store: health)]),
             logger: logger)
         try await server.start()
+        runtime.observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)
+        runtime.announceMetricsListening()
 
-        let polling = Task {
-            await reconciler.run(every: .milliseconds(pollIntervalMs), clock: ContinuousClock()) { _ in
-                updateHealth(service.isReady)
-            }
+        let rescans = RescanLoop(
+            reconciler: reconciler, every: .milliseconds(pollIntervalMs), logger: logger, after: updateHealth)
+        await runtime.run(reload: { rescans.rescanNow() }) { grace in
+            service.beginDraining()
+            health.setAll(.notServing)
+            await server.shutdownGracefully(grace: grace)
+            await rescans.stop()
         }
-        await waitForTermination()
-        logger.info("draining", metadata: ["grace": "\(shutdownGrace)s"])
-        service.beginDraining()
-        polling.cancel()
-        health.setAll(.notServing)
-        await server.shutdownGracefully(grace: .seconds(shutdownGrace))
-        await polling.value
     }
 }
 

@@ -1,0 +1,116 @@
+import Logging
+import RPCCore
+import UnixSignals
+
+/// Everything a service executable runs besides its own gRPC services: logging, metrics, the
+/// ops HTTP port and its readiness, and the signal-driven lifecycle.
+///
+/// ```swift
+/// let runtime = try await ServiceRuntime.start(operations, service: "gateway")
+/// let server = RPCServer(configuration: ..., services: runtime.instrument([...]))
+/// try await server.start()
+/// runtime.observeOpenConnections { server.connectionCount }
+/// runtime.readiness.setCheck { routes.isValid ? .ready : .notReady("no valid routes") }
+/// announceListening(host: address.host, port: server.localPort!)
+/// runtime.announceMetricsListening()
+/// await runtime.run(reload: { try? await routes.reload() }) { grace in
+///     health.setAll(.notServing)
+///     await server.shutdownGracefully(grace: grace)
+/// }
+/// ```
+public final class ServiceRuntime: Sendable {
+    public let options: OperationsOptions
+    public let metrics: ServiceMetrics
+    public let rpcMetrics: RPCMetrics
+    public let readiness: Readiness
+    public let opsServer: OpsHTTPServer
+    public let logger: Logger
+    private let signals: UnixSignalsSequence
+
+    private init(
+        options: OperationsOptions, metrics: ServiceMetrics, readiness: Readiness, opsServer: OpsHTTPServer,
+        logger: Logger, signals: UnixSignalsSequence
+    ) {
+        self.options = options
+        self.metrics = metrics
+        rpcMetrics = RPCMetrics(metrics: metrics)
+        self.readiness = readiness
+        self.opsServer = opsServer
+        self.logger = logger
+        self.signals = signals
+    }
+
+    /// Bootstraps logging and metrics (once per process), traps SIGTERM, SIGINT and SIGHUP (from
+    /// here on they are queued for `run`, never fatal), and opens the ops port, not ready
+    /// ("starting") until the service sets a readiness check.
+    public static func start(_ options: OperationsOptions, service: String) async throws -> ServiceRuntime {
+        try options.logging.bootstrap()
+        let metrics = ServiceMetrics.bootstrap()
+        ProcessMetrics.register(on: metrics)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
+        let readiness = Readiness(check: { .notReady("starting") })
+        let opsServer = OpsHTTPServer(
+            address: try options.metricsAddress(), endpoints: OpsEndpoints(metrics: metrics, readiness: readiness),
+            logger: Logger(label: "\(service).ops"))
+        let logger = Logger(label: service)
+        do {
+            try await opsServer.start()
+        } catch where !ExplicitOptions.contains("metrics-listen") {
+            // Several services on one machine all default to the same port: the one that finds
+            // it taken serves on without an ops port rather than not at all. An address given
+            // explicitly must work.
+            logger.error(
+                "cannot open the default metrics port; serving without /metrics, /healthz and /readyz (set --metrics-listen)",
+                metadata: ["address": "\(options.metricsListen)", "error": "\(error)"])
+        }
+        return ServiceRuntime(
+            options: options, metrics: metrics, readiness: readiness, opsServer: opsServer, logger: logger,
+            signals: signals)
+    }
+
+    /// The services with per-method call metrics.
+    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
+        rpcMetrics.instrument(services)
+    }
+
+    /// Samples the gRPC server's open connections at each scrape.
+    public func observeOpenConnections(_ count: @escaping @Sendable () -> Int) {
+        rpcMetrics.observeOpenConnections(count)
+    }
+
+    /// Writes `metrics listening on HOST:PORT` to stdout; call it after `announceListening`, whose
+    /// line scripts and tests read first.
+    public func announceMetricsListening() {
+        guard opsServer.localPort != nil else { return }
+        writeToStandardOutput("metrics listening on \(opsServer.address.host):\(opsServer.localPort ?? 0)\n")
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down in this order: readiness goes false
+    /// (`/readyz` answers 503), `shutdown` runs with the `--shutdown-grace` period (set
+    /// grpc.health to NOT_SERVING there first, then drain the server: GOAWAY and in-flight
+    /// calls), and finally the ops port closes. SIGHUP runs `reload`, one at a time; a SIGHUP
+    /// that arrives during a reload asks for one more afterwards.
+    public func run(
+        reload: (@Sendable () async -> Void)? = nil,
+        shutdown: @Sendable (_ grace: Duration) async -> Void
+    ) async {
+        let reloads = reload.map { ReloadQueue(reload: $0, logger: logger) }
+        for await signal in signals {
+            if signal == .sighup {
+                guard let reloads else {
+                    logger.info("SIGHUP: nothing to reload")
+                    continue
+                }
+                reloads.request()
+                continue
+            }
+            logger.info("shutting down", metadata: ["signal": "\(signal)", "grace": "\(options.shutdownGrace)s"])
+            break
+        }
+        readiness.beginDraining()
+        await reloads?.stop()
+        await shutdown(options.shutdownGracePeriod)
+        await opsServer.stop()
+        logger.info("stopped")
+    }
+}
