@@ -10,8 +10,12 @@ struct InferCLI: AsyncParsableCommand {
         discussion: """
             Every subcommand takes --gateway HOST:PORT (default 127.0.0.1:8001), --timeout SECONDS, \
             --json for machine-readable output, and --token TOKEN (or $INFER_CLI_TOKEN) for a gateway \
-            that requires a bearer token. Failures print 'error: STATUS: message' on standard error; \
+            that requires a bearer token, before or after the subcommand's name. Failures print 'error: STATUS: message' on standard error; \
             the exit status is 1 when a call failed and 2 when the input could not be read.
             """,
         subcommands: [Infer.self, Routes.self, Canary.self, Hints.self, Health.self])
+
+    // Declared here too so the options may come before the subcommand's name; the subcommand
+    // reads the same values through its own group.
+    @OptionGroup var options: GlobalOptions
 }

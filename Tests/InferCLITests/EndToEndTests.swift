@@ -93,7 +93,8 @@ import Testing
             let weight = try await CLIRunner.run(["canary", "set-weight", "iris", "40"] + gateway)
             #expect(weight.stdout.contains("phase          paused\nweight         40%\n"))
 
-            let hints = try await CLIRunner.run(["hints"] + gateway)
+            // Global options may also come first, as scripts/demo writes them.
+            let hints = try await CLIRunner.run(gateway + ["hints"])
             #expect(hints.stdout == Fixtures.hints.table)
             #expect(hints.stdout.contains("iris   2                      0.50              12.00        3      1  yes         4"))
 
