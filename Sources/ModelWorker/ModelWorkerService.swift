@@ -70,7 +70,7 @@ public final class ModelWorkerService: InferenceServiceHandler {
             if let batcher = served.batcher {
                 outputs = try await batcher.submit(DynamicBatcher.Request(inputs: prepared.inputs, rows: prepared.rows))
             } else {
-                outputs = try await served.run(prepared.inputs, rows: prepared.rows)
+                outputs = try await served.run(prepared.inputs)
             }
         } catch let error as ONNXError {
             throw Self.rpcError(error, model: served)

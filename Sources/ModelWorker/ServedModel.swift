@@ -108,8 +108,7 @@ public final class ServedModel: Sendable {
                 preferredBatchSizes: batching.preferredBatchSizes, maxConcurrentBatches: pool.threadCount, clock: clock,
                 recorder: recorder,
                 execute: { [model] inputs in
-                    let rows = inputs.values.first?.shape.first ?? 0
-                    return try await pool.run { try Self.timedRun(model, inputs, rows: rows, recorder: recorder) }
+                    try await pool.run { try Self.timedRun(model, inputs, recorder: recorder) }
                 })
         } else {
             batcher = nil
@@ -117,20 +116,22 @@ public final class ServedModel: Sendable {
     }
 
     /// Runs one request without batching on the inference pool, reporting its queue and compute time.
-    func run(_ inputs: [String: Tensor], rows: Int) async throws -> [String: Tensor] {
+    func run(_ inputs: [String: Tensor]) async throws -> [String: Tensor] {
         let model = self.model
         let recorder = self.recorder
         let queuedAt = ContinuousClock.now
         return try await pool.run {
             recorder.queued(for: queuedAt.duration(to: .now))
-            return try Self.timedRun(model, inputs, rows: rows, recorder: recorder)
+            return try Self.timedRun(model, inputs, recorder: recorder)
         }
     }
 
-    /// Runs the model on the calling (inference) thread and reports how long it took.
+    /// Runs the model on the calling (inference) thread and reports how long it took, and on how
+    /// many rows (the inputs' leading dimension; 1 for scalars).
     private static func timedRun(
-        _ model: ONNXModel, _ inputs: [String: Tensor], rows: Int, recorder: any InferenceRecorder
+        _ model: ONNXModel, _ inputs: [String: Tensor], recorder: any InferenceRecorder
     ) throws -> [String: Tensor] {
+        let rows = inputs.values.first?.shape.first ?? 1
         let start = ContinuousClock.now
         defer { recorder.computed(rows: rows, duration: start.duration(to: .now)) }
         return try model.run(inputs)
