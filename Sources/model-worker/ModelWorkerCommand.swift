@@ -20,12 +20,17 @@ struct ModelWorkerCommand: ServiceCommand {
         commandName: "model-worker",
         abstract: "Serve the ONNX models of a model repository over KServe V2 / Triton gRPC.",
         discussion: """
-            Layout: DIR/<model>/<version>/model.onnx (versions are positive integers), with an optional
-            DIR/<model>/config.yaml (version_policy, max_batch_size, dynamic_batching, inputs, outputs).
-            New, replaced and removed versions are picked up every --poll-interval-ms while running, and at
-            once on SIGHUP. SIGTERM or SIGINT: /readyz and grpc.health turn not ready, in-flight calls get
-            --shutdown-grace seconds to finish, then the process exits 0. /readyz is 200 once every model
-            in the repository has a loaded version.
+            Layout: DIR/<model>/<version>/model.onnx (versions are positive integers), with an optional \
+            DIR/<model>/config.yaml (version_policy, max_batch_size, dynamic_batching, inputs, outputs). \
+            New, replaced and removed versions are picked up every --poll-interval-ms while running, and \
+            at once on SIGHUP.
+
+            /readyz (on --metrics-listen) and grpc.health report ready once every model in the \
+            repository has a loaded version. SIGTERM or SIGINT: both turn not ready, in-flight calls get \
+            --shutdown-grace seconds to finish, and the process exits 0.
+
+            Every option can also be set in the YAML file given with --config (keys are the option \
+            names without dashes); options on the command line win. --print-config shows the result.
             """)
 
     @Option(help: "gRPC listen address, HOST:PORT (port 0 picks a free one).")
