@@ -164,6 +164,23 @@ let package = Package(
             ]
         ),
 
+        // libFuzzer targets, fuzzed by scripts/fuzz (built with -sanitize=fuzzer,address into
+        // .build-fuzz, seeds in Fuzz/corpus); a plain build makes them replay the files given.
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver"], path: "Fuzz/Support"),
+        .executableTarget(name: "FuzzGRPCFraming", dependencies: ["FuzzSupport", "RPCCore"], path: "Fuzz/GRPCFraming"),
+        .executableTarget(
+            name: "FuzzInferRequest", dependencies: ["FuzzSupport", "InferenceAPI", "RPCCore"], path: "Fuzz/InferRequest"),
+        .executableTarget(
+            name: "FuzzModelInfer",
+            dependencies: ["FuzzSupport", "ModelWorker", "ModelRepository", "InferenceAPI", "RPCCore",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/ModelInfer"),
+        .executableTarget(name: "FuzzONNXModel", dependencies: ["FuzzSupport", "ONNXEngine"], path: "Fuzz/ONNXModel"),
+        .executableTarget(name: "FuzzPipelineSpec", dependencies: ["FuzzSupport", "FeaturePipeline"], path: "Fuzz/PipelineSpec"),
+        .executableTarget(name: "FuzzRoutes", dependencies: ["FuzzSupport", "Routing"], path: "Fuzz/Routes"),
+        .executableTarget(name: "FuzzModelConfig", dependencies: ["FuzzSupport", "ModelRepository"], path: "Fuzz/ModelConfig"),
+
         // Shared test helpers: in-process servers on port 0, Python peer runners.
         .target(
             name: "TestSupport",
