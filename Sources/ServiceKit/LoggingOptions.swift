@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Synchronization
 
 /// How log lines are written to stderr.
 public enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
@@ -19,6 +20,8 @@ public struct LoggingOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    private static let bootstrapped = Mutex(false)
+
     /// The parsed level; the error names the flag.
     public func level() throws(ValidationError) -> Logger.Level {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
@@ -28,10 +31,18 @@ public struct LoggingOptions: ParsableArguments, Sendable {
         return level
     }
 
-    /// Bootstraps swift-log (once per process) with these options, writing to stderr.
+    /// Bootstraps swift-log with these options, writing to stderr. swift-log allows one
+    /// bootstrap per process: later calls are ignored, so `ServiceRuntime.start` and an
+    /// executable that bootstraps first cannot crash each other.
     public func bootstrap() throws(ValidationError) {
         let level = try level()
         let format = logFormat
+        let isFirst = Self.bootstrapped.withLock { done -> Bool in
+            if done { return false }
+            done = true
+            return true
+        }
+        guard isFirst else { return }
         LoggingSystem.bootstrap { label in
             switch format {
             case .json:
