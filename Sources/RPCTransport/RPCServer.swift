@@ -13,6 +13,7 @@ public final class RPCServer: Sendable {
     public let configuration: ServerConfiguration
     private let methods: [String: MethodHandler]
     private let logger: Logger
+    private let refusedCall: RefusedCallObserver?
     private let group: MultiThreadedEventLoopGroup
     private let state = Mutex<State>(State())
 
@@ -22,8 +23,16 @@ public final class RPCServer: Sendable {
         var shuttingDown = false
     }
 
+    /// Sees each call the server answers without running a handler (unknown method, bad
+    /// headers, a message over the limit, a deadline that passed first): the method path (nil
+    /// when no such method is registered) and the status sent. Runs on an event loop.
+    public typealias RefusedCallObserver = @Sendable (_ method: String?, _ code: StatusCode) -> Void
+
     /// Registers every method of `services`; a path registered twice is a programming error.
-    public init(configuration: ServerConfiguration, services: [any RPCService], logger: Logger = Logger(label: "rpc.server")) {
+    public init(
+        configuration: ServerConfiguration, services: [any RPCService], logger: Logger = Logger(label: "rpc.server"),
+        refusedCall: RefusedCallObserver? = nil
+    ) {
         self.configuration = configuration
         var methods: [String: MethodHandler] = [:]
         for method in services.flatMap(\.methods) {
@@ -32,6 +41,7 @@ public final class RPCServer: Sendable {
         }
         self.methods = methods
         self.logger = logger
+        self.refusedCall = refusedCall
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }
 
@@ -40,6 +50,7 @@ public final class RPCServer: Sendable {
         let methods = self.methods
         let configuration = self.configuration
         let logger = self.logger
+        let refusedCall = self.refusedCall
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -50,7 +61,8 @@ public final class RPCServer: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(methods: methods, configuration: configuration, logger: logger))
+                        ServerConnectionHandler(
+                            methods: methods, configuration: configuration, logger: logger, refusedCall: refusedCall))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

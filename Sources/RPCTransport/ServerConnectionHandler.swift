@@ -43,10 +43,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Queued body bytes above which a streaming handler's next write waits.
     private static let writeHighWater = 1 << 20
 
-    init(methods: [String: MethodHandler], configuration: ServerConfiguration, logger: Logger) {
+    /// Told about calls answered before any handler ran (the method path, nil when unknown).
+    private let refusedCall: RPCServer.RefusedCallObserver?
+
+    init(
+        methods: [String: MethodHandler], configuration: ServerConfiguration, logger: Logger,
+        refusedCall: RPCServer.RefusedCallObserver? = nil
+    ) {
         self.methods = methods
         self.configuration = configuration
         self.logger = logger
+        self.refusedCall = refusedCall
     }
 
     // MARK: Channel events
@@ -141,6 +148,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let request = RequestHead(headers)
         let method = methods[request.path]
         if let (error, httpStatus) = request.rejection(knownMethod: method != nil) {
+            refusedCall?(method?.path, error.code)
             reject(stream: id, error, httpStatus: httpStatus, requestEnded: endStream)
             return
         }
@@ -163,9 +171,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func session(_ session: HTTP2Session, headerListTooLargeOn stream: Int32, endStream: Bool) {
         if let existing = streams[stream] {
-            fail(existing, RPCError(.resourceExhausted, "request trailers exceed \(configuration.limits.maxHeaderListSize) bytes"))
+            refuse(existing, RPCError(.resourceExhausted, "request trailers exceed \(configuration.limits.maxHeaderListSize) bytes"))
             return
         }
+        refusedCall?(nil, .resourceExhausted)
         reject(
             stream: stream,
             RPCError(.resourceExhausted, "request headers exceed the limit of \(configuration.limits.maxHeaderListSize) bytes"),
@@ -182,7 +191,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 stream.request = message
             }
         } catch {
-            fail(stream, error)
+            refuse(stream, RPCError(from: error))
         }
     }
 
@@ -219,11 +228,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         stream.requestEnded = true
         guard case .receiving = stream.phase else { return }
         if stream.deframer.hasPartialMessage {
-            fail(stream, RPCError(.internal, "the request ended inside a message (truncated length-prefixed message)"))
+            refuse(stream, RPCError(.internal, "the request ended inside a message (truncated length-prefixed message)"))
             return
         }
         guard let request = stream.request else {
-            fail(stream, RPCError(.internal, "the request ended without a message"))
+            refuse(stream, RPCError(.internal, "the request ended without a message"))
             return
         }
         stream.request = nil
@@ -276,6 +285,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
     }
 
+    /// Ends a call whose handler never started, and reports it.
+    private func refuse(_ stream: ServerStream, _ error: RPCError) {
+        guard !stream.isFinished else { return }
+        refusedCall?(stream.method.path, error.code)
+        fail(stream, error)
+    }
+
     /// Ends a call with an error status (Trailers-Only when nothing was sent yet).
     private func fail(_ stream: ServerStream, _ error: any Error) {
         guard !stream.isFinished else { return }
@@ -320,7 +336,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func deadlineExpired(stream id: Int32) {
         guard let stream = streams[id], !stream.isFinished else { return }
         stream.deadlineTimer = nil
-        fail(stream, RPCError(.deadlineExceeded, "deadline exceeded while serving \(stream.method.path)"))
+        let error = RPCError(.deadlineExceeded, "deadline exceeded while serving \(stream.method.path)")
+        if case .receiving = stream.phase {
+            refuse(stream, error)
+        } else {
+            fail(stream, error)
+        }
     }
 
     private func sendHeadersIfNeeded(_ stream: ServerStream) {

@@ -42,7 +42,7 @@ struct RPCEchoServer: ServiceCommand {
             services: runtime.instrument([
                 InferenceService(handler: EchoServerInference()), HealthService(store: health), EchoService(),
             ]),
-            logger: runtime.logger)
+            logger: runtime.logger, refusedCall: runtime.refusedCallRecorder)
         try await server.start()
         runtime.observeOpenConnections { server.connectionCount }
         runtime.readiness.setCheck { .ready }

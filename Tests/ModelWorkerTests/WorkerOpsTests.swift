@@ -16,11 +16,14 @@ struct WorkerOpsTests {
     @Test func metricsCountKnownTrafficPerMethodStatusAndModelVersion() async throws {
         let repository = try FixtureRepository()
         try repository.add("iris", version: 1, fixture: "logreg_iris")
-        let worker = try await WorkerProcess.start(["--model-repository", repository.root, "--log-level", "warning"])
+        let worker = try await WorkerProcess.start(
+            ["--model-repository", repository.root, "--max-message-bytes", "4096", "--log-level", "warning"])
         let codes = try await PythonPeer.json("ops_traffic.py", [String(worker.port), "iris"])
         #expect(codes["infer"] as? [String] == ["OK", "OK", "OK"])
         #expect(codes["unknown"] as? [String] == ["NOT_FOUND", "NOT_FOUND"])
         #expect(codes["wrong_type"] as? [String] == ["INVALID_ARGUMENT"])
+        #expect(codes["too_large"] as? [String] == ["RESOURCE_EXHAUSTED"])
+        #expect(codes["no_method"] as? [String] == ["UNIMPLEMENTED"])
 
         let values = await worker.scrape()
         func requests(_ method: String, _ code: String) -> Double? {
@@ -31,6 +34,9 @@ struct WorkerOpsTests {
         #expect(requests("ModelInfer", "NOT_FOUND") == 2)
         #expect(requests("ModelInfer", "INVALID_ARGUMENT") == 1)
         #expect(requests("ModelInfer", "INTERNAL") == nil)
+        // Refused by the transport before any handler ran: counted, but not timed.
+        #expect(requests("ModelInfer", "RESOURCE_EXHAUSTED") == 1)
+        #expect(values[#"rpc_server_requests_total{method="unknown",code="UNIMPLEMENTED"}"#] == 1)
         #expect(values["rpc_server_request_duration_seconds_count{method=\"\(inferPath)\"}"] == 6)
         #expect(values["rpc_server_requests_in_flight{method=\"\(inferPath)\"}"] == 0)
 

@@ -1,6 +1,7 @@
 """Known traffic for the metrics test: against a running model-worker serving MODEL (iris: input
 X [-1, 4] FP32), sends 4 ServerLive, 3 good ModelInfer of 2 rows each, 2 ModelInfer for an unknown
-model and 1 with the wrong datatype, each on its own call, and prints the status codes seen.
+model, 1 with the wrong datatype, 1 of 4800 bytes (run the worker with --max-message-bytes 4096)
+and 1 call of a method the server does not have, and prints the status codes seen.
 
 usage: ops_traffic.py PORT MODEL
 """
@@ -15,10 +16,11 @@ port, model = sys.argv[1], sys.argv[2]
 stub = inf_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
 
 
-def infer_request(name, datatype="FP32"):
-    rows = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], dtype=np.float32 if datatype == "FP32" else np.float64)
+def infer_request(name, datatype="FP32", count=2):
+    rows = np.tile([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], (count // 2, 1))
+    rows = rows.astype(np.float32 if datatype == "FP32" else np.float64)
     request = inf.ModelInferRequest(model_name=name)
-    request.inputs.add(name="X", datatype=datatype, shape=[2, 4])
+    request.inputs.add(name="X", datatype=datatype, shape=[count, 4])
     request.raw_input_contents.append(rows.tobytes())
     return request
 
@@ -42,4 +44,7 @@ for _ in range(3):
 for _ in range(2):
     call("unknown", stub.ModelInfer, infer_request("no-such-model"))
 call("wrong_type", stub.ModelInfer, infer_request(model, "FP64"))
+call("too_large", stub.ModelInfer, infer_request(model, count=300))
+channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+call("no_method", channel.unary_unary("/inference.GRPCInferenceService/NoSuchMethod"), b"")
 print(json.dumps(codes))

@@ -131,6 +131,17 @@ struct RPCMetricsTests {
         #expect(values[#"rpc_server_requests_total{method="/test.Sample/Slow",code="DEADLINE_EXCEEDED"}"#] == 1)
     }
 
+    @Test func refusedCallsCountUnderTheirMethodOrAsUnknown() {
+        let metrics = ServiceMetrics()
+        let rpc = RPCMetrics(metrics: metrics)
+        rpc.recordRefused(method: "/test.Sample/Echo", code: .resourceExhausted)
+        rpc.recordRefused(method: nil, code: .unimplemented)
+        rpc.recordRefused(method: nil, code: .unimplemented)
+        let values = parseExposition(String(decoding: metrics.exposition(), as: UTF8.self))
+        #expect(values[#"rpc_server_requests_total{method="/test.Sample/Echo",code="RESOURCE_EXHAUSTED"}"#] == 1)
+        #expect(values[#"rpc_server_requests_total{method="unknown",code="UNIMPLEMENTED"}"#] == 2)
+    }
+
     @Test func openConnectionsAndProcessMetricsAreSampledAtScrape() {
         let metrics = ServiceMetrics()
         let connections = ConnectionCount()

@@ -7,7 +7,8 @@ import UnixSignals
 ///
 /// ```swift
 /// let runtime = try await ServiceRuntime.start(operations, service: "gateway")
-/// let server = RPCServer(configuration: ..., services: runtime.instrument([...]))
+/// let server = RPCServer(
+///     configuration: ..., services: runtime.instrument([...]), refusedCall: runtime.refusedCallRecorder)
 /// try await server.start()
 /// runtime.observeOpenConnections { server.connectionCount }
 /// runtime.readiness.setCheck { routes.isValid ? .ready : .notReady("no valid routes") }
@@ -71,6 +72,11 @@ public final class ServiceRuntime: Sendable {
     /// The services with per-method call metrics.
     public func instrument(_ services: [any RPCService]) -> [any RPCService] {
         rpcMetrics.instrument(services)
+    }
+
+    /// Counts calls the transport answers without a handler; pass it as `RPCServer(refusedCall:)`.
+    public var refusedCallRecorder: @Sendable (_ method: String?, _ code: StatusCode) -> Void {
+        { [rpcMetrics] method, code in rpcMetrics.recordRefused(method: method, code: code) }
     }
 
     /// Samples the gRPC server's open connections at each scrape.

@@ -10,6 +10,12 @@ import Synchronization
 public final class RPCMetrics: Sendable {
     private let metrics: ServiceMetrics
     private let activeCalls = Atomic<Int>(0)
+    private let refused = Mutex<[RefusedKey: Counter]>([:])
+
+    private struct RefusedKey: Hashable {
+        var method: String
+        var code: StatusCode
+    }
 
     public init(metrics: ServiceMetrics) {
         self.metrics = metrics
@@ -61,6 +67,20 @@ public final class RPCMetrics: Sendable {
         }
     }
 
+    /// Counts a call the transport answered without running a handler (give it to
+    /// `RPCServer(refusedCall:)`). Paths that name no method are counted as `unknown`, so callers
+    /// cannot create series at will.
+    public func recordRefused(method: String?, code: StatusCode) {
+        let key = RefusedKey(method: method ?? "unknown", code: code)
+        let counter = refused.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = MethodInstruments.requests(metrics, path: key.method, code: code)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
     /// Samples `count` (the server's open connections) at every scrape.
     public func observeOpenConnections(_ count: @escaping @Sendable () -> Int) {
         let gauge = metrics.gauge("rpc_server_open_connections", help: "Open client connections to the gRPC port.")
@@ -69,7 +89,7 @@ public final class RPCMetrics: Sendable {
 }
 
 /// The handles of one method.
-private final class MethodInstruments: Sendable {
+final class MethodInstruments: Sendable {
     let path: String
     let inFlight: Meter
     let duration: Timer
@@ -110,7 +130,7 @@ private final class MethodInstruments: Sendable {
         counter.increment()
     }
 
-    private static func requests(_ metrics: ServiceMetrics, path: String, code: StatusCode) -> Counter {
+    static func requests(_ metrics: ServiceMetrics, path: String, code: StatusCode) -> Counter {
         metrics.counter(
             "rpc_server_requests_total", help: "Calls that ended, per method and gRPC status code.",
             labels: [("method", path), ("code", code.description)])
