@@ -21,6 +21,7 @@ import Synchronization
 public protocol ServiceCommand: AsyncParsableCommand {}
 
 extension ServiceCommand {
+    /// Layers, parses and runs with the process's arguments (the `@main` entry point).
     public static func main() async {
         await main(Array(CommandLine.arguments.dropFirst()))
     }

@@ -15,7 +15,9 @@ public struct OpsEndpoints: Sendable {
         }
     }
 
+    /// What `/metrics` exposes.
     public let metrics: ServiceMetrics
+    /// What `/readyz` answers.
     public let readiness: Readiness
 
     public init(metrics: ServiceMetrics, readiness: Readiness) {

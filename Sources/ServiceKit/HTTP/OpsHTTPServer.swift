@@ -24,6 +24,7 @@ public final class OpsHTTPServer: Sendable {
         }
     }
 
+    /// The address it binds (port 0 until `localPort` tells).
     public let address: ListenAddress
     private let endpoints: OpsEndpoints
     private let limits: Limits

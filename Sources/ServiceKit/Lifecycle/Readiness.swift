@@ -5,6 +5,7 @@ public enum ReadinessState: Sendable, Hashable {
     case ready
     case notReady(String)
 
+    /// Whether this is `.ready`.
     public var isReady: Bool { self == .ready }
 }
 
@@ -27,6 +28,7 @@ public final class Readiness: Sendable {
     /// From now on the process is not ready: shutdown has begun.
     public func beginDraining() { draining.store(true, ordering: .sequentiallyConsistent) }
 
+    /// Whether shutdown has begun.
     public var isDraining: Bool { draining.load(ordering: .sequentiallyConsistent) }
 
     /// The current answer.

@@ -20,11 +20,17 @@ import UnixSignals
 /// }
 /// ```
 public final class ServiceRuntime: Sendable {
+    /// The shared options it was started with.
     public let options: OperationsOptions
+    /// The process's metrics, behind `/metrics`.
     public let metrics: ServiceMetrics
+    /// Per-method call metrics, used by `instrument`.
     public let rpcMetrics: RPCMetrics
+    /// What `/readyz` answers; set the service's check once it is built.
     public let readiness: Readiness
+    /// The HTTP/1.1 ops port.
     public let opsServer: OpsHTTPServer
+    /// A logger labelled with the service's name.
     public let logger: Logger
     private let signals: UnixSignalsSequence
 
