@@ -18,6 +18,17 @@ public struct MethodHandler: Sendable {
     public let run: @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
         async throws -> [UInt8]?
 
+    /// A method from its parts; for wrappers (metrics, auth) that pass the bytes through.
+    public init(
+        path: String, kind: Kind,
+        run: @escaping @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
+            async throws -> [UInt8]?
+    ) {
+        self.path = path
+        self.kind = kind
+        self.run = run
+    }
+
     /// A unary method: one request, one reply.
     public static func unary<Request: WireMessage, Response: WireMessage>(
         _ path: String,

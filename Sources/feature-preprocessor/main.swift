@@ -75,7 +75,7 @@ struct FeaturePreprocessorCommand: ServiceCommand {
         let server = RPCServer(
             configuration: configuration,
             services: runtime.instrument([InferenceService(handler: service), HealthService(store: health)]),
-            logger: logger)
+            logger: logger, refusedCall: runtime.refusedCallRecorder)
         try await server.start()
         runtime.observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)

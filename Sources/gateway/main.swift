@@ -102,7 +102,7 @@ struct GatewayCommand: ServiceCommand {
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         let server = RPCServer(
             configuration: configuration,
-            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger)
+            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger, refusedCall: runtime.refusedCallRecorder)
         try await server.start()
         runtime.observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)

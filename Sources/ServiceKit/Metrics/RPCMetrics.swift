@@ -33,8 +33,6 @@ public final class RPCMetrics: Sendable {
     public func instrument(_ method: MethodHandler) -> MethodHandler {
         let instruments = MethodInstruments(path: method.path, metrics: metrics)
         let run = method.run
-        // Rebuilt through the public factories with pass-through messages, since RPCCore offers
-        // no public memberwise initializer; the request bytes are copied once on the way.
         @Sendable func measured(_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
             async throws -> [UInt8]?
         {
@@ -54,17 +52,7 @@ public final class RPCMetrics: Sendable {
                 throw error
             }
         }
-        switch method.kind {
-        case .unary:
-            return .unary(method.path) { (request: PassThroughMessage, context: ServerContext) in
-                PassThroughMessage(bytes: try await measured(request.bytes, context, RefusingSink.shared) ?? [])
-            }
-        case .serverStreaming:
-            return .serverStreaming(method.path) {
-                (request: PassThroughMessage, context: ServerContext, stream: ResponseStream<PassThroughMessage>) in
-                _ = try await measured(request.bytes, context, ForwardingSink(stream: stream))
-            }
-        }
+        return MethodHandler(path: method.path, kind: method.kind, run: measured)
     }
 
     /// Counts a call the transport answered without running a handler (give it to
@@ -134,33 +122,6 @@ final class MethodInstruments: Sendable {
         metrics.counter(
             "rpc_server_requests_total", help: "Calls that ended, per method and gRPC status code.",
             labels: [("method", path), ("code", code.description)])
-    }
-}
-
-/// Message bytes passed through untouched.
-private struct PassThroughMessage: WireMessage {
-    let bytes: [UInt8]
-
-    init(bytes: [UInt8]) { self.bytes = bytes }
-    init(wireBytes: UnsafeRawBufferPointer) { bytes = Array(wireBytes) }
-    func wireBytes() -> [UInt8] { bytes }
-}
-
-/// The sink a unary handler gets: unary handlers return their reply instead.
-private final class RefusingSink: ResponseStreamSink {
-    static let shared = RefusingSink()
-
-    func write(_ message: [UInt8]) async throws {
-        throw RPCError(.internal, "a unary handler cannot stream replies")
-    }
-}
-
-/// Hands a streaming handler's replies to the transport's stream.
-private struct ForwardingSink: ResponseStreamSink {
-    let stream: ResponseStream<PassThroughMessage>
-
-    func write(_ message: [UInt8]) async throws {
-        try await stream.write(PassThroughMessage(bytes: message))
     }
 }
 
