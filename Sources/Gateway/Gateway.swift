@@ -52,6 +52,8 @@ public final class Gateway: Sendable {
     private let routesText = MutexBox<String?>(nil)
     private let hints = MutexBox<[AutoscalingHint]>([])
     private let refreshRequested = Atomic<Bool>(false)
+    /// Replicas ejected at the last tick, to count and log each ejection once.
+    private let ejected = MutexBox<Set<String>>([])
 
     public init(options: GatewayOptions, logger: Logger, resolver: AddressResolver = AddressResolver()) {
         self.options = options
@@ -140,6 +142,7 @@ public final class Gateway: Sendable {
     public func tick() {
         canary.evaluate()
         var computed: [AutoscalingHint] = []
+        var ejectedNow: Set<String> = []
         for model in table.models.values.sorted(by: { $0.name < $1.name }) {
             for version in model.route.versionOrder {
                 guard let runtime = model.versions[version] else { continue }
@@ -152,12 +155,22 @@ public final class Gateway: Sendable {
                     panicConcurrency: hint.panicConcurrency, desiredReplicas: Int32(hint.desiredReplicas),
                     readyReplicas: Int32(ready), panic: hint.inPanic, targetConcurrency: target))
                 for status in runtime.endpoints.balancer.statuses() {
-                    metrics.endpoint(model: model.name, version: version, endpoint: status.endpoint.description,
+                    let endpoint = status.endpoint.description
+                    metrics.endpoint(model: model.name, version: version, endpoint: endpoint,
                                      ejected: status.ejectedFor != nil, ready: status.ready, outstanding: status.outstanding)
+                    guard status.ejectedFor != nil else { continue }
+                    let key = "\(model.name)|\(version)|\(endpoint)"
+                    ejectedNow.insert(key)
+                    if !ejected.value.contains(key) {
+                        metrics.ejection(model: model.name, version: version, endpoint: endpoint)
+                        logger.warning("replica ejected after consecutive failures", metadata: [
+                            "model": "\(model.name)", "version": "\(version)", "replica": "\(endpoint)"])
+                    }
                 }
             }
         }
         hints.value = computed
+        ejected.value = ejectedNow
     }
 
     /// Resolves DNS endpoints, probes every replica, and closes clients no route uses.
