@@ -28,6 +28,8 @@ public struct ClientConfiguration: Sendable {
     public var backoff = Backoff()
     /// Largest reply accepted.
     public var maxReceiveMessageLength = 4 * 1024 * 1024
+    /// TLS to the endpoint (ALPN `h2`, `:scheme https`); nil speaks plaintext HTTP/2.
+    public var tls: ClientTLS?
 
     public init() {}
 }

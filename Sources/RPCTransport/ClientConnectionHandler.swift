@@ -9,6 +9,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     typealias OutboundOut = ByteBuffer
 
     private let authority: String
+    /// `https` over TLS, `http` otherwise.
+    private let scheme: String
     private let maxMessageLength: Int
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
@@ -20,8 +22,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Told when the connection stops taking new calls (GOAWAY or close).
     var onUnusable: (() -> Void)?
 
-    init(authority: String, maxMessageLength: Int) {
+    init(authority: String, scheme: String = "http", maxMessageLength: Int) {
         self.authority = authority
+        self.scheme = scheme
         self.maxMessageLength = maxMessageLength
     }
 
@@ -91,7 +94,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         var headers: HeaderList = [
-            HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", call.path),
+            HeaderField(":method", "POST"), HeaderField(":scheme", scheme), HeaderField(":path", call.path),
             HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"),
             HeaderField("te", "trailers"), HeaderField("user-agent", "inference-mesh-rpc/1"),
         ]

@@ -107,16 +107,25 @@ final class ConnectionSlot: Sendable {
         let authority = "\(host):\(port)"
         let maxMessageLength = configuration.maxReceiveMessageLength
         let timeout = configuration.connectTimeout
+        let tls = configuration.tls
+        let host = self.host
         let future = ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addHandlers(to: channel.pipeline.syncOperations, host: host, timeout: timeout)
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientConnectionHandler(authority: authority, maxMessageLength: maxMessageLength))
+                        ClientConnectionHandler(
+                            authority: authority, scheme: tls == nil ? "http" : "https", maxMessageLength: maxMessageLength))
                 }
             }
             .connect(host: host, port: port)
+            .flatMap { channel in
+                // Over TLS the connection is usable once the server has spoken through it; a
+                // refused handshake then backs off like a refused connect.
+                tls == nil ? channel.eventLoop.makeSucceededFuture(channel) : Self.established(channel)
+            }
             .flatMap { channel in
                 channel.pipeline.handler(type: ClientConnectionHandler.self).map { handler in
                     let connection = Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
@@ -125,6 +134,17 @@ final class ConnectionSlot: Sendable {
                 }
             }
         return future
+    }
+
+    /// `channel` once its TLS handshake watcher reports it established; closed if it never is.
+    private static func established(_ channel: any Channel) -> EventLoopFuture<any Channel> {
+        channel.pipeline.handler(type: TLSHandshakeHandler.self)
+            .flatMap { $0.established }
+            .flatMapError { error in
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+            .map { channel }
     }
 
     private func connectAttemptEnded(_ result: Result<Connection, any Error>) {

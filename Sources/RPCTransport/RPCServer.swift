@@ -60,6 +60,7 @@ public final class RPCServer: Sendable {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls { try tls.addHandlers(to: channel, logger: logger) }
                     try channel.pipeline.syncOperations.addHandler(
                         ServerConnectionHandler(
                             methods: methods, configuration: configuration, logger: logger, refusedCall: refusedCall))
@@ -68,7 +69,12 @@ public final class RPCServer: Sendable {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         state.withLock { $0.listener = channel }
-        logger.info("gRPC server listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        logger.info(
+            "gRPC server listening",
+            metadata: [
+                "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                "tls": "\(configuration.tls.map { $0.requiresClientCertificate ? "mutual" : "on" } ?? "off")",
+            ])
     }
 
     /// The bound port (useful when configured with port 0).

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var keepalive = Keepalive()
     /// Event loop threads; one per core by default.
     public var threads = System.coreCount
+    /// TLS on the port (ALPN `h2`, optionally mutual); nil serves plaintext HTTP/2.
+    public var tls: ServerTLS?
 
     public init(host: String = "127.0.0.1", port: Int = 0) {
         self.host = host

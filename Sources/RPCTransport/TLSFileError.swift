@@ -1,0 +1,31 @@
+/// A certificate or key file that cannot be used for TLS; the message names the file and why.
+public struct TLSFileError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What the file was meant to hold, so callers can name the flag that gave it.
+    public enum Role: Sendable, Hashable {
+        /// The certificate chain presented to peers (leaf first).
+        case certificateChain
+        /// The private key of that chain.
+        case privateKey
+        /// Certificate authorities trusted to sign the peer's certificate.
+        case trustRoots
+    }
+
+    public var role: Role
+    public var path: String
+    public var reason: String
+
+    public init(role: Role, path: String, reason: String) {
+        self.role = role
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String {
+        let noun = switch role {
+        case .certificateChain: "certificate file"
+        case .privateKey: "private key file"
+        case .trustRoots: "CA file"
+        }
+        return "\(noun) \(path): \(reason)"
+    }
+}
