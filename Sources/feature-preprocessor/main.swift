@@ -72,6 +72,7 @@ struct FeaturePreprocessorCommand: ServiceCommand {
 
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
+        configuration.tls = try operations.tls.serverTLS()
         let server = RPCServer(
             configuration: configuration,
             services: runtime.instrument([InferenceService(handler: service), HealthService(store: health)]),

@@ -56,6 +56,8 @@ struct GatewayCommand: ServiceCommand {
     @Option(help: "Consecutive failed calls that eject a replica for a while.")
     var ejectAfterFailures = 5
 
+    @OptionGroup var upstreamTLS: UpstreamTLSOptions
+
     @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
@@ -80,6 +82,7 @@ struct GatewayCommand: ServiceCommand {
         options.routesPollInterval = .milliseconds(routesPollIntervalMs)
         options.balancer.consecutiveFailuresToEject = ejectAfterFailures
         options.client.maxReceiveMessageLength = maxMessageBytes
+        options.client.tls = try upstreamTLS.clientTLS()
         if let authTokens {
             do {
                 options.tokens = try AccessTokens.load(path: authTokens)
@@ -100,6 +103,7 @@ struct GatewayCommand: ServiceCommand {
         let health = HealthStatusStore(overall: gateway.service.isReady ? .serving : .notServing)
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
+        configuration.tls = try operations.tls.serverTLS()
         let server = RPCServer(
             configuration: configuration,
             services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger, refusedCall: runtime.refusedCallRecorder)

@@ -34,6 +34,7 @@ struct RPCEchoServer: ServiceCommand {
         let address = try ListenAddress(parsing: listen)
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
+        configuration.tls = try operations.tls.serverTLS()
         if let threads { configuration.threads = threads }
 
         let health = HealthStatusStore(overall: .serving)

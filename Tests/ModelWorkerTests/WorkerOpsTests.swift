@@ -161,6 +161,9 @@ struct WorkerOpsTests {
             shutdown-grace: 10
             log-level: warning
             log-format: text
+            tls-cert: null
+            tls-key: null
+            tls-client-ca: null
 
             """)
 
