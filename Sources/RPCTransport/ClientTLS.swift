@@ -4,9 +4,9 @@ import NIOSSL
 /// TLS for an `RPCClient`'s connections: which certificate authorities to trust, an optional
 /// client certificate (mutual TLS), and the name the server's certificate must carry.
 ///
-/// The server's certificate is checked against `serverHostname` when set, else against the
-/// endpoint's host name, or its IP address when the endpoint is one (certificates then need an
-/// IP subjectAltName).
+/// The server's certificate must come from a trusted CA and carry, as a subjectAltName, either
+/// `serverHostname` (else the endpoint's host, unless that is an IP address) or the IP address
+/// connected to.
 public struct ClientTLS: Sendable {
     /// Shared by every connection: building it parses certificates and keys, so it is made once.
     let context: NIOSSLContext

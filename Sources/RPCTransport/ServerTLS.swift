@@ -36,6 +36,9 @@ public struct ServerTLS: Sendable {
         // HTTP/2 requires TLS 1.2 or later (RFC 9113, section 9.2).
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = ["h2"]
+        // Closing waits this long for the peer's close_notify; a silent peer must not hold up
+        // shutdown, which closes the remaining connections one after another.
+        configuration.shutdownTimeout = .seconds(1)
         context = try NIOSSLContext(configuration: configuration)
         requiresClientCertificate = clientCertificateAuthorities != nil
     }
