@@ -9,6 +9,12 @@ extension ModelDescription {
         guard bytes.count <= limits.maxModelBytes else {
             throw ONNXError(.limitExceeded, "model is \(bytes.count) bytes, over the limit of \(limits.maxModelBytes)")
         }
+        let tooDeep = withUnsafePointer(to: onnx__model_proto__descriptor) { ProtobufNesting.isTooDeep(bytes, $0) }
+        guard !tooDeep else {
+            throw ONNXError(
+                .limitExceeded,
+                "the model nests messages deeper than \(ProtobufNesting.maxDepth) levels (graphs in node attributes, or types in types)")
+        }
         var empty: UInt8 = 0
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         guard let message = withUnsafePointer(to: &empty, { onnx__model_proto__unpack(nil, bytes.count, base ?? $0) }) else {
