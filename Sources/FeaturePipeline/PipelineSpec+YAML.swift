@@ -12,6 +12,9 @@ extension PipelineSpec {
         guard yaml.utf8.count <= Self.maxSpecBytes else {
             throw PipelineSpecError("\(file): larger than \(Self.maxSpecBytes) bytes")
         }
+        if let line = YAMLNesting.lineTooDeep(in: yaml) {
+            throw PipelineSpecError("\(file): nests deeper than \(YAMLNesting.maxDepth) levels (line \(line))")
+        }
         let parsed: Node?
         do {
             parsed = try Yams.compose(yaml: yaml)

@@ -76,6 +76,9 @@ public struct ModelConfig: Sendable, Hashable {
 
     /// Parses config.yaml text; `file` names the file in error messages.
     public init(yaml: String, file: String) throws(RepositoryError) {
+        if let line = YAMLNesting.lineTooDeep(in: yaml) {
+            throw RepositoryError("\(file): nests deeper than \(YAMLNesting.maxDepth) levels (line \(line))")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

@@ -158,6 +158,9 @@ extension CanaryPolicy {
 
 /// The document's root node, nil for an empty document.
 private func composeYAML(_ yaml: String) throws(RoutesError) -> Node? {
+    if let line = YAMLNesting.lineTooDeep(in: yaml) {
+        throw RoutesError(path: "", message: "nests deeper than \(YAMLNesting.maxDepth) levels", line: line)
+    }
     do {
         return try Yams.compose(yaml: yaml)
     } catch {
