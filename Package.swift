@@ -51,7 +51,12 @@ let package = Package(
         // The echo service used by tests and benchmarks of the RPC layer.
         .target(name: "RPCEcho", dependencies: ["RPCCore", "ProtoC", "CProtobufC", "ProtoCMessage"]),
         // Native ONNX model loading and execution (no sockets); reads onnx.proto through ProtoC.
-        .target(name: "ONNXEngine", dependencies: ["ProtoC", "CProtobufC"]),
+        // Copy propagation is off here: Swift 6.3.1's optimizer crashes with an ownership error
+        // on the kernels' closures in release builds (seen in Softmax and Unary operators).
+        .target(
+            name: "ONNXEngine", dependencies: ["ProtoC", "CProtobufC"],
+            swiftSettings: [.unsafeFlags(["-Xfrontend", "-enable-copy-propagation=false"])]
+        ),
 
         // Flag parsing, logging bootstrap and lifecycle helpers shared by the executables.
         .target(
