@@ -440,17 +440,31 @@ def run_print_config(checker: Checker, build: Build, dep: dict, container: dict,
     volumes = {v["name"]: v for v in spec.get("volumes", [])}
     with tempfile.TemporaryDirectory(prefix="deploy-consistency-") as root:
         mapping: list[tuple[str, str]] = []
-        for n, m in enumerate(container.get("volumeMounts", [])):
-            local = os.path.join(root, f"mount{n}")
+        # Mounts are laid out under one local tree mirroring the pod's paths, so nested mounts
+        # (an image volume's subPaths under the model repository) nest here too.
+        tree = os.path.join(root, "fs")
+        for m in sorted(container.get("volumeMounts", []), key=lambda m: m["mountPath"]):
+            local = os.path.join(tree, m["mountPath"].strip("/"))
             volume = volumes.get(m["name"], {})
+            sub_path = m.get("subPath", "")
             if "configMap" in volume:
-                os.makedirs(local)
+                os.makedirs(local, exist_ok=True)
                 cm = build.get("ConfigMap", volume["configMap"]["name"]) or {}
                 for key, text in (cm.get("data") or {}).items():
                     with open(os.path.join(local, key), "w", encoding="utf-8") as f:
                         f.write(text)
+            elif sub_path.startswith("models/"):
+                # An image volume holding the model repository: its files are examples/models.
+                source = os.path.join(checker.repo, "examples", sub_path)
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                if os.path.isdir(source):
+                    shutil.copytree(source, local, dirs_exist_ok=True)
+                elif os.path.isfile(source):
+                    shutil.copy(source, local)
+                else:
+                    os.makedirs(local, exist_ok=True)
             else:
-                os.makedirs(local)
+                os.makedirs(local, exist_ok=True)
             mapping.append((m["mountPath"].rstrip("/"), local))
         # The model repository: what the fetch-model init container copies (MODEL / VERSION env).
         for init in spec.get("initContainers", []):
@@ -469,6 +483,9 @@ def run_print_config(checker: Checker, build: Build, dep: dict, container: dict,
             for mount, local in sorted(mapping, key=lambda x: -len(x[0])):
                 if value == mount or value.startswith(mount + "/"):
                     return local + value[len(mount):]
+            # A directory that only holds mounts (the model repository of an image volume).
+            if value.startswith("/") and os.path.isdir(os.path.join(tree, value.strip("/"))):
+                return os.path.join(tree, value.strip("/"))
             return value
 
         local_args = [remap(a) for a in args]
@@ -483,7 +500,7 @@ def run_print_config(checker: Checker, build: Build, dep: dict, container: dict,
         try:
             run = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=root)
             ok = run.returncode == 0
-            detail = (run.stderr or run.stdout).strip()[-400:]
+            detail = (run.stderr or run.stdout).strip()[:400]
         except subprocess.TimeoutExpired:
             ok, detail = False, "timed out after 30 s (does --print-config exit?)"
         checker.expect(ok, where, f"`{executable} <manifest args> --print-config` failed: {detail}")
