@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
+        // Refuses YAML nested deep enough to overflow Yams' recursive parser, before Yams sees it.
+        .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
         // C libraries from Debian's -dev packages, found with pkg-config.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
@@ -71,14 +73,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
+                "YAMLLimits", .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The worker's model repository: on-disk layout, config.yaml, version policy, hot reload.
         .target(
             name: "ModelRepository",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
+                "YAMLLimits", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -100,7 +102,7 @@ let package = Package(
         ),
         // Preprocessing pipelines: YAML specs reproducing fitted scikit-learn transformers, compiled
         // into a flat plan over column buffers (no sockets).
-        .target(name: "FeaturePipeline", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "FeaturePipeline", dependencies: ["YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The preprocessor's inference service: raw columns in, the pipeline's output tensor out.
         .target(
             name: "FeaturePreprocessor",
@@ -122,7 +124,7 @@ let package = Package(
         .target(
             name: "Routing",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
+                "YAMLLimits", .product(name: "Yams", package: "Yams"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -136,7 +138,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
+                "YAMLLimits", .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(

@@ -1,3 +1,4 @@
+import YAMLLimits
 import Yams
 
 /// The settings of one model, read from the optional `DIR/<model>/config.yaml`.

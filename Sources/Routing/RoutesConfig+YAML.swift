@@ -1,3 +1,4 @@
+import YAMLLimits
 import Yams
 
 extension RoutesConfig {

@@ -60,6 +60,7 @@ struct AccessTokensTests {
         ("tokens:\n  - {name: a, env: X, colour: red}", "tokens.yaml: tokens[0].colour: unknown key (known keys: name, sha256, env, models, admin)"),
         ("users: []", "tokens.yaml: users: unknown key (known keys: tokens)"),
         ("tokens:\n  - {env: X}", "tokens.yaml: tokens[0].name: is required"),
+        (String(repeating: "[", count: 5000), "tokens.yaml: nests deeper than 100 levels (line 1)"),
     ])
     func badTokenFilesNameTheKey(yaml: String, message: String) {
         do {

@@ -78,6 +78,12 @@ struct ConfigLayeringTests {
         #expect(command.listen == "0.0.0.0:8001")
     }
 
+    @Test func deeplyNestedFilesAreRefusedBeforeParsing() {
+        #expect(throws: ConfigFileError(file: "/etc/sample.yaml", reason: "nests deeper than 100 levels (line 1)")) {
+            try resolve([], yaml: String(repeating: "[", count: 20_000))
+        }
+    }
+
     @Test func unknownKeysNameTheKeyAndTheFile() {
         #expect {
             try resolve([], yaml: "listen: 0.0.0.0:1\nlisten-port: 80\n")

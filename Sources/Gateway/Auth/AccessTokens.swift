@@ -1,5 +1,6 @@
 import Foundation
 import RPCCore
+import YAMLLimits
 import Yams
 
 /// Who may call the gateway (`--auth-tokens FILE`). The file lists tokens by their SHA-256
@@ -31,7 +32,10 @@ public struct AccessTokens: Sendable {
     /// Parses the token file; errors name the file, the entry and the key.
     public init(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func fail(_ path: String, _ message: String) -> Error {
-            GatewayConfigurationError(description: "\(file): \(path): \(message)")
+            GatewayConfigurationError(description: path.isEmpty ? "\(file): \(message)" : "\(file): \(path): \(message)")
+        }
+        if let line = YAMLNesting.lineTooDeep(in: yaml) {
+            throw fail("", "nests deeper than \(YAMLNesting.maxDepth) levels (line \(line))")
         }
         guard let root = try? Yams.load(yaml: yaml) as? [String: Any] else { throw fail("", "must be a mapping with a tokens list") }
         for key in root.keys where key != "tokens" { throw fail(key, "unknown key (known keys: tokens)") }

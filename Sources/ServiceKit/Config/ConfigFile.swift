@@ -1,3 +1,4 @@
+import YAMLLimits
 import Foundation
 import Yams
 
@@ -27,6 +28,9 @@ public struct ConfigFile: Sendable, Hashable {
     public init(path: String, text: String) throws(ConfigFileError) {
         self.path = path
         let root: Node?
+        if let line = YAMLNesting.lineTooDeep(in: text) {
+            throw ConfigFileError(file: path, reason: "nests deeper than \(YAMLNesting.maxDepth) levels (line \(line))")
+        }
         do {
             root = try Yams.compose(yaml: text)
         } catch {

@@ -3,15 +3,15 @@ internal import CYaml
 /// Yams builds its node tree by recursion, one call per nested collection, so a few kilobytes
 /// of `[[[[…` overflow the stack and crash the process. libyaml's event parser keeps its state on
 /// the heap, so it measures the nesting first and deeper documents are refused before Yams
-/// sees them. (The same file is in Routing, FeaturePipeline and ModelRepository, which share no
-/// YAML layer.)
-enum YAMLNesting {
+/// sees them. Every reader of user YAML (routes, pipeline specs, model config, config files,
+/// token files) checks with this first.
+public enum YAMLNesting {
     /// Far deeper than any real document needs, far shallower than what overflows a stack.
-    static let maxDepth = 100
+    public static let maxDepth = 100
 
     /// The 1-based line where `yaml` nests collections deeper than `maxDepth`; nil when it does
     /// not (syntax errors are left for Yams to report).
-    static func lineTooDeep(in yaml: String) -> Int? {
+    public static func lineTooDeep(in yaml: String) -> Int? {
         var bytes = Array(yaml.utf8)
         guard !bytes.isEmpty else { return nil }
         var parser = yaml_parser_t()
