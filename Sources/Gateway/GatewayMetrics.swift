@@ -9,13 +9,30 @@ public final class GatewayMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let timers = Mutex<[String: Metrics.Timer]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
+    /// The per-call instruments by model, version and status, looked up without building strings.
+    private let callInstruments = Mutex<[CallKey: (calls: Counter, duration: Metrics.Timer)]>([:])
+
+    private struct CallKey: Hashable {
+        var model: String
+        var version: String
+        var code: StatusCode
+    }
 
     public init() {}
 
     /// One routed call finished.
     public func call(model: String, version: String, code: StatusCode, duration: Duration, retries: Int) {
-        counter("gateway_calls_total", ["model": model, "version": version, "code": code.description]).increment()
-        timer("gateway_call_duration_seconds", ["model": model, "version": version]).recordNanoseconds(
+        let key = CallKey(model: model, version: version, code: code)
+        let instruments = callInstruments.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let made = (
+                calls: counter("gateway_calls_total", ["model": model, "version": version, "code": code.description]),
+                duration: timer("gateway_call_duration_seconds", ["model": model, "version": version]))
+            cache[key] = made
+            return made
+        }
+        instruments.calls.increment()
+        instruments.duration.recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         if retries > 0 { counter("gateway_retries_total", ["model": model]).increment(by: retries) }
     }

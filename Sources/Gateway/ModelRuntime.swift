@@ -26,24 +26,39 @@ public final class ModelRuntime: Sendable {
     public let pipeline: EndpointSet?
     /// Nil when the route has no canary policy.
     private let canaryState: MutexBox<CanaryState?>
+    /// The selector for the current weights, rebuilt only when the canary state changes.
+    private let currentSelector: MutexBox<VersionSelector>
 
     init(route: ModelRoute, versions: [String: VersionRuntime], pipeline: EndpointSet?, canary: CanaryState?) {
         self.route = route
         self.versions = versions
         self.pipeline = pipeline
         self.canaryState = MutexBox(canary)
+        self.currentSelector = MutexBox(Self.selector(route: route, weights: canary?.weights ?? route.staticWeights))
+    }
+
+    private static func selector(route: ModelRoute, weights: [String: Double]) -> VersionSelector {
+        let split = TrafficSplit(weights: weights) ?? TrafficSplit(single: route.versionOrder.last ?? "")
+        return VersionSelector(model: route.name, versions: Set(route.versions.keys), split: split)
     }
 
     public var name: String { route.name }
 
     public var canary: CanaryState? {
         get { canaryState.value }
-        set { canaryState.value = newValue }
+        set { updateCanary { $0 = newValue } }
     }
 
     /// Applies `change` to the canary state atomically (nil when there is no canary).
     func updateCanary<Result>(_ change: (inout CanaryState?) throws -> Result) rethrows -> Result {
-        try canaryState.withLock { try change(&$0) }
+        try canaryState.withLock { state in
+            let before = state?.weights
+            let result = try change(&state)
+            if let weights = state?.weights, weights != before {
+                currentSelector.value = Self.selector(route: route, weights: weights)
+            }
+            return result
+        }
     }
 
     /// Weights now: the canary's when it has one, else the route's fixed ones.
@@ -53,10 +68,7 @@ public final class ModelRuntime: Sendable {
     }
 
     /// The selector for one call, from the current weights.
-    public func selector() -> VersionSelector {
-        let split = TrafficSplit(weights: weights) ?? TrafficSplit(single: route.versionOrder.last ?? "")
-        return VersionSelector(model: route.name, versions: Set(versions.keys), split: split)
-    }
+    public func selector() -> VersionSelector { currentSelector.value }
 
     /// The version with the largest share now (answers ModelMetadata).
     public var primaryVersion: String? {
