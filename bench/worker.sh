@@ -70,13 +70,14 @@ run() {  # name url [extra h2load args...]
   echo "$rps" > "$work/$name.rps"
 }
 infer=/inference.GRPCInferenceService/ModelInfer
-grpc() { echo -d "$work/frame$1.bin" -H 'content-type: application/grpc' -H 'te: trailers'; }
+grpc1=(-d "$work/frame1.bin" -H 'content-type: application/grpc' -H 'te: trailers')
+grpc64=(-d "$work/frame64.bin" -H 'content-type: application/grpc' -H 'te: trailers')
 echo "h2load -n $requests -c 8 -m 8 -t 1, unpinned, $(nproc) cores"
 run nghttpd-static-100B "http://127.0.0.1:$ng_port/file"
-run worker-1row "http://127.0.0.1:$worker_port$infer" $(grpc 1)
-run python-onnxruntime-1row "http://127.0.0.1:$py_port$infer" $(grpc 1)
-run worker-64rows "http://127.0.0.1:$worker_port$infer" $(grpc 64)
-run python-onnxruntime-64rows "http://127.0.0.1:$py_port$infer" $(grpc 64)
+run worker-1row "http://127.0.0.1:$worker_port$infer" "${grpc1[@]}"
+run python-onnxruntime-1row "http://127.0.0.1:$py_port$infer" "${grpc1[@]}"
+run worker-64rows "http://127.0.0.1:$worker_port$infer" "${grpc64[@]}"
+run python-onnxruntime-64rows "http://127.0.0.1:$py_port$infer" "${grpc64[@]}"
 
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$worker_pid/status")
 py_rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$(pgrep -f py_ort_server.py | head -1)/status")
