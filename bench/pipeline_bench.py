@@ -6,7 +6,7 @@
   pipeline_bench.py frame DIR OUT       writes a 1-row ModelInfer gRPC frame for h2load
   pipeline_bench.py measure DIR PORT    rows/s of scikit-learn transform (in process) and of the
                                          running feature-preprocessor (one call per batch) at
-                                         batch 1 and 1024; prints JSON
+                                         batch 1 and 1024, one line per batch size
 """
 import json
 import struct
@@ -83,7 +83,10 @@ def measure(directory, port):
             "preprocessor_rows_per_s": batch * calls / ours_seconds,
             "features": int(expected.shape[1]),
         }
-    print(json.dumps(results))
+    for batch, r in results.items():
+        ratio = r["preprocessor_rows_per_s"] / r["sklearn_rows_per_s"]
+        print(f"  {batch:>10}: preprocessor {r['preprocessor_rows_per_s']:>11.0f} rows/s   "
+              f"scikit-learn {r['sklearn_rows_per_s']:>11.0f} rows/s   ratio {ratio:.2f}   ({r['features']} features)")
 
 
 if __name__ == "__main__":

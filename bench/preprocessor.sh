@@ -28,10 +28,7 @@ for _ in $(seq 200); do grep -q "^listening on" "$work/pre.out" && break; sleep 
 port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/pre.out" | head -1)
 
 echo "rows/s, one call per batch (Python grpcio client) vs scikit-learn transform in process:"
-$py bench/pipeline_bench.py measure "$work" "$port" | $py -c '
-import json, sys
-for batch, r in json.load(sys.stdin).items():
-    print(f"  {batch:>10}: preprocessor {r[\"preprocessor_rows_per_s\"]:>11.0f} rows/s   scikit-learn {r[\"sklearn_rows_per_s\"]:>11.0f} rows/s   ratio {r[\"preprocessor_rows_per_s\"] / r[\"sklearn_rows_per_s\"]:.2f}   ({r[\"features\"]} features)")'
+$py bench/pipeline_bench.py measure "$work" "$port"
 
 mkdir -p "$work/www"; head -c 100 /dev/urandom > "$work/www/file"
 ng_port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
