@@ -28,6 +28,31 @@ public struct Forwarder: Sendable {
         metadata: Metadata, deadline: ContinuousClock.Instant?, report: inout Report,
         as: Response.Type = Response.self
     ) async throws(RPCError) -> ClientResponse<Response> {
+        try await attempts(on: set, what: what, deadline: deadline, report: &report) { client, timeout throws(RPCError) in
+            try await client.unary(path, request, metadata: metadata, timeout: timeout, as: Response.self)
+        }
+    }
+
+    /// Calls `path` with an already serialized request and returns the serialized reply.
+    public func callRaw(
+        _ path: String, _ request: [UInt8], on set: EndpointSet, what: String,
+        metadata: Metadata, deadline: ContinuousClock.Instant?, report: inout Report
+    ) async throws(RPCError) -> [UInt8] {
+        try await attempts(on: set, what: what, deadline: deadline, report: &report) { client, timeout throws(RPCError) in
+            let response = try await client.unaryRaw(path, request, metadata: metadata, timeout: timeout)
+            guard response.messages.count == 1 else {
+                throw RPCError(.internal, "\(what) sent \(response.messages.count) replies to a unary call")
+            }
+            return response.messages[0]
+        }
+    }
+
+    /// Runs `send` on replicas of `set` until one answers, one fails in a way a retry cannot
+    /// fix, or the attempts or the retry budget run out.
+    private func attempts<Result>(
+        on set: EndpointSet, what: String, deadline: ContinuousClock.Instant?, report: inout Report,
+        _ send: (RPCClient, Duration?) async throws(RPCError) -> Result
+    ) async throws(RPCError) -> Result {
         retryBudget.recordCall()
         var tried: Set<Upstream> = []
         var generator = SystemRandomNumberGenerator()
@@ -43,12 +68,17 @@ public struct Forwarder: Sendable {
             }
             tried.insert(upstream)
             report.upstream = upstream
-            let timeout = try remaining(until: deadline, what: what)
+            let timeout: Duration?
             do {
-                let response = try await clients.client(for: upstream).unary(
-                    path, request, metadata: metadata, timeout: timeout, as: Response.self)
+                timeout = try remaining(until: deadline, what: what)
+            } catch {
+                set.balancer.end(upstream, outcome: .ignored)
+                throw error
+            }
+            do {
+                let result = try await send(clients.client(for: upstream), timeout)
                 set.balancer.end(upstream, outcome: .success)
-                return response
+                return result
             } catch {
                 set.balancer.end(upstream, outcome: Self.outcome(of: error))
                 guard error.unprocessed, !Task.isCancelled else { throw error }

@@ -70,7 +70,7 @@ public final class Gateway: Sendable {
 
     /// The services to serve on the gRPC port.
     public var services: [any RPCService] {
-        [InferenceService(handler: service), GatewayAdminService(handler: GatewayAdmin(gateway: self))]
+        [GatewayInferenceService(service: service), GatewayAdminService(handler: GatewayAdmin(gateway: self))]
     }
 
     /// Reads the routes file and the saved canary states, and resolves and probes the endpoints
@@ -212,5 +212,21 @@ public final class Gateway: Sendable {
             }
             await body()
         }
+    }
+}
+
+/// `inference.GRPCInferenceService` for the gateway: the standard method table, except that
+/// ModelInfer works on the serialized message (see `GatewayService.modelInferRaw`).
+struct GatewayInferenceService: RPCService {
+    let service: GatewayService
+
+    var methods: [MethodHandler] {
+        let service = self.service
+        let standard = InferenceService(handler: service).methods.filter { $0.path != InferenceMethods.modelInfer }
+        return standard + [
+            MethodHandler(path: InferenceMethods.modelInfer, kind: .unary) { bytes, context, _ in
+                try await service.modelInferRaw(bytes, context: context)
+            },
+        ]
     }
 }

@@ -98,13 +98,7 @@ public final class GatewayService: InferenceServiceHandler {
         let model = try routed(request.modelName)
         let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
         var generator = SystemRandomNumberGenerator()
-        let choice: VersionSelector.Choice
-        do {
-            choice = try model.selector().select(
-                explicitVersion: request.modelVersion, routingKey: routingKey, random: &generator)
-        } catch {
-            throw RPCError(.notFound, error.description)
-        }
+        let choice = try choose(model, explicitVersion: request.modelVersion, routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
 
@@ -113,11 +107,79 @@ public final class GatewayService: InferenceServiceHandler {
             modelRequest = try await preprocess(request, pipeline: pipeline, route: pipelineRoute, model: model,
                                                 metadata: metadata, deadline: deadline)
         }
-        maybeShadow(modelRequest, model: model, primary: choice.version, metadata: metadata, deadline: deadline)
+        let upstreamRequest = modelRequest
+        return try await route(model, choice: choice, context: context, deadline: deadline) { versionName, report throws(RPCError) in
+            var versioned = upstreamRequest
+            versioned.modelName = model.route.workerModelName(for: versionName)
+            versioned.modelVersion = Self.workerVersion(versionName)
+            var response = try await self.forwarder.call(
+                InferenceMethods.modelInfer, versioned, on: try self.endpoints(model, versionName),
+                what: "\(model.name) version \(versionName)", metadata: metadata, deadline: deadline,
+                report: &report, as: InferResponse.self
+            ).message
+            response.modelName = model.name
+            response.modelVersion = versionName
+            if response.id.isEmpty { response.id = request.id }
+            return response
+        }
+    }
 
+    /// ModelInfer on serialized bytes: for routes without a pipeline the tensors are forwarded as
+    /// they came, and only `model_name` and `model_version` are rewritten on the way in and out,
+    /// which saves decoding and re-encoding every tensor at this hop.
+    public func modelInferRaw(_ bytes: [UInt8], context: ServerContext) async throws -> [UInt8] {
+        let request = try ProtobufFields(bytes, messageName: "inference.ModelInferRequest")
+        let modelName = request.string(1)
+        try tokens?.authorize(context.metadata, model: modelName)
+        let model = try routed(modelName)
+        if model.pipeline != nil {
+            let decoded = try bytes.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }
+            return try await modelInfer(decoded, context: context).wireBytes()
+        }
+        let routingKey = request.stringParameter(4, key: "routing_key") ?? context.metadata["x-routing-key"]
+        var generator = SystemRandomNumberGenerator()
+        let choice = try choose(model, explicitVersion: request.string(2), routingKey: routingKey, generator: &generator)
+        let deadline = context.deadline ?? .now + defaultTimeout
+        let metadata = forwardedMetadata(context.metadata, generator: &generator)
+        let requestID = request.string(3)
+        return try await route(model, choice: choice, context: context, deadline: deadline) { versionName, report throws(RPCError) in
+            let upstream = request.rewriting([
+                1: model.route.workerModelName(for: versionName), 2: Self.workerVersion(versionName)])
+            let reply = try await self.forwarder.callRaw(
+                InferenceMethods.modelInfer, upstream, on: try self.endpoints(model, versionName),
+                what: "\(model.name) version \(versionName)", metadata: metadata, deadline: deadline, report: &report)
+            let response = try ProtobufFields(reply, messageName: "inference.ModelInferResponse")
+            var names = [1: model.name, 2: versionName]
+            if response.string(3).isEmpty { names[3] = requestID }
+            return response.rewriting(names)
+        }
+    }
+
+    /// Picks the version for a call; NOT_FOUND for a version the route does not have.
+    private func choose(
+        _ model: ModelRuntime, explicitVersion: String, routingKey: String?, generator: inout some RandomNumberGenerator
+    ) throws(RPCError) -> VersionSelector.Choice {
         do {
-            let response = try await infer(modelRequest, model: model, version: choice.version,
-                                           metadata: metadata, deadline: deadline)
+            return try model.selector().select(explicitVersion: explicitVersion, routingKey: routingKey, random: &generator)
+        } catch {
+            throw RPCError(.notFound, error.description)
+        }
+    }
+
+    private func endpoints(_ model: ModelRuntime, _ version: String) throws(RPCError) -> EndpointSet {
+        guard let runtime = model.versions[version] else { throw unknownVersion(model, version) }
+        return runtime.endpoints
+    }
+
+    /// Sends a call to the chosen version with `send`, mirrors it to the shadow version, and on a
+    /// candidate's failure falls back to the stable version when the canary allows it.
+    private func route<Response: Sendable>(
+        _ model: ModelRuntime, choice: VersionSelector.Choice, context: ServerContext, deadline: ContinuousClock.Instant,
+        _ send: @escaping @Sendable (String, inout Forwarder.Report) async throws(RPCError) -> Response
+    ) async throws(RPCError) -> Response {
+        maybeShadow(model: model, primary: choice.version, send: send)
+        do {
+            let response = try await measured(model: model, version: choice.version, send)
             context.response.addHeader("x-model-version", choice.version)
             return response
         } catch {
@@ -129,43 +191,31 @@ public final class GatewayService: InferenceServiceHandler {
             metrics.fallback(model: model.name, from: choice.version)
             logger.debug("candidate failed; falling back to stable", metadata: [
                 "model": "\(model.name)", "candidate": "\(canary.candidate)", "error": "\(error)"])
-            let response = try await infer(modelRequest, model: model, version: canary.stable,
-                                           metadata: metadata, deadline: deadline)
+            let response = try await measured(model: model, version: canary.stable, send)
             context.response.addHeader("x-model-version", canary.stable)
             return response
         }
     }
 
     /// One call to one version, measured for the canary, the autoscaler and metrics.
-    private func infer(
-        _ request: InferRequest, model: ModelRuntime, version versionName: String, metadata: Metadata,
-        deadline: ContinuousClock.Instant
-    ) async throws(RPCError) -> InferResponse {
+    private func measured<Response>(
+        model: ModelRuntime, version versionName: String,
+        _ send: (String, inout Forwarder.Report) async throws(RPCError) -> Response
+    ) async throws(RPCError) -> Response {
         guard let version = model.versions[versionName] else { throw unknownVersion(model, versionName) }
-        var upstreamRequest = request
-        upstreamRequest.modelName = model.route.workerModelName(for: versionName)
-        upstreamRequest.modelVersion = Self.workerVersion(versionName)
         let started = ContinuousClock.now
         version.autoscaler.callStarted()
         defer { version.autoscaler.callEnded() }
         var report = Forwarder.Report()
         do {
-            var response = try await forwarder.call(
-                InferenceMethods.modelInfer, upstreamRequest, on: version.endpoints,
-                what: "\(model.name) version \(versionName)", metadata: metadata, deadline: deadline,
-                report: &report, as: InferResponse.self
-            ).message
+            let response = try await send(versionName, &report)
             let elapsed = ContinuousClock.now - started
             version.stats.record(latency: elapsed, failed: false)
             metrics.call(model: model.name, version: versionName, code: .ok, duration: elapsed, retries: report.retries)
-            response.modelName = model.name
-            response.modelVersion = versionName
-            if response.id.isEmpty { response.id = request.id }
             return response
         } catch {
             let elapsed = ContinuousClock.now - started
-            let fault = Forwarder.isServerFault(error.code) && error.code != .cancelled
-            if fault { version.stats.record(latency: elapsed, failed: true) }
+            if Forwarder.isServerFault(error.code) { version.stats.record(latency: elapsed, failed: true) }
             metrics.call(model: model.name, version: versionName, code: error.code, duration: elapsed, retries: report.retries)
             throw error
         }
@@ -192,8 +242,9 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     /// Mirrors a share of calls to the shadow version, never waiting for it.
-    private func maybeShadow(
-        _ request: InferRequest, model: ModelRuntime, primary: String, metadata: Metadata, deadline: ContinuousClock.Instant
+    private func maybeShadow<Response>(
+        model: ModelRuntime, primary: String,
+        send: @escaping @Sendable (String, inout Forwarder.Report) async throws(RPCError) -> Response
     ) {
         guard let shadow = model.route.shadow, shadow.version != primary, shadow.percent > 0,
               Double.random(in: 0..<100) < shadow.percent
@@ -205,7 +256,7 @@ public final class GatewayService: InferenceServiceHandler {
         }
         Task {
             defer { shadowCalls.subtract(1, ordering: .relaxed) }
-            _ = try? await infer(request, model: model, version: shadow.version, metadata: metadata, deadline: deadline)
+            _ = try? await measured(model: model, version: shadow.version, send)
         }
     }
 
