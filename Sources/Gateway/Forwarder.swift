@@ -19,7 +19,6 @@ public struct Forwarder: Sendable {
     /// What happened besides the answer: how many retries it took.
     public struct Report: Sendable {
         public var retries = 0
-        public var upstream: Upstream?
     }
 
     /// Calls `path` with `request` on a replica of `set` before `deadline`.
@@ -67,7 +66,6 @@ public struct Forwarder: Sendable {
                 report.retries += 1
             }
             tried.insert(upstream)
-            report.upstream = upstream
             let timeout: Duration?
             do {
                 timeout = try remaining(until: deadline, what: what)

@@ -123,9 +123,7 @@ public final class GatewayAdmin: GatewayAdminHandler {
             for (version, set) in sets {
                 for status in set.balancer.statuses() {
                     let state = status.ejectedFor != nil ? "ejected" : (status.ready ? "ready" : "not_serving")
-                    let ejectedUntil = status.ejectedFor.map {
-                        Int64((now.timeIntervalSince1970 + Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) * 1000)
-                    } ?? 0
+                    let ejectedUntil = status.ejectedFor.map { now.addingTimeInterval($0.secondsValue).unixMilliseconds } ?? 0
                     statuses.append(EndpointStatus(
                         model: model.name, version: version,
                         endpoint: set.origin(of: status.endpoint)?.description ?? status.endpoint.description,
@@ -161,7 +159,7 @@ public final class GatewayAdmin: GatewayAdminHandler {
 }
 
 extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+    var milliseconds: Double { secondsValue * 1000 }
 }
 
 extension Date {

@@ -24,7 +24,7 @@ public final class GatewayService: InferenceServiceHandler {
     private let draining = Atomic<Bool>(false)
 
     /// Metadata that belongs to this hop and is not passed on.
-    static let hopMetadata: Set<String> = ["authorization", "x-routing-key-used"]
+    static let hopMetadata: Set<String> = ["authorization"]
 
     public init(
         table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger,
@@ -45,9 +45,7 @@ public final class GatewayService: InferenceServiceHandler {
     public var isReady: Bool {
         guard !draining.load(ordering: .relaxed) else { return false }
         let models = table.models
-        return !models.isEmpty && models.values.allSatisfy { model in
-            model.versions.values.contains { $0.endpoints.usableCount > 0 }
-        }
+        return !models.isEmpty && models.values.allSatisfy(\.hasUsableReplica)
     }
 
     public func serverLive(_ request: ServerLiveRequest, context: ServerContext) async throws -> ServerLiveResponse {
@@ -67,7 +65,7 @@ public final class GatewayService: InferenceServiceHandler {
         try tokens?.authorize(context.metadata, model: request.name)
         let model = try routed(request.name)
         if request.version.isEmpty {
-            return ModelReadyResponse(ready: model.versions.values.contains { $0.endpoints.usableCount > 0 })
+            return ModelReadyResponse(ready: model.hasUsableReplica)
         }
         guard let version = model.versions[request.version] else { throw unknownVersion(model, request.version) }
         return ModelReadyResponse(ready: version.endpoints.usableCount > 0)
@@ -95,7 +93,11 @@ public final class GatewayService: InferenceServiceHandler {
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
         try tokens?.authorize(context.metadata, model: request.modelName)
-        let model = try routed(request.modelName)
+        return try await infer(request, model: try routed(request.modelName), context: context)
+    }
+
+    /// ModelInfer on a decoded request, already authorized and routed to `model`.
+    private func infer(_ request: InferRequest, model: ModelRuntime, context: ServerContext) async throws -> InferResponse {
         let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
         var generator = SystemRandomNumberGenerator()
         let choice = try choose(model, explicitVersion: request.modelVersion, routingKey: routingKey, generator: &generator)
@@ -108,17 +110,17 @@ public final class GatewayService: InferenceServiceHandler {
                                                 metadata: metadata, deadline: deadline)
         }
         let upstreamRequest = modelRequest
-        return try await route(model, choice: choice, context: context, deadline: deadline) { versionName, report throws(RPCError) in
+        return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
             var versioned = upstreamRequest
-            versioned.modelName = model.route.workerModelName(for: versionName)
-            versioned.modelVersion = Self.workerVersion(versionName)
+            versioned.modelName = model.route.workerModelName(for: version.version)
+            versioned.modelVersion = Self.workerVersion(version.version)
             var response = try await self.forwarder.call(
-                InferenceMethods.modelInfer, versioned, on: try self.endpoints(model, versionName),
-                what: "\(model.name) version \(versionName)", metadata: metadata, deadline: deadline,
+                InferenceMethods.modelInfer, versioned, on: version.endpoints,
+                what: "\(model.name) version \(version.version)", metadata: metadata, deadline: deadline,
                 report: &report, as: InferResponse.self
             ).message
             response.modelName = model.name
-            response.modelVersion = versionName
+            response.modelVersion = version.version
             if response.id.isEmpty { response.id = request.id }
             return response
         }
@@ -134,7 +136,7 @@ public final class GatewayService: InferenceServiceHandler {
         let model = try routed(modelName)
         if model.pipeline != nil {
             let decoded = try bytes.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }
-            return try await modelInfer(decoded, context: context).wireBytes()
+            return try await infer(decoded, model: model, context: context).wireBytes()
         }
         let routingKey = request.stringParameter(4, key: "routing_key") ?? context.metadata["x-routing-key"]
         var generator = SystemRandomNumberGenerator()
@@ -142,14 +144,14 @@ public final class GatewayService: InferenceServiceHandler {
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
         let requestID = request.string(3)
-        return try await route(model, choice: choice, context: context, deadline: deadline) { versionName, report throws(RPCError) in
+        return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
             let upstream = request.rewriting([
-                1: model.route.workerModelName(for: versionName), 2: Self.workerVersion(versionName)])
+                1: model.route.workerModelName(for: version.version), 2: Self.workerVersion(version.version)])
             let reply = try await self.forwarder.callRaw(
-                InferenceMethods.modelInfer, upstream, on: try self.endpoints(model, versionName),
-                what: "\(model.name) version \(versionName)", metadata: metadata, deadline: deadline, report: &report)
+                InferenceMethods.modelInfer, upstream, on: version.endpoints,
+                what: "\(model.name) version \(version.version)", metadata: metadata, deadline: deadline, report: &report)
             let response = try ProtobufFields(reply, messageName: "inference.ModelInferResponse")
-            var names = [1: model.name, 2: versionName]
+            var names = [1: model.name, 2: version.version]
             if response.string(3).isEmpty { names[3] = requestID }
             return response.rewriting(names)
         }
@@ -166,16 +168,11 @@ public final class GatewayService: InferenceServiceHandler {
         }
     }
 
-    private func endpoints(_ model: ModelRuntime, _ version: String) throws(RPCError) -> EndpointSet {
-        guard let runtime = model.versions[version] else { throw unknownVersion(model, version) }
-        return runtime.endpoints
-    }
-
     /// Sends a call to the chosen version with `send`, mirrors it to the shadow version, and on a
     /// candidate's failure falls back to the stable version when the canary allows it.
     private func route<Response: Sendable>(
         _ model: ModelRuntime, choice: VersionSelector.Choice, context: ServerContext, deadline: ContinuousClock.Instant,
-        _ send: @escaping @Sendable (String, inout Forwarder.Report) async throws(RPCError) -> Response
+        _ send: @escaping @Sendable (VersionRuntime, inout Forwarder.Report) async throws(RPCError) -> Response
     ) async throws(RPCError) -> Response {
         maybeShadow(model: model, primary: choice.version, send: send)
         do {
@@ -200,7 +197,7 @@ public final class GatewayService: InferenceServiceHandler {
     /// One call to one version, measured for the canary, the autoscaler and metrics.
     private func measured<Response>(
         model: ModelRuntime, version versionName: String,
-        _ send: (String, inout Forwarder.Report) async throws(RPCError) -> Response
+        _ send: (VersionRuntime, inout Forwarder.Report) async throws(RPCError) -> Response
     ) async throws(RPCError) -> Response {
         guard let version = model.versions[versionName] else { throw unknownVersion(model, versionName) }
         let started = ContinuousClock.now
@@ -208,7 +205,7 @@ public final class GatewayService: InferenceServiceHandler {
         defer { version.autoscaler.callEnded() }
         var report = Forwarder.Report()
         do {
-            let response = try await send(versionName, &report)
+            let response = try await send(version, &report)
             let elapsed = ContinuousClock.now - started
             version.stats.record(latency: elapsed, failed: false)
             metrics.call(model: model.name, version: versionName, code: .ok, duration: elapsed, retries: report.retries)
@@ -244,7 +241,7 @@ public final class GatewayService: InferenceServiceHandler {
     /// Mirrors a share of calls to the shadow version, never waiting for it.
     private func maybeShadow<Response>(
         model: ModelRuntime, primary: String,
-        send: @escaping @Sendable (String, inout Forwarder.Report) async throws(RPCError) -> Response
+        send: @escaping @Sendable (VersionRuntime, inout Forwarder.Report) async throws(RPCError) -> Response
     ) {
         guard let shadow = model.route.shadow, shadow.version != primary, shadow.percent > 0,
               Double.random(in: 0..<100) < shadow.percent

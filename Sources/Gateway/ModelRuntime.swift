@@ -70,6 +70,11 @@ public final class ModelRuntime: Sendable {
     /// The selector for one call, from the current weights.
     public func selector() -> VersionSelector { currentSelector.value }
 
+    /// Whether any version has a replica that can take a call now.
+    public var hasUsableReplica: Bool {
+        versions.values.contains { $0.endpoints.usableCount > 0 }
+    }
+
     /// The version with the largest share now (answers ModelMetadata).
     public var primaryVersion: String? {
         weights.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? route.versionOrder.last
