@@ -99,8 +99,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             HeaderField("te", "trailers"), HeaderField("user-agent", "inference-mesh-rpc/1"),
         ]
         if let timeout = call.timeout {
-            let nanos = timeout.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
-            let total = nanos.overflow ? Int64.max : nanos.partialValue + timeout.components.attoseconds / 1_000_000_000
+            let total = TimeAmount(timeout).nanoseconds
             headers.append(HeaderField("grpc-timeout", GRPCTimeout.encode(nanoseconds: total)))
             if let loop = context?.eventLoop {
                 call.deadlineTimer = loop.scheduleTask(in: .nanoseconds(max(total, 0))) { [loopBound = NIOLoopBound(self, eventLoop: loop)] in

@@ -110,7 +110,7 @@ final class ConnectionSlot: Sendable {
         let tls = configuration.tls
         let host = self.host
         let future = ClientBootstrap(group: group)
-            .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            .connectTimeout(TimeAmount(timeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -169,7 +169,7 @@ final class ConnectionSlot: Sendable {
         }
         lateChannel?.close(promise: nil)
         if let retryAfter {
-            group.next().scheduleTask(in: .nanoseconds(Int64(retryAfter.components.seconds) * 1_000_000_000 + retryAfter.components.attoseconds / 1_000_000_000)) { [weak self] in
+            group.next().scheduleTask(in: TimeAmount(retryAfter)) { [weak self] in
                 self?.retry()
             }
         }

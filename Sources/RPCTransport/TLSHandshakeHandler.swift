@@ -70,8 +70,7 @@ final class TLSHandshakeHandler: ChannelInboundHandler {
     private func startTimer(context: ChannelHandlerContext) {
         guard timer == nil, !finished else { return }
         let timeout = self.timeout
-        let delay = TimeAmount.nanoseconds(
-            Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let delay = TimeAmount(timeout)
         timer = context.eventLoop.scheduleTask(in: delay) { [loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)] in
             let (handler, context) = loopBound.value
             handler.fail(TLSHandshakeError(kind: .timedOut, description: "TLS handshake not finished within \(timeout)"))
