@@ -174,6 +174,21 @@ let package = Package(
             ]
         ),
 
+        // Benchmark tools (bench/*.sh): the ONNX engine on its own, and an open-loop load client
+        // that offers a fixed request rate and reports latency percentiles.
+        .executableTarget(name: "onnx-bench", dependencies: ["ONNXEngine"], path: "Benchmarks/onnx-bench"),
+        .executableTarget(
+            name: "load-client",
+            dependencies: [
+                "RPCTransport", "RPCCore", "InferenceAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/load-client"
+        ),
+
         // libFuzzer targets, fuzzed by scripts/fuzz (built with -sanitize=fuzzer,address into
         // .build-fuzz, seeds in Fuzz/corpus); a plain build makes them replay the files given.
         .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),

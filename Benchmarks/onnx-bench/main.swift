@@ -1,0 +1,1 @@
+print("onnx-bench: under construction")
