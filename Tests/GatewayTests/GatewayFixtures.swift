@@ -1,5 +1,11 @@
+import AdminAPI
 import Foundation
+import RPCTransport
 import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Temporary model repositories, routes files and state files for gateway tests.
 final class GatewayScratch: @unchecked Sendable {
@@ -59,10 +65,10 @@ enum Mesh {
             ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", pipelines, "--log-level", "warning"])
     }
 
-    static func gateway(_ scratch: GatewayScratch, extra: [String] = []) async throws -> ServiceProcess {
+    static func gateway(_ scratch: GatewayScratch, port: Int = 0, extra: [String] = []) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "gateway",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
+            ["--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
              "--health-check-interval-ms", "200", "--routes-poll-interval-ms", "100", "--log-level", "warning"] + extra)
     }
 
@@ -83,4 +89,236 @@ enum Mesh {
         try await fault()
         return try await result
     }
+}
+
+// MARK: Fault injection under load
+
+extension Mesh {
+    /// A model-worker whose metrics port is known, on `port` (0: any free one). A replica
+    /// restarted on its old port retries for a while in case the port is not free yet.
+    static func replica(_ repository: String, port: Int = 0) async throws -> ServiceProcess {
+        let arguments = ["--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0",
+                         "--model-repository", repository, "--log-level", "warning"]
+        var attempt = 0
+        while true {
+            do {
+                return try await ServiceProcess.start("model-worker", arguments, readingMetricsPort: true)
+            } catch where port != 0 && attempt < 20 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    /// Runs `fault_load.py` against `gateway` until `body` returns, and returns its counts.
+    /// `body` runs once calls flow; it names phases so the counts can be told apart.
+    static func steadyLoad<Outcome: Sendable>(
+        gateway: ServiceProcess, scratch: GatewayScratch, concurrency: Int = 4, timeoutMilliseconds: Int = 5000,
+        _ body: @Sendable (LoadControl) async throws -> Outcome
+    ) async throws -> (LoadReport, Outcome) {
+        let control = try LoadControl(directory: "\(scratch.root)/load-\(UUID().uuidString)")
+        async let output = PythonPeer.json(
+            "fault_load.py", ["load", String(gateway.port), String(concurrency), String(timeoutMilliseconds), control.directory, "120"])
+        let outcome: Result<Outcome, any Error>
+        do {
+            try await control.waitUntilStarted()
+            outcome = .success(try await body(control))
+        } catch {
+            outcome = .failure(error)
+        }
+        control.stop()
+        let report = LoadReport(try await output)
+        return (report, try outcome.get())
+    }
+}
+
+/// The files through which a test steers a running `fault_load.py`.
+struct LoadControl: Sendable {
+    let directory: String
+
+    init(directory: String) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Calls started from now on count in phase `name`.
+    func phase(_ name: String) async throws {
+        try name.write(toFile: "\(directory)/phase", atomically: true, encoding: .utf8)
+        // The peer polls every 10 ms; give it time to switch before the caller acts.
+        try await Task.sleep(for: .milliseconds(30))
+    }
+
+    func stop() {
+        _ = FileManager.default.createFile(atPath: "\(directory)/stop", contents: nil)
+    }
+
+    /// Waits until every load thread has had `calls` successful calls in a row; false after `limit`.
+    func waitUntilEveryClientSucceeds(_ calls: Int, within limit: Duration) async throws -> Bool {
+        try await timeUntil(limit) {
+            guard let data = FileManager.default.contents(atPath: "\(directory)/progress"),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let streaks = object["streaks"] as? [Int], !streaks.isEmpty
+            else { return false }
+            return streaks.allSatisfy { $0 >= calls }
+        } != nil
+    }
+
+    func waitUntilStarted() async throws {
+        let started = ContinuousClock.now
+        while !FileManager.default.fileExists(atPath: "\(directory)/started") {
+            guard ContinuousClock.now - started < .seconds(60) else {
+                throw PythonPeer.PeerError(description: "the load never got 20 calls through")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// What `fault_load.py` counted, overall and per phase.
+struct LoadReport: Sendable, CustomStringConvertible {
+    struct Counts: Sendable {
+        var calls = 0
+        var failures = 0
+        var errors: [String: Int] = [:]
+        var versions: [String: Int] = [:]
+
+        init(_ object: [String: Any]?) {
+            calls = object?["calls"] as? Int ?? 0
+            failures = object?["failures"] as? Int ?? 0
+            errors = object?["errors"] as? [String: Int] ?? [:]
+            versions = object?["versions"] as? [String: Int] ?? [:]
+        }
+    }
+
+    var total: Counts
+    var phases: [String: Counts]
+    var phaseOrder: [String]
+
+    init(_ object: [String: Any]) {
+        total = Counts(object)
+        phases = (object["phases"] as? [String: [String: Any]] ?? [:]).mapValues { Counts($0) }
+        phaseOrder = object["phase_order"] as? [String] ?? []
+    }
+
+    subscript(phase: String) -> Counts { phases[phase] ?? Counts(nil) }
+
+    var description: String {
+        let lines = phaseOrder.map { name in
+            let counts = self[name]
+            return "  \(name): \(counts.calls) calls, \(counts.failures) failed \(counts.errors), versions \(counts.versions)"
+        }
+        return "\(total.calls) calls, \(total.failures) failed\n" + lines.joined(separator: "\n")
+    }
+}
+
+/// The gateway's admin service, called in-process so a test can poll it often.
+struct AdminProbe: Sendable {
+    let client: RPCClient
+
+    init(gateway: ServiceProcess) {
+        client = RPCClient(host: "127.0.0.1", port: gateway.port)
+    }
+
+    func endpoints(_ model: String = "iris") async throws -> [EndpointStatus] {
+        try await client.unary(
+            AdminMethods.endpointHealth, ModelSelector(model: model), timeout: .seconds(5), as: EndpointStatusList.self
+        ).message.endpoints
+    }
+
+    /// The state (`ready`, `ejected`, ...) of the replica at `port`.
+    func state(ofPort port: Int, model: String = "iris") async throws -> String? {
+        try await endpoints(model).first { $0.address.hasSuffix(":\(port)") }?.state
+    }
+
+    func canary(_ model: String = "iris") async throws -> CanaryStatus? {
+        try await client.unary(
+            AdminMethods.canaryStatus, ModelSelector(model: model), timeout: .seconds(5), as: CanaryStatusList.self
+        ).message.canaries.first
+    }
+
+    func routes() async throws -> RouteList {
+        try await client.unary(AdminMethods.listRoutes, ListRoutesRequest(), timeout: .seconds(5), as: RouteList.self).message
+    }
+
+    @discardableResult
+    func act(_ action: CanaryActionRequest.Action, model: String = "iris", weight: Double = 0) async throws -> CanaryStatus {
+        try await client.unary(
+            AdminMethods.canaryAction, CanaryActionRequest(model: model, action: action, weight: weight),
+            timeout: .seconds(5), as: CanaryStatus.self
+        ).message
+    }
+
+    func close() async { await client.close() }
+}
+
+/// A process's Prometheus metrics, read over a raw HTTP/1.1 socket on a Dispatch thread.
+enum MetricsScrape {
+    /// `series → value`, the series written as exposed (`name{label="value",...}`); nil when
+    /// nothing answers on `port`.
+    static func values(port: Int) async -> [String: Double]? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: blockingValues(port: port)) }
+        }
+    }
+
+    /// The sum of the series named `name` whose labels include every one of `labels`.
+    static func sum(_ values: [String: Double], _ name: String, _ labels: [String: String] = [:]) -> Double {
+        values.reduce(0) { total, entry in
+            let series = entry.key
+            guard series == name || series.hasPrefix(name + "{") else { return total }
+            let matches = labels.allSatisfy { series.contains("\($0.key)=\"\($0.value)\"") }
+            return matches ? total + entry.value : total
+        }
+    }
+
+    /// ModelInfer calls a worker answered OK since it started.
+    static func inferCalls(_ worker: ServiceProcess) async -> Double? {
+        guard let port = worker.metricsPort, let values = await values(port: port) else { return nil }
+        return sum(values, "rpc_server_requests_total", ["method": "/inference.GRPCInferenceService/ModelInfer", "code": "OK"])
+    }
+
+    private static func blockingValues(port: Int) -> [String: Double]? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += buffer[..<count]
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        guard let headerEnd = text.range(of: "\r\n\r\n"), text.hasPrefix("HTTP/1.1 200") else { return nil }
+        var values: [String: Double] = [:]
+        for line in text[headerEnd.upperBound...].split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            values[String(line[..<space])] = value
+        }
+        return values
+    }
+}
+
+/// Polls `condition` every `interval` until it holds; the time it took, or nil after `limit`.
+func timeUntil(
+    _ limit: Duration, every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
+) async throws -> Duration? {
+    let started = ContinuousClock.now
+    while ContinuousClock.now - started < limit {
+        if try await condition() { return ContinuousClock.now - started }
+        try await Task.sleep(for: interval)
+    }
+    return try await condition() ? ContinuousClock.now - started : nil
 }

@@ -5,10 +5,14 @@ public final class ServiceProcess: @unchecked Sendable {
     private let process: Process
     /// The gRPC port the process reported on its `listening on HOST:PORT` line.
     public let port: Int
+    /// The metrics (HTTP/1.1) port from the `metrics listening on HOST:PORT` line, when
+    /// `start` was asked to read it.
+    public let metricsPort: Int?
 
-    private init(process: Process, port: Int) {
+    private init(process: Process, port: Int, metricsPort: Int? = nil) {
         self.process = process
         self.port = port
+        self.metricsPort = metricsPort
     }
 
     /// The directory holding the built executables: `$MESH_BIN_DIR`, else the test binary's.
@@ -25,8 +29,9 @@ public final class ServiceProcess: @unchecked Sendable {
         return directory
     }
 
-    /// Starts `name` with `arguments` and waits for its `listening on` line.
-    public static func start(_ name: String, _ arguments: [String]) async throws -> ServiceProcess {
+    /// Starts `name` with `arguments` and waits for its `listening on` line (and, with
+    /// `readingMetricsPort`, for the `metrics listening on` line that follows it).
+    public static func start(_ name: String, _ arguments: [String], readingMetricsPort: Bool = false) async throws -> ServiceProcess {
         let executable = binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw PythonPeer.PeerError(description: "no executable \(executable.path): build the package first")
@@ -39,21 +44,39 @@ public final class ServiceProcess: @unchecked Sendable {
         process.standardError = FileHandle.standardError
         try process.run()
         let handle = stdout.fileHandleForReading
-        let line = await PythonPeer.offCooperativePool { () -> String in
+        let line = await readLine(handle)
+        guard let port = Self.port(in: line, after: "listening on ") else {
+            process.terminate()
+            throw PythonPeer.PeerError(description: "\(name) printed '\(line)' instead of 'listening on HOST:PORT'")
+        }
+        guard readingMetricsPort else { return ServiceProcess(process: process, port: port) }
+        let metricsLine = await readLine(handle)
+        guard let metricsPort = Self.port(in: metricsLine, after: "metrics listening on ") else {
+            process.terminate()
+            throw PythonPeer.PeerError(description: "\(name) printed '\(metricsLine)' instead of 'metrics listening on HOST:PORT'")
+        }
+        return ServiceProcess(process: process, port: port, metricsPort: metricsPort)
+    }
+
+    /// One line of the process's output, read on a Dispatch thread.
+    private static func readLine(_ handle: FileHandle) async -> String {
+        await PythonPeer.offCooperativePool { () -> String in
             var line = [UInt8]()
             while let byte = handle.readData(ofLength: 1).first, byte != UInt8(ascii: "\n") {
                 line.append(byte)
             }
             return String(decoding: line, as: UTF8.self)
         }
-        guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
-            let port = Int(line[line.index(after: colon)...])
-        else {
-            process.terminate()
-            throw PythonPeer.PeerError(description: "\(name) printed '\(line)' instead of 'listening on HOST:PORT'")
-        }
-        return ServiceProcess(process: process, port: port)
     }
+
+    /// The port at the end of `line` when it starts with `prefix`.
+    private static func port(in line: String, after prefix: String) -> Int? {
+        guard line.hasPrefix(prefix), let colon = line.lastIndex(of: ":") else { return nil }
+        return Int(line[line.index(after: colon)...])
+    }
+
+    /// Whether the process still runs.
+    public var isRunning: Bool { process.isRunning }
 
     /// The process id, for signals.
     public var processIdentifier: Int32 { process.processIdentifier }

@@ -1,1 +1,0 @@
-print("load-client: under construction")
