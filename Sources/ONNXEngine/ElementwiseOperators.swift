@@ -13,35 +13,36 @@ enum ElementwiseOperators {
     enum ComparisonOp { case equal, less, greater, lessOrEqual, greaterOrEqual }
 
     static func arithmetic(_ name: String, _ op: ArithmeticOp) -> OperatorDefinition {
-        OperatorDefinition(name, inputs: 2...2) { context in
+        OperatorDefinition.buffered(name, inputs: 2...2, make: { context in
             if context.opset < 7 {
                 // Before opset 7 broadcasting was opt-in through attributes with different rules.
                 if try context.int("broadcast") == 1 { throw ONNXError.unsupported("the legacy 'broadcast' attribute (opset < 7) is not supported") }
             }
-            return { inputs, limits in
+            return { inputs, limits, buffers in
                 let a = try inputs.required(0), b = try inputs.required(1)
                 let shape = try broadcastShape(a, b, limits)
                 guard a.elementType == b.elementType else {
                     throw typeError(1, b, expected: "\(a.elementType) like input 0")
                 }
-                guard let result = try a.elementType.dispatchNumeric(Arithmetic(op: op, a: a, b: b, shape: shape)) else {
+                let arithmetic = Arithmetic(op: op, a: a, b: b, shape: shape, buffers: buffers)
+                guard let result = try a.elementType.dispatchNumeric(arithmetic) else {
                     throw typeError(0, a, expected: "a numeric type")
                 }
                 return [result]
             }
-        }
+        })
     }
 
     struct Arithmetic: NumericVisitor {
-        var op: ArithmeticOp, a: Tensor, b: Tensor, shape: [Int]
+        var op: ArithmeticOp, a: Tensor, b: Tensor, shape: [Int], buffers: BufferPool
         func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
             let x = a.values(T.self), y = b.values(T.self)
-            let values: [T]
+            var values = buffers.take(T.self, count: Tensor.product(shape))
             switch op {
-            case .add: values = broadcastApply(x, a.shape, y, b.shape, shape, T.add)
-            case .subtract: values = broadcastApply(x, a.shape, y, b.shape, shape, T.subtract)
-            case .multiply: values = broadcastApply(x, a.shape, y, b.shape, shape, T.multiply)
-            case .divide: values = broadcastApply(x, a.shape, y, b.shape, shape, T.divide)
+            case .add: broadcastApply(x, a.shape, y, b.shape, shape, into: &values, T.add)
+            case .subtract: broadcastApply(x, a.shape, y, b.shape, shape, into: &values, T.subtract)
+            case .multiply: broadcastApply(x, a.shape, y, b.shape, shape, into: &values, T.multiply)
+            case .divide: broadcastApply(x, a.shape, y, b.shape, shape, into: &values, T.divide)
             }
             return Tensor(shape: shape, values: values)
         }
@@ -161,4 +162,36 @@ func broadcastApply<A, B, R>(_ x: [A], _ xShape: [Int], _ y: [B], _ yShape: [Int
     let xi = Shape.broadcastIndices(from: xShape, to: shape)
     let yi = Shape.broadcastIndices(from: yShape, to: shape)
     return (0..<count).map { f(x[xi[$0]], y[yi[$0]]) }
+}
+
+/// `f` applied elementwise to `x` and `y` broadcast to `shape`, written into `out` (already of that size).
+@inline(__always)
+func broadcastApply<A, B, R>(_ x: [A], _ xShape: [Int], _ y: [B], _ yShape: [Int], _ shape: [Int], into out: inout [R], _ f: (A, B) -> R) {
+    let count = out.count
+    x.withUnsafeBufferPointer { xs in
+        y.withUnsafeBufferPointer { ys in
+            out.withUnsafeMutableBufferPointer { o in
+                if xs.count == count && ys.count == count && xShape == yShape {
+                    for i in 0..<count { o[i] = f(xs[i], ys[i]) }
+                } else if ys.count == 1 && xs.count == count {
+                    let v = ys[0]
+                    for i in 0..<count { o[i] = f(xs[i], v) }
+                } else if xs.count == 1 && ys.count == count {
+                    let v = xs[0]
+                    for i in 0..<count { o[i] = f(v, ys[i]) }
+                } else if yShape.count >= 1, xShape.count >= 1, xShape.last == yShape.last,
+                          xs.count == count, ys.count == yShape.last!, ys.count > 0 {
+                    // A row broadcast down a matrix (a bias): the common case after MatMul.
+                    let width = ys.count
+                    for start in stride(from: 0, to: count, by: width) {
+                        for j in 0..<width { o[start + j] = f(xs[start + j], ys[j]) }
+                    }
+                } else {
+                    let xi = Shape.broadcastIndices(from: xShape, to: shape)
+                    let yi = Shape.broadcastIndices(from: yShape, to: shape)
+                    for i in 0..<count { o[i] = f(xs[xi[i]], ys[yi[i]]) }
+                }
+            }
+        }
+    }
 }

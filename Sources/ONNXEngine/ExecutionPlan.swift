@@ -3,7 +3,7 @@ struct ExecutionPlan: Sendable {
     struct Step: Sendable {
         var name: String
         var opType: String
-        var kernel: Kernel
+        var kernel: BufferedKernel
         /// Slot per listed input; -1 for an omitted optional input.
         var inputSlots: [Int]
         /// Slot per listed output; -1 for an omitted optional output.
@@ -25,6 +25,10 @@ struct ExecutionPlan: Sendable {
     var inputs: [Input]
     var outputs: [(name: String, slot: Int)]
     var steps: [Step]
+    /// Slots that steps write, whose arrays go back to the buffer pool once their last reader ran.
+    var producedSlots: Set<Int>
+    /// Workspaces lent to runs; shared by copies of the plan.
+    let workspaces = WorkspacePool()
 
     init(_ model: ModelDescription) throws(ONNXError) {
         let graph = model.graph
@@ -60,7 +64,7 @@ struct ExecutionPlan: Sendable {
 
         // Kernels, checked against the registry and the model's opsets.
         var producer: [String: Int] = [:]
-        var kernels: [Kernel] = []
+        var kernels: [BufferedKernel] = []
         for (index, node) in graph.nodes.enumerated() {
             let context = "node '\(node.name)' (\(node.domain.isEmpty ? "" : node.domain + ".")\(node.opType))"
             guard let definition = OperatorRegistry.definition(domain: node.domain, opType: node.opType) else {
@@ -143,6 +147,7 @@ struct ExecutionPlan: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         self.steps = steps
+        self.producedSlots = Set(steps.flatMap(\.outputSlots).filter { $0 >= 0 })
     }
 
     /// Topological order preferring the lowest node index among ready nodes; shorter than `count` on a cycle.
@@ -164,7 +169,16 @@ struct ExecutionPlan: Sendable {
     }
 
     func run(_ given: [String: Tensor], limits: ONNXLimits) throws(ONNXError) -> [String: Tensor] {
-        var slots = [Tensor?](repeating: nil, count: slotCount)
+        let workspace = workspaces.checkOut(slotCount: slotCount)
+        defer {
+            // Nothing of this run (the caller's inputs, its outputs) stays referenced by the idle workspace.
+            for i in workspace.slots.indices { workspace.slots[i] = nil }
+            workspaces.checkIn(workspace)
+        }
+        return try run(given, limits: limits, slots: &workspace.slots, buffers: workspace.buffers)
+    }
+
+    private func run(_ given: [String: Tensor], limits: ONNXLimits, slots: inout [Tensor?], buffers: BufferPool) throws(ONNXError) -> [String: Tensor] {
         for (slot, tensor) in initialValues { slots[slot] = tensor }
         let known = Set(inputs.map(\.info.name))
         for name in given.keys where !known.contains(name) {
@@ -183,7 +197,7 @@ struct ExecutionPlan: Sendable {
             let arguments = step.inputSlots.map { $0 >= 0 ? slots[$0] : nil }
             let results: [Tensor]
             do {
-                results = try step.kernel(arguments, limits)
+                results = try step.kernel(arguments, limits, buffers)
             } catch let error as ONNXError {
                 throw error.prefixed("node '\(step.name)' (\(step.opType))")
             } catch {
@@ -195,7 +209,14 @@ struct ExecutionPlan: Sendable {
                 }
                 slots[slot] = results[position]
             }
-            for slot in step.releasedSlots { slots[slot] = nil }
+            for slot in step.releasedSlots {
+                if producedSlots.contains(slot), let tensor = slots[slot] {
+                    slots[slot] = nil
+                    buffers.recycle(tensor.storage)
+                } else {
+                    slots[slot] = nil
+                }
+            }
         }
         var result: [String: Tensor] = [:]
         for (name, slot) in outputs { result[name] = slots[slot] }

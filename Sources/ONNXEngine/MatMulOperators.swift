@@ -1,11 +1,13 @@
 /// Matrix products: MatMul (numpy semantics, batched with broadcasting) and Gemm.
 enum MatMulOperators {
     static let definitions: [OperatorDefinition] = [
-        OperatorDefinition("MatMul", inputs: 2...2) { _ in { inputs, limits in [try matMul(inputs.required(0), inputs.required(1), limits)] } },
-        OperatorDefinition("Gemm", inputs: 2...3, make: gemm),
+        OperatorDefinition.buffered("MatMul", inputs: 2...2, make: { _ in
+            { inputs, limits, buffers in [try matMul(inputs.required(0), inputs.required(1), limits, buffers)] }
+        }),
+        OperatorDefinition.buffered("Gemm", inputs: 2...3, make: gemm),
     ]
 
-    static func matMul(_ a: Tensor, _ b: Tensor, _ limits: ONNXLimits) throws -> Tensor {
+    static func matMul(_ a: Tensor, _ b: Tensor, _ limits: ONNXLimits, _ buffers: BufferPool) throws -> Tensor {
         guard a.elementType == b.elementType else { throw typeError(1, b, expected: "\(a.elementType) like input 0") }
         guard a.rank >= 1, b.rank >= 1 else { throw ONNXError.invalidInput("MatMul inputs must have rank >= 1, got \(a.shape) and \(b.shape)") }
         let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
@@ -27,14 +29,13 @@ enum MatMulOperators {
         if b.rank == 1 { outShape.removeLast() }
 
         struct Product: NumericVisitor {
-            var a: Tensor, b: Tensor, m: Int, k: Int, n: Int, aOffsets: [Int], bOffsets: [Int], shape: [Int]
+            var a: Tensor, b: Tensor, m: Int, k: Int, n: Int, aOffsets: [Int], bOffsets: [Int], shape: [Int], buffers: BufferPool
             func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
                 let x = a.values(T.self), y = b.values(T.self)
                 let batches = aOffsets.count
-                let out = [T](unsafeUninitializedCapacity: batches * m * n) { buffer, initialized in
-                    buffer.initialize(repeating: .zero)
-                    initialized = batches * m * n
-                    guard !x.isEmpty, !y.isEmpty else { return }
+                var out = buffers.zeros(T.self, count: batches * m * n)
+                out.withUnsafeMutableBufferPointer { buffer in
+                    guard !x.isEmpty, !y.isEmpty, buffer.count > 0 else { return }
                     x.withUnsafeBufferPointer { xs in
                         y.withUnsafeBufferPointer { ys in
                             for batch in 0..<batches {
@@ -48,17 +49,17 @@ enum MatMulOperators {
             }
         }
         guard let result = try a.elementType.dispatchNumeric(
-            Product(a: a, b: b, m: m, k: k, n: n, aOffsets: aOffsets, bOffsets: bOffsets, shape: outShape))
+            Product(a: a, b: b, m: m, k: k, n: n, aOffsets: aOffsets, bOffsets: bOffsets, shape: outShape, buffers: buffers))
         else { throw typeError(0, a, expected: "a numeric type") }
         return result
     }
 
-    static func gemm(_ context: NodeContext) throws -> Kernel {
+    static func gemm(_ context: NodeContext) throws -> BufferedKernel {
         let alpha = Double(try context.float("alpha", default: 1))
         let beta = Double(try context.float("beta", default: 1))
         let transA = try context.int("transA", default: 0) != 0
         let transB = try context.int("transB", default: 0) != 0
-        return { inputs, limits in
+        return { inputs, limits, buffers in
             let a = try inputs.required(0), b = try inputs.required(1)
             let c = inputs.optional(2)
             guard a.rank == 2, b.rank == 2 else {
@@ -81,10 +82,10 @@ enum MatMulOperators {
             }
             struct Compute: NumericVisitor {
                 var a: Tensor, b: Tensor, c: Tensor?, cIndex: [Int]?, m: Int, k: Int, n: Int
-                var transA: Bool, transB: Bool, alpha: Double, beta: Double
+                var transA: Bool, transB: Bool, alpha: Double, beta: Double, buffers: BufferPool
                 func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
                     let x = a.values(T.self), y = b.values(T.self)
-                    var out = [T](repeating: .zero, count: m * n)
+                    var out = buffers.zeros(T.self, count: m * n)
                     if m * n > 0 && k > 0 {
                         x.withUnsafeBufferPointer { xs in
                             y.withUnsafeBufferPointer { ys in
@@ -111,7 +112,7 @@ enum MatMulOperators {
                     return Tensor(shape: [m, n], values: out)
                 }
             }
-            let compute = Compute(a: a, b: b, c: c, cIndex: cIndex, m: m, k: k, n: n, transA: transA, transB: transB, alpha: alpha, beta: beta)
+            let compute = Compute(a: a, b: b, c: c, cIndex: cIndex, m: m, k: k, n: n, transA: transA, transB: transB, alpha: alpha, beta: beta, buffers: buffers)
             guard let result = try a.elementType.dispatchNumeric(compute) else { throw typeError(0, a, expected: "a numeric type") }
             return [result]
         }

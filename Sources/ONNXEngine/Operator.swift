@@ -1,6 +1,9 @@
 /// A node's computation, built once at load: inputs (nil for an omitted optional input) to outputs.
 typealias Kernel = @Sendable (_ inputs: [Tensor?], _ limits: ONNXLimits) throws -> [Tensor]
 
+/// A kernel that takes its output arrays from the run's buffer pool, so repeated runs reuse them.
+typealias BufferedKernel = @Sendable (_ inputs: [Tensor?], _ limits: ONNXLimits, _ buffers: BufferPool) throws -> [Tensor]
+
 /// How to build the kernel of one operator.
 struct OperatorDefinition: Sendable {
     var domain: String
@@ -10,7 +13,7 @@ struct OperatorDefinition: Sendable {
     /// The number of outputs the node may list.
     var outputs: ClosedRange<Int>
     /// Builds the kernel from the node's attributes and opset, rejecting what it does not implement.
-    var make: @Sendable (NodeContext) throws -> Kernel
+    var make: @Sendable (NodeContext) throws -> BufferedKernel
 
     init(_ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
          make: @escaping @Sendable (NodeContext) throws -> Kernel) {
@@ -18,7 +21,18 @@ struct OperatorDefinition: Sendable {
         self.opType = opType
         self.inputs = inputs
         self.outputs = outputs
-        self.make = make
+        self.make = { context in
+            let kernel = try make(context)
+            return { inputs, limits, _ in try kernel(inputs, limits) }
+        }
+    }
+
+    /// An operator whose kernel takes its output arrays from the run's buffer pool.
+    static func buffered(_ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
+                         make: @escaping @Sendable (NodeContext) throws -> BufferedKernel) -> OperatorDefinition {
+        var definition = OperatorDefinition(opType, domain: domain, inputs: inputs, outputs: outputs) { _ in { _, _ in [] } }
+        definition.make = make
+        return definition
     }
 }
 
@@ -33,6 +47,8 @@ enum OperatorRegistry {
             ElementwiseOperators.definitions, UnaryOperators.definitions, MatMulOperators.definitions,
             SoftmaxOperators.definitions, ReduceOperators.definitions, ShapeOperators.definitions,
             IndexingOperators.definitions, MLLinearOperators.definitions, TreeEnsembleOperators.definitions,
+            VariadicOperators.definitions, SVMOperators.definitions, OneHotEncoderOperator.definitions,
+            LabelEncoderOperator.definitions,
         ]
         for definition in families.joined() { table[key(definition.domain, definition.opType)] = definition }
         return table

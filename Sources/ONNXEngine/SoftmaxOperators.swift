@@ -1,15 +1,15 @@
 /// Softmax and LogSoftmax, with the axis semantics of each opset.
 enum SoftmaxOperators {
     static let definitions: [OperatorDefinition] = [
-        OperatorDefinition("Softmax", inputs: 1...1) { try make($0, log: false) },
-        OperatorDefinition("LogSoftmax", inputs: 1...1) { try make($0, log: true) },
+        OperatorDefinition.buffered("Softmax", inputs: 1...1, make: { try make($0, log: false) }),
+        OperatorDefinition.buffered("LogSoftmax", inputs: 1...1, make: { try make($0, log: true) }),
     ]
 
-    static func make(_ context: NodeContext, log: Bool) throws -> Kernel {
+    static func make(_ context: NodeContext, log: Bool) throws -> BufferedKernel {
         // Before opset 13 the input is coerced to 2-D at `axis` (default 1); from 13 it is one axis (default -1).
         let coerce = context.opset < 13
         let axisAttribute = try context.int("axis", default: coerce ? 1 : -1)
-        return { inputs, _ in
+        return { inputs, _, buffers in
             let x = try inputs.required(0)
             let axis = try Shape.normalizeAxis(axisAttribute, rank: x.rank)
             let outer = Tensor.product(Array(x.shape.prefix(axis)))
@@ -22,14 +22,14 @@ enum SoftmaxOperators {
                 inner = Tensor.product(Array(x.shape.dropFirst(axis + 1)))
             }
             struct Apply: FloatVisitor {
-                var x: Tensor, outer: Int, size: Int, inner: Int, log: Bool
+                var x: Tensor, outer: Int, size: Int, inner: Int, log: Bool, buffers: BufferPool
                 func visit<T: FloatElement>(_: T.Type) throws -> Tensor {
-                    var v = x.values(T.self)
+                    var v = buffers.mapped(x.values(T.self)) { $0 }
                     softmax(&v, outer: outer, size: size, inner: inner, log: log)
                     return Tensor(shape: x.shape, values: v)
                 }
             }
-            guard let y = try x.elementType.dispatchFloat(Apply(x: x, outer: outer, size: size, inner: inner, log: log)) else {
+            guard let y = try x.elementType.dispatchFloat(Apply(x: x, outer: outer, size: size, inner: inner, log: log, buffers: buffers)) else {
                 throw typeError(0, x, expected: "tensor(float) or tensor(double)")
             }
             return [y]

@@ -19,58 +19,58 @@ enum UnaryOperators {
     enum FloatFunction { case sigmoid, tanh, exp, log, sqrt, floor, ceil, reciprocal }
 
     static func numeric(_ name: String, _ function: NumericFunction) -> OperatorDefinition {
-        OperatorDefinition(name, inputs: 1...1) { context in
+        OperatorDefinition.buffered(name, inputs: 1...1, make: { context in
             if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
-            return { inputs, _ in
+            return { inputs, _, buffers in
                 let x = try inputs.required(0)
                 struct Apply: NumericVisitor {
-                    var x: Tensor, function: NumericFunction
+                    var x: Tensor, function: NumericFunction, buffers: BufferPool
                     func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
                         let v = x.values(T.self)
                         switch function {
-                        case .relu: return Tensor(shape: x.shape, values: v.map { $0 > .zero ? $0 : .zero })
-                        case .abs: return Tensor(shape: x.shape, values: v.map { $0 < .zero ? T.subtract(.zero, $0) : $0 })
-                        case .negate: return Tensor(shape: x.shape, values: v.map { T.subtract(.zero, $0) })
+                        case .relu: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 > .zero ? $0 : .zero })
+                        case .abs: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 < .zero ? T.subtract(.zero, $0) : $0 })
+                        case .negate: return Tensor(shape: x.shape, values: buffers.mapped(v) { T.subtract(.zero, $0) })
                         }
                     }
                 }
-                guard let y = try x.elementType.dispatchNumeric(Apply(x: x, function: function)) else {
+                guard let y = try x.elementType.dispatchNumeric(Apply(x: x, function: function, buffers: buffers)) else {
                     throw typeError(0, x, expected: "a numeric type")
                 }
                 return [y]
             }
-        }
+        })
     }
 
     static func float(_ name: String, _ function: FloatFunction) -> OperatorDefinition {
-        OperatorDefinition(name, inputs: 1...1) { context in
+        OperatorDefinition.buffered(name, inputs: 1...1, make: { context in
             if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
-            return { inputs, _ in
+            return { inputs, _, buffers in
                 let x = try inputs.required(0)
                 struct Apply: FloatVisitor {
-                    var x: Tensor, function: FloatFunction
+                    var x: Tensor, function: FloatFunction, buffers: BufferPool
                     func visit<T: FloatElement>(_: T.Type) throws -> Tensor {
                         let v = x.values(T.self)
                         let y: [T]
                         switch function {
-                        case .sigmoid: y = v.map(sigmoid)
-                        case .tanh: y = v.map(T.hyperbolicTangent)
-                        case .exp: y = v.map(T.exponential)
-                        case .log: y = v.map(T.logarithm)
-                        case .sqrt: y = v.map { $0.squareRoot() }
-                        case .floor: y = v.map { $0.rounded(.down) }
-                        case .ceil: y = v.map { $0.rounded(.up) }
-                        case .reciprocal: y = v.map { 1 / $0 }
+                        case .sigmoid: y = buffers.mapped(v, sigmoid)
+                        case .tanh: y = buffers.mapped(v, T.hyperbolicTangent)
+                        case .exp: y = buffers.mapped(v, T.exponential)
+                        case .log: y = buffers.mapped(v, T.logarithm)
+                        case .sqrt: y = buffers.mapped(v) { $0.squareRoot() }
+                        case .floor: y = buffers.mapped(v) { $0.rounded(.down) }
+                        case .ceil: y = buffers.mapped(v) { $0.rounded(.up) }
+                        case .reciprocal: y = buffers.mapped(v) { 1 / $0 }
                         }
                         return Tensor(shape: x.shape, values: y)
                     }
                 }
-                guard let y = try x.elementType.dispatchFloat(Apply(x: x, function: function)) else {
+                guard let y = try x.elementType.dispatchFloat(Apply(x: x, function: function, buffers: buffers)) else {
                     throw typeError(0, x, expected: "tensor(float) or tensor(double)")
                 }
                 return [y]
             }
-        }
+        })
     }
 
     static func clip(_ context: NodeContext) throws -> Kernel {

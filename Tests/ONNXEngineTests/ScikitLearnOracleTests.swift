@@ -48,6 +48,11 @@ struct ScikitLearnOracleTests {
         "logreg_iris", "logreg_iris_strings", "logreg_binary", "scaler_logreg_iris", "linreg_diabetes", "ridge_diabetes",
         "tree_iris", "forest_iris", "tree_diabetes", "forest_diabetes", "gboost_binary", "gboost_iris", "gboost_diabetes",
         "imputer_normalizer_linreg", "binarizer_logreg", "array_feature_extractor",
+        "svc_iris", "svc_iris_proba", "svc_iris_strings_proba", "svc_iris_poly", "svc_iris_linear_proba", "svc_iris_sigmoid",
+        "svc_binary", "svc_binary_proba", "svr_diabetes", "svr_diabetes_linear", "onehot_pipeline", "onehot_strings_pipeline",
+        "label_encoder_string_int", "label_encoder_int_string", "label_encoder_float_float", "label_encoder_v1_strings",
+        "label_encoder_v1_ints", "label_encoder_tensors", "one_hot_strings", "one_hot_doubles",
+        "mlp_iris", "mlp_diabetes", "mlp_digits", "gboost_cancer",
     ]
 
     @Test("outputs equal onnxruntime's (1e-5 relative, labels exactly)", arguments: models)
