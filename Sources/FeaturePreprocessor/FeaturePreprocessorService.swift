@@ -62,7 +62,9 @@ public final class FeaturePreprocessorService: InferenceServiceHandler {
     }
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
+        context.annotations.note(model: request.modelName, requestID: request.id)
         let served = try resolve(request.modelName, version: request.modelVersion)
+        context.annotations.note(version: String(served.version))
         let plan = served.plan
         let output = plan.spec.output
         for requested in request.outputs where requested.name != output.name {

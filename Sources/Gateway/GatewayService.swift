@@ -103,6 +103,7 @@ public final class GatewayService: InferenceServiceHandler {
         let choice = try choose(model, explicitVersion: request.modelVersion, routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
+        annotate(context, model: model, requestID: request.id, metadata: metadata)
 
         var modelRequest = request
         if let pipeline = model.pipeline, let pipelineRoute = model.route.pipeline {
@@ -144,6 +145,7 @@ public final class GatewayService: InferenceServiceHandler {
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
         let requestID = request.string(3)
+        annotate(context, model: model, requestID: requestID, metadata: metadata)
         return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
             let upstream = request.rewriting([
                 1: model.route.workerModelName(for: version.version), 2: Self.workerVersion(version.version)])
@@ -175,6 +177,7 @@ public final class GatewayService: InferenceServiceHandler {
         _ send: @escaping @Sendable (VersionRuntime, inout Forwarder.Report) async throws(RPCError) -> Response
     ) async throws(RPCError) -> Response {
         maybeShadow(model: model, primary: choice.version, send: send)
+        context.annotations.note(version: choice.version)
         do {
             let response = try await measured(model: model, version: choice.version, send)
             context.response.addHeader("x-model-version", choice.version)
@@ -188,6 +191,7 @@ public final class GatewayService: InferenceServiceHandler {
             metrics.fallback(model: model.name, from: choice.version)
             logger.debug("candidate failed; falling back to stable", metadata: [
                 "model": "\(model.name)", "candidate": "\(canary.candidate)", "error": "\(error)"])
+            context.annotations.note(version: canary.stable)
             let response = try await measured(model: model, version: canary.stable, send)
             context.response.addHeader("x-model-version", canary.stable)
             return response
@@ -255,6 +259,12 @@ public final class GatewayService: InferenceServiceHandler {
             defer { shadowCalls.subtract(1, ordering: .relaxed) }
             _ = try? await measured(model: model, version: shadow.version, send)
         }
+    }
+
+    /// Gives the access log the call's model, request id and the trace id passed on upstream.
+    private func annotate(_ context: ServerContext, model: ModelRuntime, requestID: String, metadata: Metadata) {
+        context.annotations.note(
+            model: model.name, requestID: requestID, traceID: metadata["traceparent"].flatMap(TraceContext.traceID(of:)))
     }
 
     /// The caller's metadata minus this hop's, plus a `traceparent` when the caller sent none.

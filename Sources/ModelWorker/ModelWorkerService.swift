@@ -61,7 +61,9 @@ public final class ModelWorkerService: InferenceServiceHandler {
     }
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
+        context.annotations.note(model: request.modelName, requestID: request.id)
         let served = try resolve(try status(of: request.modelName), version: request.modelVersion)
+        context.annotations.note(version: String(served.version))
         let prepared = try InferRequestValidator(model: served).validate(request)
         var succeeded = false
         defer { served.recorder.finished(succeeded: succeeded) }

@@ -13,16 +13,19 @@ public final class ServerContext: Sendable {
     public let peer: String
     /// Metadata the handler wants sent back: headers (before the first message) and trailers.
     public let response: ResponseMetadata
+    /// What the handler learned about the call (model, version, ids), for the access log.
+    public let annotations: CallAnnotations
 
     public init(
         method: String, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
-        response: ResponseMetadata = ResponseMetadata()
+        response: ResponseMetadata = ResponseMetadata(), annotations: CallAnnotations = CallAnnotations()
     ) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
         self.peer = peer
         self.response = response
+        self.annotations = annotations
     }
 }
 

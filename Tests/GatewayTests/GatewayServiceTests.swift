@@ -115,6 +115,10 @@ struct GatewayServiceTests {
             let traceparent = try #require(v1.lastTraceparent.withLock { $0 })
             #expect(TraceContext.traceID(of: traceparent) != nil, "\(traceparent)")
             #expect(context.response.headers["x-model-version"] == "1")
+            // The access log gets the routed model and version, the request id and the trace id
+            // that went upstream.
+            #expect(context.annotations.values == CallAnnotations.Values(
+                model: "iris", version: "1", requestID: "req-7", traceID: TraceContext.traceID(of: traceparent)))
 
             // A caller's traceparent is passed on unchanged.
             let traced = ServerContext(
@@ -122,6 +126,7 @@ struct GatewayServiceTests {
                 metadata: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], deadline: nil, peer: "test")
             _ = try await gateway.service.modelInfer(Self.request, context: traced)
             #expect(v1.lastTraceparent.withLock { $0 } == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            #expect(traced.annotations.values.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
         }
     }
 }

@@ -23,8 +23,9 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Starts model-worker with `arguments` plus `--listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0`
-    /// (unless given) and waits for its `listening on` and `metrics listening on` lines.
-    static func start(_ arguments: [String]) async throws -> WorkerProcess {
+    /// (unless given) and waits for its `listening on` and `metrics listening on` lines; its stderr
+    /// goes to `standardError` (the test's own by default).
+    static func start(_ arguments: [String], standardError: FileHandle = .standardError) async throws -> WorkerProcess {
         var arguments = arguments
         if !arguments.contains("--listen") { arguments += ["--listen", "127.0.0.1:0"] }
         if !arguments.contains("--metrics-listen") { arguments += ["--metrics-listen", "127.0.0.1:0"] }
@@ -33,7 +34,7 @@ final class WorkerProcess: @unchecked Sendable {
         process.arguments = arguments
         let stdout = Pipe()
         process.standardOutput = stdout
-        process.standardError = FileHandle.standardError
+        process.standardError = standardError
         try process.run()
         let handle = stdout.fileHandleForReading
         let lines = await offCooperativePool { () -> [String] in

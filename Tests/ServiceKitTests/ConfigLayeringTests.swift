@@ -36,7 +36,7 @@ struct ConfigLayeringTests {
         let names = layering.options.map(\.name)
         #expect(names == [
             "listen", "model-repository", "poll-interval-ms", "inference-threads", "tag", "verbose",
-            "metrics-listen", "shutdown-grace", "log-level", "log-format", "tls-cert", "tls-key", "tls-client-ca",
+            "metrics-listen", "shutdown-grace", "log-level", "log-format", "access-log", "tls-cert", "tls-key", "tls-client-ca",
         ])
         let byName = Dictionary(uniqueKeysWithValues: layering.options.map { ($0.name, $0) })
         #expect(byName["listen"]?.defaultValue == "0.0.0.0:8001")
@@ -167,6 +167,7 @@ struct ConfigLayeringTests {
             shutdown-grace: 10
             log-level: info
             log-format: text
+            access-log: errors
             tls-cert: null
             tls-key: null
             tls-client-ca: null

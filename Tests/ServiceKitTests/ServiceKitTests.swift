@@ -36,19 +36,19 @@ struct ServiceKitTests {
         #expect(throws: (any Error).self) { try LoggingOptions.parse(["--log-format", "xml"]) }
     }
 
-    @Test func jsonLinesCarryTimeLevelLabelMessageAndMetadata() throws {
+    @Test func jsonLinesCarryTimeLevelServiceLoggerMessageAndMetadataFields() throws {
         let lines = Mutex<[String]>([])
         var handler = JSONLogHandler(
-            label: "model-worker", sink: { line in lines.withLock { $0.append(line) } },
+            label: "model-worker", service: "worker-1", sink: { line in lines.withLock { $0.append(line) } },
             now: { timespec(tv_sec: 1_700_000_000, tv_nsec: 123_456_789) })
         handler.metadata["model"] = "iris"
         handler.logLevel = .info
         var logger = Logger(label: "model-worker") { _ in handler }
         logger.logLevel = .info
-        logger.info("loaded \"v2\"\n", metadata: ["version": "2", "sizes": ["1", "2"], "nested": ["a": "b"]])
+        logger.info("loaded \"v2\"\n", metadata: ["version": "2", "sizes": ["1", "2"], "nested": ["a": "b"], "level": "high"])
         logger.debug("hidden")
         let output = lines.withLock { $0 }
         #expect(output.count == 1)
-        #expect(output.first == #"{"time":"2023-11-14T22:13:20.123Z","level":"info","label":"model-worker","message":"loaded \"v2\"\n","metadata":{"model":"iris","nested":{"a":"b"},"sizes":["1","2"],"version":"2"}}"# + "\n")
+        #expect(output.first == #"{"time":"2023-11-14T22:13:20.123Z","level":"info","service":"worker-1","logger":"model-worker","message":"loaded \"v2\"\n","metadata.level":"high","model":"iris","nested":{"a":"b"},"sizes":["1","2"],"version":"2"}"# + "\n")
     }
 }

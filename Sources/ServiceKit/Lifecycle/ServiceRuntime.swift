@@ -26,6 +26,8 @@ public final class ServiceRuntime: Sendable {
     public let metrics: ServiceMetrics
     /// Per-method call metrics, used by `instrument`.
     public let rpcMetrics: RPCMetrics
+    /// A log line per finished call (`--access-log`), used by `instrument`.
+    public let accessLog: AccessLog
     /// What `/readyz` answers; set the service's check once it is built.
     public let readiness: Readiness
     /// The HTTP/1.1 ops port.
@@ -41,6 +43,7 @@ public final class ServiceRuntime: Sendable {
         self.options = options
         self.metrics = metrics
         rpcMetrics = RPCMetrics(metrics: metrics)
+        accessLog = AccessLog(mode: options.logging.accessLog)
         self.readiness = readiness
         self.opsServer = opsServer
         self.logger = logger
@@ -51,7 +54,7 @@ public final class ServiceRuntime: Sendable {
     /// here on they are queued for `run`, never fatal), and opens the ops port, not ready
     /// ("starting") until the service sets a readiness check.
     public static func start(_ options: OperationsOptions, service: String) async throws -> ServiceRuntime {
-        try options.logging.bootstrap()
+        try options.logging.bootstrap(service: service)
         let metrics = ServiceMetrics.bootstrap()
         ProcessMetrics.register(on: metrics)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
@@ -75,9 +78,9 @@ public final class ServiceRuntime: Sendable {
             signals: signals)
     }
 
-    /// The services with per-method call metrics.
+    /// The services with per-method call metrics and the access log.
     public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        rpcMetrics.instrument(services)
+        accessLog.instrument(rpcMetrics.instrument(services))
     }
 
     /// Counts calls the transport answers without a handler; pass it as `RPCServer(refusedCall:)`.

@@ -98,12 +98,7 @@ final class MethodInstruments: Sendable {
 
     func finished(_ code: StatusCode, after start: ContinuousClock.Instant, context: ServerContext) {
         let end = ContinuousClock.now
-        var code = code
-        // The transport answers DEADLINE_EXCEEDED itself and then cancels the handler, which
-        // may end either way: the caller saw the deadline.
-        if let deadline = context.deadline, end >= deadline, code == .ok || code == .cancelled {
-            code = .deadlineExceeded
-        }
+        let code = StatusCode.seenByCaller(code, deadline: context.deadline, end: end)
         duration.record(duration: start.duration(to: end))
         if code == .ok {
             ok.increment()

@@ -6,8 +6,10 @@ import Glibc
 import Darwin
 #endif
 
-/// A log handler writing one JSON object per line:
-/// `{"time":"2026-01-02T03:04:05.678Z","level":"info","label":"…","message":"…","metadata":{…}}`.
+/// A log handler writing one JSON object per line, with the metadata as top-level fields so log
+/// pipelines can index them without unpacking:
+/// `{"time":"2026-01-02T03:04:05.678Z","level":"info","service":"gateway","logger":"access","message":"…","model":"iris",…}`.
+/// A metadata key that would overwrite one of the fixed fields is written as `metadata.KEY`.
 ///
 /// Each line goes out in a single `write`, so lines from concurrent loggers do not interleave.
 public struct JSONLogHandler: LogHandler {
@@ -15,20 +17,23 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     public let label: String
+    /// The executable writing the line; omitted when empty.
+    public let service: String
     private let sink: @Sendable (String) -> Void
     private let now: @Sendable () -> timespec
 
     /// A handler writing to stderr.
-    public init(label: String) {
-        self.init(label: label, sink: { JSONLogHandler.writeToStandardError($0) })
+    public init(label: String, service: String = "") {
+        self.init(label: label, service: service, sink: { JSONLogHandler.writeToStandardError($0) })
     }
 
     /// A handler giving each line (with its newline) to `sink`; `now` is the clock, for tests.
     public init(
-        label: String, sink: @escaping @Sendable (String) -> Void,
+        label: String, service: String = "", sink: @escaping @Sendable (String) -> Void,
         now: @escaping @Sendable () -> timespec = JSONLogHandler.wallClock
     ) {
         self.label = label
+        self.service = service
         self.sink = sink
         self.now = now
     }
@@ -42,15 +47,28 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = "{\"time\":\"\(Self.format(now()))\",\"level\":\"\(event.level.rawValue)\",\"label\":"
+        var line = "{\"time\":\"\(Self.format(now()))\",\"level\":\"\(event.level.rawValue)\""
+        if !service.isEmpty {
+            line += ",\"service\":"
+            Self.appendString(service, to: &line)
+        }
+        line += ",\"logger\":"
         Self.appendString(label, to: &line)
         line += ",\"message\":"
         Self.appendString("\(event.message)", to: &line)
-        line += ",\"metadata\":"
-        Self.appendValue(.dictionary(merged), to: &line)
+        // Sorted keys: stable lines are easier to read and to test.
+        for key in merged.keys.sorted() {
+            line += ","
+            Self.appendString(Self.fixedFields.contains(key) ? "metadata.\(key)" : key, to: &line)
+            line += ":"
+            Self.appendValue(merged[key]!, to: &line)
+        }
         line += "}\n"
         sink(line)
     }
+
+    /// The fields every line has, which metadata must not overwrite.
+    static let fixedFields: Set<String> = ["time", "level", "service", "logger", "message"]
 
     /// The current wall-clock time.
     @Sendable public static func wallClock() -> timespec {

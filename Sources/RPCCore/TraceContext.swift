@@ -8,6 +8,12 @@ public enum TraceContext {
         return "00-\(trace)-\(span)-01"
     }
 
+    /// A new random trace id (32 hex digits), for a call that arrived without one.
+    public static func newTraceID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex(generator.next(), generator.next() | 1)
+    }
+
     /// The trace id of a well-formed `traceparent`, nil otherwise.
     public static func traceID(of traceparent: String) -> String? {
         let parts = traceparent.split(separator: "-", omittingEmptySubsequences: false)

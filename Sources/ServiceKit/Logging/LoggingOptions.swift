@@ -4,19 +4,22 @@ import Synchronization
 
 /// How log lines are written to stderr.
 public enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
-    /// One JSON object per line: time, level, label, message, metadata.
+    /// One JSON object per line: time, level, service, logger, message and the metadata fields.
     case json
     /// swift-log's plain text lines.
     case text
 }
 
-/// The logging flags every executable takes: `--log-level` and `--log-format`.
+/// The logging flags every executable takes: `--log-level`, `--log-format` and `--access-log`.
 public struct LoggingOptions: ParsableArguments, Sendable {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     public var logLevel = "info"
 
     @Option(help: "json (one object per line) or text.")
     public var logFormat: LogFormat = .text
+
+    @Option(help: "Which finished calls get a log line (method, status, duration, model, version, request and trace ids): all, errors or off.")
+    public var accessLog: AccessLogMode = .errors
 
     public init() {}
 
@@ -31,10 +34,11 @@ public struct LoggingOptions: ParsableArguments, Sendable {
         return level
     }
 
-    /// Bootstraps swift-log with these options, writing to stderr. swift-log allows one
+    /// Bootstraps swift-log with these options, writing to stderr; JSON lines name `service`.
+    /// swift-log allows one
     /// bootstrap per process: later calls are ignored, so `ServiceRuntime.start` and an
     /// executable that bootstraps first cannot crash each other.
-    public func bootstrap() throws(ValidationError) {
+    public func bootstrap(service: String = "") throws(ValidationError) {
         let level = try level()
         let format = logFormat
         let isFirst = Self.bootstrapped.withLock { done -> Bool in
@@ -46,7 +50,7 @@ public struct LoggingOptions: ParsableArguments, Sendable {
         LoggingSystem.bootstrap { label in
             switch format {
             case .json:
-                var handler = JSONLogHandler(label: label)
+                var handler = JSONLogHandler(label: label, service: service)
                 handler.logLevel = level
                 return handler
             case .text:
