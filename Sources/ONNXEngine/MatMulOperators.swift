@@ -23,8 +23,10 @@ enum MatMulOperators {
         }
         var outShape = batch + [m, n]
         _ = try limits.elementCount(outShape, "the output")
-        let aOffsets = Shape.broadcastIndices(from: aBatch, to: batch).map { $0 * m * k }
-        let bOffsets = Shape.broadcastIndices(from: bBatch, to: batch).map { $0 * k * n }
+        // Plain matrices (the usual case) need no batch broadcasting.
+        let plain = aBatch.isEmpty && bBatch.isEmpty
+        let aOffsets = plain ? [0] : Shape.broadcastIndices(from: aBatch, to: batch).map { $0 * m * k }
+        let bOffsets = plain ? [0] : Shape.broadcastIndices(from: bBatch, to: batch).map { $0 * k * n }
         if a.rank == 1 { outShape.remove(at: outShape.count - 2) }
         if b.rank == 1 { outShape.removeLast() }
 

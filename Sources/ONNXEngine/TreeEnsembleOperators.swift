@@ -69,8 +69,11 @@ enum TreeEnsembleOperators {
             let v = try numericValues(x)
             var all = [Double](repeating: 0, count: rows * columns)
             var winners: [Int] = []
+            winners.reserveCapacity(rows)
+            // One score array for all rows, cleared per row, so a batch does not allocate per row.
+            var scores = [Double](repeating: 0, count: columns)
             for r in 0..<rows {
-                var scores = [Double](repeating: 0, count: columns)
+                for c in 0..<columns { scores[c] = 0 }
                 let row = v[(r * features)..<((r + 1) * features)]
                 for tree in forest.roots.indices {
                     for w in forest.leafWeights[forest.leaf(tree: tree, row: row)] { scores[w.output] += w.weight }
@@ -81,13 +84,16 @@ enum TreeEnsembleOperators {
                     let positive: Bool
                     if allPositive && transform == .none {
                         positive = s > 0.5
-                        scores = [1 - s, s]
+                        scores[0] = 1 - s
+                        scores[1] = s
                     } else {
                         positive = s > 0
                         if transform == .logistic {
-                            scores = [logistic(-s), logistic(s)]
+                            scores[0] = logistic(-s)
+                            scores[1] = logistic(s)
                         } else if transform == .none {
-                            scores = [-s, s]
+                            scores[0] = -s
+                            scores[1] = s
                         } else {
                             throw ONNXError.unsupported("post_transform \(transform) for a binary classifier with one score column is not supported")
                         }
@@ -95,7 +101,9 @@ enum TreeEnsembleOperators {
                     winners.append(positive ? 1 : 0)
                 } else {
                     if !base.isEmpty { for c in 0..<columns { scores[c] += base[c] } }
-                    winners.append(argmaxRows(scores, rows: 1, columns: columns)[0])
+                    var best = 0
+                    for c in 1..<max(columns, 1) where scores[c] > scores[best] { best = c }
+                    winners.append(best)
                     try transform.apply(&scores, rows: 1, columns: columns)
                 }
                 for c in 0..<columns { all[r * columns + c] = scores[c] }

@@ -6,22 +6,27 @@ import Synchronization
 /// Safe by construction: a recycled array that something else still references is copied on
 /// write by Swift's copy-on-write, never overwritten under its other owner.
 final class BufferPool {
-    private struct Key: Hashable {
+    /// Spare arrays of one element type and length. A plan uses few distinct sizes, so a short list
+    /// searched in order is cheaper than hashing.
+    private struct Shelf {
         var type: Tensor.ElementType
         var count: Int
+        var arrays: [Tensor.Storage]
     }
 
-    private var spare: [Key: [Tensor.Storage]] = [:]
+    private var shelves: [Shelf] = []
     /// Arrays handed out from earlier runs, and arrays that had to be allocated.
     private(set) var reused = 0
     private(set) var allocated = 0
 
     /// An array of `count` elements whose contents are unspecified (a recycled array keeps old values).
     func take<T: NumericElement>(_: T.Type, count: Int) -> [T] {
-        let key = Key(type: T.elementType, count: count)
-        if let storage = spare[key]?.popLast() {
-            reused += 1
-            return T.unwrap(storage)!
+        for i in shelves.indices where shelves[i].count == count && shelves[i].type == T.elementType {
+            if let storage = shelves[i].arrays.popLast() {
+                reused += 1
+                return T.unwrap(storage)!
+            }
+            break
         }
         allocated += 1
         return [T](repeating: .zero, count: count)
@@ -37,7 +42,12 @@ final class BufferPool {
     /// Keeps the elements of a value no longer needed by the run, for a later `take`.
     func recycle(_ storage: Tensor.Storage) {
         guard storage.elementType != .string, storage.count > 0 else { return }
-        spare[Key(type: storage.elementType, count: storage.count), default: []].append(storage)
+        let type = storage.elementType, count = storage.count
+        if let i = shelves.firstIndex(where: { $0.count == count && $0.type == type }) {
+            shelves[i].arrays.append(storage)
+        } else {
+            shelves.append(Shelf(type: type, count: count, arrays: [storage]))
+        }
     }
 }
 
