@@ -14,7 +14,7 @@
 #   DURATION=1 WARMUP=0.3 LOADS="50 100" SIZES=1 bench/curves.sh      (a smoke run)
 # Environment: DURATION seconds per point (5), WARMUP (1), LOADS (10 30 50 70 90 100), SIZES
 # (1 64), PATHS (worker gateway pipeline python-ort), CONNECTIONS (8), CLOSED_IN_FLIGHT (64),
-# SCRATCH (.build-bench), OUT (bench/results).
+# SCRATCH (.build-bench), BUILD (1; 0 skips building), OUT (bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-5}
@@ -37,9 +37,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 scripts/setup >/dev/null
-for product in model-worker gateway feature-preprocessor load-client; do
-  swift build -c release --scratch-path "$scratch" --product "$product" >/dev/null
-done
+# BUILD=0 uses the binaries already in SCRATCH (while others edit the tree, a build can fail).
+if [ "${BUILD:-1}" != 0 ]; then
+  for product in model-worker gateway feature-preprocessor load-client; do
+    swift build -c release --scratch-path "$scratch" --product "$product" >/dev/null
+  done
+fi
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 py=.venv/bin/python
 mkdir -p "$out"

@@ -11,7 +11,8 @@
 #   bench/soak.sh [MINUTES]   (default 10)
 #   INTERVAL=2 WARM=4 bench/soak.sh 0.3      (a smoke run)
 # Environment: SOAK_PATH, LOAD_PCT (70), ROWS (1), CONNECTIONS (8), INTERVAL (10), WARM (60,
-# at most a fifth of the run), RSS_BOUND_MIB (8), FD_BOUND (4), SCRATCH (.build-bench), OUT (bench/results).
+# at most a fifth of the run), RSS_BOUND_MIB (8), FD_BOUND (4), SCRATCH (.build-bench), BUILD (1; 0
+# skips building), OUT (bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
@@ -36,9 +37,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 scripts/setup >/dev/null
-for product in model-worker gateway feature-preprocessor load-client; do
-  swift build -c release --scratch-path "$scratch" --product "$product" >/dev/null
-done
+# BUILD=0 uses the binaries already in SCRATCH (while others edit the tree, a build can fail).
+if [ "${BUILD:-1}" != 0 ]; then
+  for product in model-worker gateway feature-preprocessor load-client; do
+    swift build -c release --scratch-path "$scratch" --product "$product" >/dev/null
+  done
+fi
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 mkdir -p "$out"
 
