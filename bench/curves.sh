@@ -173,7 +173,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat > "$out/curves-run.txt" <<META
 bench/curves.sh run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, unpinned (client and servers share them)
-commit $(git rev-parse --short HEAD), $(swift --version 2>&1 | head -1)
+commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' with uncommitted changes in Sources'), $(swift --version 2>&1 | head -1)
 DURATION=$duration WARMUP=$warmup LOADS="$loads" SIZES="$sizes" CONNECTIONS=$connections CLOSED_IN_FLIGHT=$closed_in_flight
 load average before: $load_before   after: $load_after   wall time: $(( $(date +%s) - started )) s
 META

@@ -10,6 +10,7 @@
 # more than max(RSS_BOUND_MIB, 10%), or its fd count by more than FD_BOUND.
 #   bench/soak.sh [MINUTES]   (default 10)
 #   INTERVAL=2 WARM=4 bench/soak.sh 0.3      (a smoke run)
+# The summary also goes to bench/results/soak-summary.txt.
 # Environment: SOAK_PATH, LOAD_PCT (70), ROWS (1), CONNECTIONS (8), INTERVAL (10), WARM (60,
 # at most a fifth of the run), RSS_BOUND_MIB (8), FD_BOUND (4), SCRATCH (.build-bench), BUILD (1; 0
 # skips building), OUT (bench/results).
@@ -92,7 +93,8 @@ max=$(python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["ac
 rate=$((max * load_pct / 100))
 seconds=$(python3 -c "print(round($minutes * 60))")
 echo "soak: $soak_path path, $rows row(s), max $max req/s closed loop; offering $rate req/s ($load_pct%) for $seconds s"
-echo "      load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "      load average at the start: $load_start"
 
 csv="$out/soak.csv"
 echo "elapsed_s,process,pid,rss_kib,fds" > "$csv"
@@ -120,7 +122,12 @@ wait "$client_pid" || { echo "soak: load-client failed" >&2; exit 1; }
 sample
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$csv" "$work/soak.json" "$warm" "$seconds" "$rss_bound_mib" "$fd_bound" "$load_end" <<'PY'
+{
+  echo "bench/soak.sh $minutes run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, unpinned; SOAK_PATH=$soak_path ROWS=$rows CONNECTIONS=$connections"
+  echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' with uncommitted changes in Sources')"
+  echo "max $max req/s closed loop at the start; offered $rate req/s ($load_pct%); load average at the start: $load_start"
+} > "$out/soak-summary.txt"
+(python3 - "$csv" "$work/soak.json" "$warm" "$seconds" "$rss_bound_mib" "$fd_bound" "$load_end" <<'PY'
 import csv, json, sys
 from collections import defaultdict
 path, result, warm, seconds, rss_bound_mib, fd_bound, load_end = sys.argv[1:]
@@ -158,3 +165,5 @@ if not problems:
     print("soak passed")
 sys.exit(1 if problems else 0)
 PY
+) | tee -a "$out/soak-summary.txt"
+exit "${PIPESTATUS[0]}"
