@@ -62,7 +62,8 @@ enum LabelEncoderOperator {
             return { inputs, _ in [try table.encode(inputs.required(0))] }
         }
         let defaultTensor = try context.tensor("default_tensor")
-        func fallback<Value: LabelElement>(_ attribute: String, _ standard: Value, _ read: () throws -> Value?) throws -> Value {
+        // default_tensor (opset 4) wins over the default_* attribute of the value type.
+        func fallback<Value: LabelElement>(_ standard: Value, _ read: () throws -> Value?) throws -> Value {
             guard let defaultTensor else { return try read() ?? standard }
             guard let v = Value.unwrap(defaultTensor.storage), v.count == 1 else {
                 throw ONNXError.invalidModel("attribute 'default_tensor' must hold one \(Value.elementType) value like the values")
@@ -70,10 +71,10 @@ enum LabelEncoderOperator {
             return v[0]
         }
         switch values {
-        case .strings(let v): return kernel(v, try fallback("default_string", "_Unused") { try context.string("default_string") })
-        case .int64s(let v): return kernel(v, try fallback("default_int64", Int64(-1)) { try context.int("default_int64").map(Int64.init) })
-        case .floats(let v): return kernel(v, try fallback("default_float", Float(-0.0)) { try context.float("default_float") })
-        case .doubles(let v): return kernel(v, try fallback("default_float", Double(-0.0)) { try context.float("default_float").map(Double.init) })
+        case .strings(let v): return kernel(v, try fallback("_Unused") { try context.string("default_string") })
+        case .int64s(let v): return kernel(v, try fallback(Int64(-1)) { try context.int("default_int64").map(Int64.init) })
+        case .floats(let v): return kernel(v, try fallback(Float(-0.0)) { try context.float("default_float") })
+        case .doubles(let v): return kernel(v, try fallback(Double(-0.0)) { try context.float("default_float").map(Double.init) })
         }
     }
 
