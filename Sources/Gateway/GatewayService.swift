@@ -1,5 +1,6 @@
 import Foundation
 import InferenceAPI
+import Instrumentation
 import Logging
 import RPCCore
 import RPCTransport
@@ -267,10 +268,14 @@ public final class GatewayService: InferenceServiceHandler {
             model: model.name, requestID: requestID, traceID: metadata["traceparent"].flatMap(TraceContext.traceID(of:)))
     }
 
-    /// The caller's metadata minus this hop's, plus a `traceparent` when the caller sent none.
+    /// The caller's metadata minus this hop's, with this call's span as the parent when spans are
+    /// exported, else the caller's `traceparent` or a new one when the caller sent none.
     private func forwardedMetadata(_ incoming: Metadata, generator: inout some RandomNumberGenerator) -> Metadata {
         var metadata: Metadata = [:]
         for (name, value) in incoming where !Self.hopMetadata.contains(name) { metadata.add(name, value) }
+        if let span = ServiceContext.current {
+            InstrumentationSystem.instrument.inject(span, into: &metadata, using: TraceHeaderInjector())
+        }
         if metadata["traceparent"] == nil {
             metadata.add("traceparent", TraceContext.newTraceparent(using: &generator))
         }
@@ -309,4 +314,11 @@ extension InferParameter {
 /// The gateway's version, reported by ServerMetadata.
 public enum GatewayVersion {
     public static let current = "0.1.0"
+}
+
+/// Writes trace headers into the metadata of upstream calls, replacing the caller's.
+struct TraceHeaderInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout Metadata) {
+        carrier.replace(key, value)
+    }
 }

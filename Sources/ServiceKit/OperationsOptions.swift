@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The options every service executable shares besides its own: the metrics/health port,
-/// the shutdown grace period, logging, TLS on the gRPC port, and the config file.
+/// the shutdown grace period, logging, span export, TLS on the gRPC port, and the config file.
 public struct OperationsOptions: ParsableArguments, Sendable {
     @Option(help: "HTTP/1.1 address for /metrics, /healthz and /readyz, HOST:PORT (port 0 picks a free one).")
     public var metricsListen = "0.0.0.0:9090"
@@ -10,6 +10,8 @@ public struct OperationsOptions: ParsableArguments, Sendable {
     public var shutdownGrace = 10
 
     @OptionGroup public var logging: LoggingOptions
+
+    @OptionGroup public var tracing: TracingOptions
 
     @OptionGroup public var tls: TLSOptions
 

@@ -36,7 +36,7 @@ struct ConfigLayeringTests {
         let names = layering.options.map(\.name)
         #expect(names == [
             "listen", "model-repository", "poll-interval-ms", "inference-threads", "tag", "verbose",
-            "metrics-listen", "shutdown-grace", "log-level", "log-format", "access-log", "tls-cert", "tls-key", "tls-client-ca",
+            "metrics-listen", "shutdown-grace", "log-level", "log-format", "access-log", "otlp-endpoint", "trace-sample-ratio", "tls-cert", "tls-key", "tls-client-ca",
         ])
         let byName = Dictionary(uniqueKeysWithValues: layering.options.map { ($0.name, $0) })
         #expect(byName["listen"]?.defaultValue == "0.0.0.0:8001")
@@ -168,6 +168,8 @@ struct ConfigLayeringTests {
             log-level: info
             log-format: text
             access-log: errors
+            otlp-endpoint: null
+            trace-sample-ratio: 1.0
             tls-cert: null
             tls-key: null
             tls-client-ca: null

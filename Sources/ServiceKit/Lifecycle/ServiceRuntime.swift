@@ -28,6 +28,8 @@ public final class ServiceRuntime: Sendable {
     public let rpcMetrics: RPCMetrics
     /// A log line per finished call (`--access-log`), used by `instrument`.
     public let accessLog: AccessLog
+    /// Span export when `--otlp-endpoint` is set, used by `instrument`.
+    public let tracing: TracingExport?
     /// What `/readyz` answers; set the service's check once it is built.
     public let readiness: Readiness
     /// The HTTP/1.1 ops port.
@@ -38,12 +40,13 @@ public final class ServiceRuntime: Sendable {
 
     private init(
         options: OperationsOptions, metrics: ServiceMetrics, readiness: Readiness, opsServer: OpsHTTPServer,
-        logger: Logger, signals: UnixSignalsSequence
+        logger: Logger, signals: UnixSignalsSequence, tracing: TracingExport?
     ) {
         self.options = options
         self.metrics = metrics
         rpcMetrics = RPCMetrics(metrics: metrics)
         accessLog = AccessLog(mode: options.logging.accessLog)
+        self.tracing = tracing
         self.readiness = readiness
         self.opsServer = opsServer
         self.logger = logger
@@ -73,14 +76,17 @@ public final class ServiceRuntime: Sendable {
                 "cannot open the default metrics port; serving without /metrics, /healthz and /readyz (set --metrics-listen)",
                 metadata: ["address": "\(options.metricsListen)", "error": "\(error)"])
         }
+        let tracing = try TracingExport.start(options.tracing, service: service, logger: Logger(label: "\(service).tracing"))
         return ServiceRuntime(
             options: options, metrics: metrics, readiness: readiness, opsServer: opsServer, logger: logger,
-            signals: signals)
+            signals: signals, tracing: tracing)
     }
 
-    /// The services with per-method call metrics and the access log.
+    /// The services with per-method call metrics, spans when exported, and the access log
+    /// (outermost, so it sees the span's trace id).
     public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        accessLog.instrument(rpcMetrics.instrument(services))
+        let measured = rpcMetrics.instrument(services)
+        return accessLog.instrument(tracing?.instrument(measured) ?? measured)
     }
 
     /// Counts calls the transport answers without a handler; pass it as `RPCServer(refusedCall:)`.
@@ -126,6 +132,7 @@ public final class ServiceRuntime: Sendable {
         await reloads?.stop()
         await shutdown(options.shutdownGracePeriod)
         await opsServer.stop()
+        await tracing?.shutdown()
         logger.info("stopped")
     }
 }
