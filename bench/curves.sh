@@ -118,17 +118,17 @@ client() { "$bin/load-client" --json --duration "$duration" --warmup "$warmup" -
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
-printf '%-11s %5s %6s %10s %10s %8s %8s %8s %8s %8s\n' path rows load offered achieved p50_ms p90_ms p99_ms p99.9_ms failed
+printf '%-11s %5s %6s %10s %10s %8s %8s %8s %8s %10s\n' path rows load offered achieved p50_ms p90_ms p99_ms p99.9_ms failed+drop
 for rows in $sizes; do
   for path in $paths; do
     # shellcheck disable=SC2046  # path_args is a word list on purpose
     max=$(client $(path_args "$path") --rows "$rows" --rate 0 --max-in-flight "$closed_in_flight" | append "$path" "$rows" max)
-    tail -1 "$csv" | awk -F, '{printf "%-11s %5s %6s %10s %10.0f %8.3f %8.3f %8.3f %8.3f %8d\n", $1, $2, $3, "closed", $5, $10, $11, $12, $13, $8}'
+    tail -1 "$csv" | awk -F, '{printf "%-11s %5s %6s %10s %10.0f %8.3f %8.3f %8.3f %8.3f %10d\n", $1, $2, $3, "closed", $5, $10, $11, $12, $13, $8}'
     for pct in $loads; do
       rate=$((max * pct / 100)); [ "$rate" -gt 0 ] || rate=1
       # shellcheck disable=SC2046
       client $(path_args "$path") --rows "$rows" --rate "$rate" | append "$path" "$rows" "$pct" >/dev/null
-      tail -1 "$csv" | awk -F, '{printf "%-11s %5s %5s%% %10s %10.0f %8.3f %8.3f %8.3f %8.3f %8d\n", $1, $2, $3, $4, $5, $10, $11, $12, $13, $8 + $9}'
+      tail -1 "$csv" | awk -F, '{printf "%-11s %5s %5s%% %10s %10.0f %8.3f %8.3f %8.3f %8.3f %10d\n", $1, $2, $3, $4, $5, $10, $11, $12, $13, $8 + $9}'
     done
   done
 done
@@ -162,7 +162,7 @@ row = [name, rows, "max", "", round(float(rps), 1), len(calls), ok, len(calls) -
        pick(.5), pick(.9), pick(.99), pick(.999), lat[-1] / 1000 if lat else 0]
 open(csv, "a").write(",".join(str(x) for x in row) + "\n")
 PY
-  tail -1 "$csv" | awk -F, '{printf "%-11s %5s %6s %10s %10.0f %8.3f %8.3f %8.3f %8.3f %8d\n", $1, $2, $3, "h2load", $5, $10, $11, $12, $13, $8}'
+  tail -1 "$csv" | awk -F, '{printf "%-11s %5s %6s %10s %10.0f %8.3f %8.3f %8.3f %8.3f %10d\n", $1, $2, $3, "h2load", $5, $10, $11, $12, $13, $8}'
 }
 h2 nghttpd-static 0 "http://127.0.0.1:$ng_port/file"
 for rows in $sizes; do

@@ -54,6 +54,9 @@ struct Load: Sendable {
 
     /// One call alone; throws its error so a request the server rejects stops the run at once.
     func probe() async throws {
+        // Open every connection now: RPCClient prefers a ready connection, so slots first used
+        // after one is ready would otherwise stay idle and all calls would share one connection.
+        client.connect()
         let raw = try await client.unaryRaw(InferenceMethods.modelInfer, request, timeout: timeout ?? .seconds(10))
         guard raw.messages.count == 1 else { throw RPCError(.internal, "ModelInfer sent \(raw.messages.count) replies") }
         _ = try InferResponse(wireBytes: raw.messages[0])

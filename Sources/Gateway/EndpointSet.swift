@@ -43,8 +43,26 @@ public final class EndpointSet: Sendable {
                 for (upstream, origin) in previous where origin == endpoint { next[upstream] = origin }
             }
         }
-        origins.value = next
-        balancer.setEndpoints(next.keys.sorted { $0.description < $1.description })
+        origins.withLock { origins in
+            origins = next
+            balancer.setEndpoints(next.keys.sorted { $0.description < $1.description })
+        }
+    }
+
+    /// Takes `upstream` back with a clean record (no ejection, no failure count), for when
+    /// health checks see it serve again after it did not: it is a restarted or recovered
+    /// process, and an ejection earned before it went away would keep it idle for the rest of
+    /// the ejection time although it serves.
+    public func readmit(_ upstream: Upstream) {
+        // Under the origins lock, so a concurrent re-resolution cannot interleave its own set.
+        origins.withLock { _ in
+            let order = balancer.statuses().map(\.endpoint)
+            guard order.contains(upstream) else { return }
+            // The balancer keeps an endpoint's record while it stays in the set; leaving and
+            // rejoining starts a fresh one.
+            balancer.setEndpoints(order.filter { $0 != upstream })
+            balancer.setEndpoints(order)
+        }
     }
 
     /// The replicas now in the set.

@@ -7,7 +7,8 @@ import Routing
 ///
 /// A replica that answers NOT_SERVING or refuses connections is taken out at once; one whose
 /// probes only time out is taken out after `timeoutsToUnready` in a row, so a busy moment on a
-/// loaded machine does not empty a version.
+/// loaded machine does not empty a version. A replica that serves again after it did not is
+/// re-admitted with a clean record, ejection included.
 public struct HealthProber: Sendable {
     public let clients: UpstreamClients
     public let timeout: Duration
@@ -31,6 +32,10 @@ public struct HealthProber: Sendable {
                         let wasReady = set.balancer.statuses().first { $0.endpoint == upstream }?.ready
                         if wasReady != serving {
                             logger.info(serving ? "replica serving" : "replica not serving", metadata: ["replica": "\(upstream)"])
+                        }
+                        if serving, wasReady == false {
+                            // Back from not serving: a new start, so an old ejection ends too.
+                            set.readmit(upstream)
                         }
                         set.balancer.setReady(upstream, serving)
                     }

@@ -86,7 +86,9 @@ struct SVMClassifierModel: Sendable {
     func classify(_ x: [Float], rows: Int) throws -> [Tensor] {
         var winners = [Int](repeating: 0, count: rows)
         var scores = isLinear ? linearScores(x, rows: rows, winners: &winners) : pairwiseScores(x, rows: rows, winners: &winners)
-        if transform != .none && scoreColumns >= 2 && !(classes == 2 && !isLinear && !hasProbabilities) {
+        // A binary libsvm model's two columns (from one decision value) get their transform above.
+        let expandedBinary = classes == 2 && !isLinear && !hasProbabilities
+        if transform != .none && scoreColumns >= 2 && !expandedBinary {
             var wide = scores.map(Double.init)
             try transform.apply(&wide, rows: rows, columns: scoreColumns)
             scores = wide.map(Float.init)
@@ -163,10 +165,16 @@ struct SVMClassifierModel: Sendable {
                                 }
                             }
                         } else if classes == 2 {
-                            // One decision value becomes two columns: [−s, s], or [1 − s, s] under a transform.
+                            // One decision value becomes two columns as onnxruntime writes them: [−s, s] with
+                            // no transform, [1 − σ(s), σ(s)] under LOGISTIC, [1 − s, s] under the others.
                             let s = decisions[0]
-                            scores[out] = transform == .none ? -s : 1 - s
-                            scores[out + 1] = s
+                            switch transform {
+                            case .none: (scores[out], scores[out + 1]) = (-s, s)
+                            case .logistic:
+                                let p = SVMProbability.logisticFloat(s)
+                                (scores[out], scores[out + 1]) = (1 - p, p)
+                            default: (scores[out], scores[out + 1]) = (1 - s, s)
+                            }
                         } else {
                             for p in 0..<pairs { scores[out + p] = decisions[p] }
                         }

@@ -73,6 +73,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flushOutput() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         failAll(RPCError(.unavailable, "connection to \(authority) closed"))
@@ -252,9 +257,16 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func flushOutput() {
         guard let session, let context, !closed else { return }
         do {
-            if let output = try session.drainOutput(allocator: context.channel.allocator) {
-                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            // Only while the socket takes bytes, so a server that stops reading cannot make
+            // requests pile up in NIO's outbound buffer; channelWritabilityChanged resumes.
+            var wrote = false
+            while context.channel.isWritable,
+                  let output = try session.drainOutput(allocator: context.channel.allocator, limit: 64 * 1024)
+            {
+                context.write(wrapOutboundOut(output), promise: nil)
+                wrote = true
             }
+            if wrote { context.flush() }
         } catch {
             failAll(RPCError(.internal, "HTTP/2 send to \(authority) failed: \(error)"))
             context.close(promise: nil)

@@ -55,6 +55,23 @@ final class ConnectionSlot: Sendable {
         }
     }
 
+    /// The connection when one is ready: the common case, answered without a future.
+    var readyConnection: Connection? {
+        state.withLock { state in
+            if case .ready(let connection) = state.current { return connection }
+            return nil
+        }
+    }
+
+    /// Starts connecting when nothing has been tried yet, so later calls can use this slot too.
+    func connectIfIdle() {
+        let attempt: EventLoopPromise<Connection>? = state.withLock { state in
+            guard case .idle = state.current else { return nil }
+            return beginAttempt(&state.current)
+        }
+        if let attempt { connect(completing: attempt) }
+    }
+
     /// A usable connection, the attempt in progress, or UNAVAILABLE while backing off.
     func connection() -> EventLoopFuture<Connection> {
         var attempt: EventLoopPromise<Connection>?

@@ -155,10 +155,11 @@ final class HTTP2Session {
         if consumed < 0 { throw HTTP2SessionError(code: Int32(consumed)) }
     }
 
-    /// Everything nghttp2 wants to send now, in one buffer; nil when nothing is pending.
-    func drainOutput(allocator: ByteBufferAllocator) throws -> ByteBuffer? {
+    /// What nghttp2 wants to send now, in one buffer of about `limit` bytes at most (it stops
+    /// at the first chunk that reaches it); nil when nothing is pending.
+    func drainOutput(allocator: ByteBufferAllocator, limit: Int = .max) throws -> ByteBuffer? {
         var output: ByteBuffer?
-        while true {
+        while (output?.readableBytes ?? 0) < limit {
             var chunk: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &chunk)
             if count < 0 { throw HTTP2SessionError(code: Int32(count)) }
@@ -167,6 +168,7 @@ final class HTTP2Session {
             if output == nil { output = allocator.buffer(capacity: max(count, 4096)) }
             output!.writeBytes(bytes)
         }
+        return output
     }
 
     /// False once the session has nothing left to do (GOAWAY exchanged and streams closed).

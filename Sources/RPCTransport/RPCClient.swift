@@ -138,17 +138,18 @@ public final class RPCClient: Sendable {
 
     /// Picks a connection, waiting for one being established but not past the deadline.
     private func connection(before deadline: ContinuousClock.Instant?, path: String) async throws(RPCError) -> Connection {
-        // Prefer a ready connection, round-robin; otherwise take the next slot's attempt.
+        // Prefer a ready connection, round-robin, returned at once: no future, no suspension and
+        // no deadline timer on the common path. A slot passed over because it never connected
+        // starts connecting, so calls spread over every configured connection.
         let start = nextSlot.add(1, ordering: .relaxed).oldValue
-        var chosen = slots[start % slots.count]
+        let first = slots[start % slots.count]
         for offset in 0..<slots.count {
-            let slot = slots[(start + offset) % slots.count]
-            if slot.connectivity == .ready {
-                chosen = slot
-                break
+            if let ready = slots[(start + offset) % slots.count].readyConnection {
+                if offset > 0 { first.connectIfIdle() }
+                return ready
             }
         }
-        let future = chosen.connection()
+        let future = first.connection()
         do {
             guard let deadline else { return try await future.get() }
             return try await withThrowingTaskGroup(of: Connection?.self) { group in

@@ -42,6 +42,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Queued body bytes above which a streaming handler's next write waits.
     private static let writeHighWater = 1 << 20
+    /// Bytes taken from nghttp2 per channel write.
+    private static let outputChunk = 64 * 1024
 
     /// Told about calls answered before any handler ran (the method path, nil when unknown).
     private let refusedCall: RPCServer.RefusedCallObserver?
@@ -113,6 +115,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func channelReadComplete(context: ChannelHandlerContext) {
         flushOutput()
         context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flushOutput() }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -405,9 +412,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             session.submitGoAway()
         }
         do {
-            if let output = try session.drainOutput(allocator: context.channel.allocator) {
-                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            // Only while the socket takes bytes: from a peer that stops reading, replies wait in
+            // the streams' queues (where writeHighWater holds their writers back), not in NIO's
+            // outbound buffer. channelWritabilityChanged resumes.
+            var wrote = false
+            while context.channel.isWritable,
+                  let output = try session.drainOutput(allocator: context.channel.allocator, limit: Self.outputChunk)
+            {
+                context.write(wrapOutboundOut(output), promise: nil)
+                wrote = true
             }
+            if wrote { context.flush() }
         } catch {
             logger.debug("HTTP/2 send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
             close()

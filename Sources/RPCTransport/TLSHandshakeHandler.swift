@@ -110,10 +110,28 @@ final class TLSHandshakeHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    /// BoringSSL's error stack without NIOSSL's enum wrapping around it.
-    private static func reason(_ error: any Error) -> String {
-        if case .handshakeFailed(let underlying) = error as? NIOSSLError { return "\(underlying)" }
-        return "\(error)"
+    /// What went wrong in words: BoringSSL's reasons ("certificate verify failed", "tlsv13 alert
+    /// certificate required") without NIOSSL's wrapping, error numbers and source locations.
+    static func reason(_ error: any Error) -> String {
+        let stack: NIOBoringSSLErrorStack
+        switch error {
+        case NIOSSLError.handshakeFailed(.sslError(let errors)): stack = errors
+        case BoringSSLError.sslError(let errors): stack = errors
+        case NIOSSLError.handshakeFailed(let underlying): return "\(underlying)"
+        default: return "\(error)"
+        }
+        let reasons = stack.compactMap { readableReason("\($0)") }
+        return reasons.isEmpty ? "\(error)" : reasons.joined(separator: "; ")
+    }
+
+    /// `certificate verify failed` from `Error: 268435581 error:1000007d:SSL
+    /// routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /path/file.c:123`.
+    static func readableReason(_ text: String) -> String? {
+        guard let start = text.firstRange(of: "error:") else { return nil }
+        var message = text[start.upperBound...]
+        if let location = message.firstRange(of: " at ") { message = message[..<location.lowerBound] }
+        guard let code = message.split(separator: ":").last, !code.isEmpty else { return nil }
+        return String(code.lowercased().map { $0 == "_" ? " " : $0 })
     }
 
     private func succeed() {

@@ -3,9 +3,10 @@ import RPCTransport
 
 /// TLS on the gRPC port, shared by every executable: `--tls-cert` and `--tls-key` (PEM) turn it
 /// on, `--tls-client-ca` makes it mutual. Config file keys: `tls-cert`, `tls-key`, `tls-client-ca`.
+/// SIGHUP reads the three files again (see `ServerTLSReloads`).
 public struct TLSOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp(
-        "PEM certificate chain (leaf first) for TLS on the gRPC port; needs --tls-key. Without it the port speaks plaintext.",
+        "PEM certificate chain (leaf first) for TLS on the gRPC port; needs --tls-key. Without it the port speaks plaintext. SIGHUP reads the --tls-* files again for new connections.",
         valueName: "file"))
     public var tlsCert: String?
 
@@ -22,12 +23,19 @@ public struct TLSOptions: ParsableArguments, Sendable {
     /// Checks the flags go together and loads the files, so a bad certificate stops the process
     /// before anything starts; `serverTLS()` loads them again for the server.
     public func validate() throws {
-        _ = try serverTLS()
+        _ = try loadServerTLS()
     }
 
-    /// TLS for the gRPC server, or nil when no certificate was given. The error names the flag
-    /// and the file: `--tls-cert /x.pem: no PEM certificate found`.
+    /// TLS for the gRPC server, or nil when no certificate was given; from now on SIGHUP reloads
+    /// its files (`ServiceRuntime.run`). The error names the flag and the file:
+    /// `--tls-cert /x.pem: no PEM certificate found`.
     public func serverTLS() throws(ValidationError) -> ServerTLS? {
+        let tls = try loadServerTLS()
+        if let tls { ServerTLSReloads.register(tls) }
+        return tls
+    }
+
+    private func loadServerTLS() throws(ValidationError) -> ServerTLS? {
         switch (tlsCert, tlsKey) {
         case (nil, nil):
             guard tlsClientCa == nil else {
@@ -47,7 +55,8 @@ public struct TLSOptions: ParsableArguments, Sendable {
         }
     }
 
-    private static func message(for error: TLSFileError) -> String {
+    /// `--tls-key /x.key: the private key does not match ...`: the flag that named the file.
+    static func message(for error: TLSFileError) -> String {
         let flag = switch error.role {
         case .certificateChain: "--tls-cert"
         case .privateKey: "--tls-key"

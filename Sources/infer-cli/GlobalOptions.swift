@@ -20,6 +20,8 @@ struct GlobalOptions: ParsableArguments {
             valueName: "token"))
     var token: String?
 
+    @OptionGroup(title: "TLS") var tls: TLSFlags
+
     func validate() throws {
         do {
             _ = try GatewayAddress(parsing: gateway)
@@ -41,7 +43,8 @@ struct GlobalOptions: ParsableArguments {
         let connection: RPCGatewayConnection
         do {
             connection = RPCGatewayConnection(
-                address: try GatewayAddress(parsing: gateway), token: resolvedToken, timeout: .milliseconds(Int64(timeout * 1000)))
+                address: try GatewayAddress(parsing: gateway), tls: try tls.clientTLS(), clientCertificate: tls.tlsCert != nil, token: resolvedToken,
+                timeout: .milliseconds(Int64(timeout * 1000)))
         } catch {
             Console.error(FailureReport.message(for: error))
             throw ExitCode(FailureReport.exitStatus(for: error))

@@ -9,9 +9,10 @@ struct InferCLI: AsyncParsableCommand {
         abstract: "Send inference calls to an inference-mesh gateway and drive its routes and canary rollouts.",
         discussion: """
             Every subcommand takes --gateway HOST:PORT (default 127.0.0.1:8001), --timeout SECONDS, \
-            --json for machine-readable output, and --token TOKEN (or $INFER_CLI_TOKEN) for a gateway \
-            that requires a bearer token, before or after the subcommand's name. Failures print 'error: STATUS: message' on standard error; \
-            the exit status is 1 when a call failed and 2 when the input could not be read.
+            --json for machine-readable output, --token TOKEN (or $INFER_CLI_TOKEN) for a gateway \
+            that requires a bearer token, and the TLS options (--tls, --tls-ca, --tls-cert with --tls-key, \
+            --tls-server-name), before or after the subcommand's name. Failures print 'error: STATUS: message' on standard error; \
+            the exit status is 1 when a call failed (or the TLS handshake did) and 2 when the input or a TLS file could not be read.
             """,
         subcommands: [Infer.self, Routes.self, Canary.self, Hints.self, Health.self])
 

@@ -2,6 +2,7 @@ import AdminAPI
 import Foundation
 import RPCTransport
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -201,6 +202,11 @@ struct LoadReport: Sendable, CustomStringConvertible {
     }
 
     subscript(phase: String) -> Counts { phases[phase] ?? Counts(nil) }
+
+    /// Keeps the counts with the test's results (`swift test --attachments-path DIR`).
+    func attach(_ name: String) {
+        Attachment.record(description, named: "\(name).txt")
+    }
 
     var description: String {
         let lines = phaseOrder.map { name in

@@ -53,6 +53,7 @@ struct ScikitLearnOracleTests {
         "label_encoder_string_int", "label_encoder_int_string", "label_encoder_float_float", "label_encoder_v1_strings",
         "label_encoder_v1_ints", "label_encoder_tensors", "one_hot_strings", "one_hot_doubles",
         "mlp_iris", "mlp_diabetes", "mlp_digits", "gboost_cancer",
+        "svm_linear_softmax", "svm_linear_binary", "svm_rbf_softmax_zero", "svm_poly_binary_logistic", "svm_poly_binary_softmax",
     ]
 
     @Test("outputs equal onnxruntime's (1e-5 relative, labels exactly)", arguments: models)

@@ -2,11 +2,18 @@
 iris example: ServerLive, then one ModelInfer of MODEL. Prints one JSON object: "live" and
 "infer" hold the result, or "CODE|details" when the call failed.
 
+With --peer-certificate NAME=FILE (repeatable) it makes no call: it completes one TLS handshake
+with Python's ssl module (ALPN h2, verifying against --ca only) and prints {"peer": NAME} for
+the FILE whose certificate the server presented, {"peer": "unknown"} for another, or
+{"peer": "error: ..."} when the handshake failed.
+
 usage: tls_client_checks.py PORT MODEL [--ca FILE] [--cert FILE --key FILE]
-                             [--server-name NAME] [--plaintext]
+                             [--server-name NAME] [--plaintext] [--peer-certificate NAME=FILE ...]
 """
 import argparse
 import json
+import socket
+import ssl
 
 import grpc
 import numpy as np
@@ -21,12 +28,37 @@ parser.add_argument("--cert")
 parser.add_argument("--key")
 parser.add_argument("--server-name")
 parser.add_argument("--plaintext", action="store_true")
+parser.add_argument("--peer-certificate", action="append", default=[])
 args = parser.parse_args()
 
 
 def read(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def peer_certificate():
+    """Which of the --peer-certificate files the server presents to a new connection."""
+    known = {}
+    for entry in args.peer_certificate:
+        name, path = entry.split("=", 1)
+        known[ssl.PEM_cert_to_DER_cert(read(path).decode())] = name
+    context = ssl.create_default_context(cafile=args.ca)
+    context.set_alpn_protocols(["h2"])
+    if args.cert:
+        context.load_cert_chain(args.cert, args.key)
+    try:
+        with socket.create_connection(("127.0.0.1", int(args.port)), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname=args.server_name or "127.0.0.1") as tls:
+                der = tls.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError) as error:
+        return {"peer": f"error: {error}"}
+    return {"peer": known.get(der, "unknown")}
+
+
+if args.peer_certificate:
+    print(json.dumps(peer_certificate()))
+    raise SystemExit(0)
 
 
 target = f"127.0.0.1:{args.port}"

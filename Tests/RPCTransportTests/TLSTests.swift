@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOPosix
@@ -71,7 +72,7 @@ struct TLSTests {
             // Trusting only the other CA: the server's certificate does not verify.
             let client = makeClient(port: port, tls: try ClientTLS(trustRootsFile: "\(certificates.directory)/other-ca.pem"), backoff: .seconds(60))
             let error = await expectStatus(.unavailable) { try await client.unary(TestService.echo, RawBytes([1]), as: RawBytes.self) }
-            #expect(error?.message.contains("CERTIFICATE_VERIFY_FAILED") == true, "\(error.map { "\($0)" } ?? "")")
+            #expect(error?.message.hasSuffix("TLS handshake failed: certificate verify failed") == true, "\(error.map { "\($0)" } ?? "")")
             // The failed handshake backs off like a refused connect instead of spinning.
             #expect(client.state == .transientFailure)
             await client.close()
@@ -192,6 +193,57 @@ struct TLSTests {
             _ = try ClientTLS(certificateFile: certificates.clientCertificate, privateKeyFile: certificates.serverKey)
         }
         #expect(clientMismatch?.reason == "the private key does not match the certificate in \(certificates.clientCertificate)")
+    }
+
+    @Test func reloadServesTheNewFilesToNewConnectionsWhileOpenOnesContinue() async throws {
+        let first = try await TestCertificates.make()
+        let second = try await TestCertificates.make()
+        let certificate = try first.write("live.pem", first.contents(first.serverCertificate))
+        let key = try first.write("live.key", first.contents(first.serverKey))
+        let tls = try ServerTLS(certificateFile: certificate, privateKeyFile: key)
+        #expect(tls.files == ServerTLS.Files(certificateChain: certificate, privateKey: key))
+        try await withServer(services: [TestService()], configure: { $0.tls = tls }) { _, port in
+            func client(trusting certificates: TestCertificates) throws -> RPCClient {
+                makeClient(port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate), backoff: .seconds(60))
+            }
+            let early = try client(trusting: first)
+            #expect(try await early.unary(TestService.echo, RawBytes([1]), as: RawBytes.self).message.bytes == [1])
+
+            // The second set's certificate comes from another CA: only its clients accept it.
+            _ = try first.write("live.pem", second.contents(second.serverCertificate))
+            _ = try first.write("live.key", second.contents(second.serverKey))
+            try tls.reload()
+            let late = try client(trusting: second)
+            #expect(try await late.unary(TestService.echo, RawBytes([2]), as: RawBytes.self).message.bytes == [2])
+            let lateFirst = try client(trusting: first)
+            let refused = await expectStatus(.unavailable) { try await lateFirst.unary(TestService.echo, RawBytes([3]), as: RawBytes.self) }
+            #expect(refused?.message.hasSuffix("certificate verify failed") == true, "\(refused.map { "\($0)" } ?? "")")
+            // The connection made before the reload keeps its certificate and goes on working
+            // (a new one would fail like the one above).
+            #expect(try await early.unary(TestService.echo, RawBytes([4]), as: RawBytes.self).message.bytes == [4])
+
+            // A key that does not match, or a missing file: the error names it and the second
+            // certificate stays.
+            _ = try first.write("live.key", first.contents(first.clientKey))
+            let mismatch = #expect(throws: TLSFileError.self) { try tls.reload() }
+            #expect(mismatch?.role == .privateKey)
+            #expect(mismatch?.reason == "the private key does not match the certificate in \(certificate)")
+            try FileManager.default.removeItem(atPath: certificate)
+            let missing = #expect(throws: TLSFileError.self) { try tls.reload() }
+            #expect(missing?.description == "certificate file \(certificate): cannot open: No such file or directory")
+            let after = try client(trusting: second)
+            #expect(try await after.unary(TestService.echo, RawBytes([5]), as: RawBytes.self).message.bytes == [5])
+            for client in [early, late, lateFirst, after] { await client.close() }
+        }
+    }
+
+    @Test func handshakeErrorsReadAsWords() {
+        #expect(
+            TLSHandshakeHandler.readableReason(
+                "Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /src/ssl/handshake.cc:395")
+                == "certificate verify failed")
+        #expect(TLSHandshakeHandler.readableReason("Error: 1 error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE") == "sslv3 alert handshake failure")
+        #expect(TLSHandshakeHandler.readableReason("something else") == nil)
     }
 
     @Test func theClientSendsSchemeHTTPSOverTLS() throws {

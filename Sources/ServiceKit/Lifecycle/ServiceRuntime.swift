@@ -109,19 +109,19 @@ public final class ServiceRuntime: Sendable {
     /// Serves until SIGTERM or SIGINT, then shuts down in this order: readiness goes false
     /// (`/readyz` answers 503), `shutdown` runs with the `--shutdown-grace` period (set
     /// grpc.health to NOT_SERVING there first, then drain the server: GOAWAY and in-flight
-    /// calls), and finally the ops port closes. SIGHUP runs `reload`, one at a time; a SIGHUP
-    /// that arrives during a reload asks for one more afterwards.
+    /// calls), and finally the ops port closes. SIGHUP reloads the gRPC port's TLS files, then
+    /// runs `reload`, one at a time; a SIGHUP that arrives during a reload asks for one more
+    /// afterwards.
     public func run(
         reload: (@Sendable () async -> Void)? = nil,
         shutdown: @Sendable (_ grace: Duration) async -> Void
     ) async {
-        let reloads = reload.map { ReloadQueue(reload: $0, logger: logger) }
+        let reloads = ReloadQueue(reload: { [logger] in
+            ServerTLSReloads.reloadAll(logger: logger)
+            await reload?()
+        }, logger: logger)
         for await signal in signals {
             if signal == .sighup {
-                guard let reloads else {
-                    logger.info("SIGHUP: nothing to reload")
-                    continue
-                }
                 reloads.request()
                 continue
             }
@@ -129,7 +129,7 @@ public final class ServiceRuntime: Sendable {
             break
         }
         readiness.beginDraining()
-        await reloads?.stop()
+        await reloads.stop()
         await shutdown(options.shutdownGracePeriod)
         await opsServer.stop()
         await tracing?.shutdown()

@@ -7,6 +7,7 @@ inputs and onnxruntime's outputs. Run from anywhere with the project's venv:
 """
 import json
 import os
+import sys
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,7 @@ def encoder_models():
     one_hot("one_hot_doubles", TensorProto.DOUBLE, {"X": np.array([[2.0, 7.9], [5.2, 9.0]])}, cats_int64s=[5, 7, 2])
     # Loaded and run by the tests, which expect the unknown category to be refused.
     one_hot("one_hot_refuse_unknown", TensorProto.INT64, None, zeros=0, cats_int64s=[1, 2])
+    svm_handmade()
     write_handmade("error_svm_kernel", [helper.make_node("SVMRegressor", ["X"], ["Y"], name="svr", domain="ai.onnx.ml",
                                                          kernel_type="LAPLACE", coefficients=[1.0], n_supports=1,
                                                          support_vectors=[1.0], rho=[0.0])],
@@ -173,6 +175,30 @@ def encoder_models():
         keys_tensor=helper.make_tensor("keys", TensorProto.INT32, [2], [1, 2]),
         values_tensor=helper.make_tensor("values", TensorProto.INT64, [2], [1, 2]))],
         [tensor("X", TensorProto.INT32)], [tensor("Y", TensorProto.INT64)], ml=True, ml_opset=4)
+
+
+def svm_handmade():
+    """SVMClassifier corners skl2onnx does not write: liblinear mode, and post transforms."""
+    x_info = helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 2])
+    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, None),
+               helper.make_tensor_value_info("scores", TensorProto.FLOAT, None)]
+    feeds = {"X": np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 1.0], [0.0, 0.0], [1.0, 1.0]], dtype=np.float32)}
+    support = dict(vectors_per_class=[2, 1, 2], support_vectors=[0.0, 1.0, 1.0, 0.5, -1.0, 0.0, 2.0, 2.0, 0.5, -0.5],
+                   coefficients=[0.7, -0.3, 0.5, 0.9, -0.4, 0.2, -0.6, 0.8, 0.3, -0.5], rho=[0.1, -0.2, 0.05],
+                   kernel_type="RBF", kernel_params=[0.5, 0.0, 3.0])
+    cases = {
+        "svm_linear_softmax": dict(classlabels_ints=[4, 5, 6], coefficients=[1.0, -0.5, 0.3, 0.8, -1.2, 0.1], rho=[0.1], kernel_params=[0.0, 0.0, 0.0],
+                                   post_transform="SOFTMAX"),
+        "svm_linear_binary": dict(classlabels_ints=[0, 1], coefficients=[0.6, -0.4, -0.2, 0.3], rho=[0.05], kernel_params=[0.0, 0.0, 0.0]),
+        "svm_rbf_softmax_zero": dict(classlabels_ints=[0, 1, 2], post_transform="SOFTMAX_ZERO", **support),
+        "svm_poly_binary_logistic": dict(classlabels_ints=[3, 7], vectors_per_class=[2, 1],
+                                        support_vectors=[0.0, 1.0, 1.0, 0.5, -1.0, 0.0], coefficients=[0.7, -0.3, -0.4],
+                                        rho=[0.2], kernel_type="POLY", kernel_params=[0.5, 1.0, 2.0], post_transform="LOGISTIC"),
+    }
+    cases["svm_poly_binary_softmax"] = dict(cases["svm_poly_binary_logistic"], post_transform="SOFTMAX")
+    for name, attributes in cases.items():
+        node = helper.make_node("SVMClassifier", ["X"], ["label", "scores"], name=name, domain="ai.onnx.ml", **attributes)
+        write_handmade(name, [node], [x_info], outputs, ml=True, feeds=feeds)
 
 
 def svm_models(iris_x, iris_y, iris_test, iris_names, cancer_x, cancer_y, cancer_test, diabetes_x, diabetes_y, diabetes_test):
@@ -281,4 +307,8 @@ def neural_and_bench_models(rng, iris_x, iris_y, iris_test, diabetes_x, diabetes
 
 
 if __name__ == "__main__":
+    # skl2onnx lists opset domains in set order, which follows string hashing: fix the seed so the
+    # files come out byte-identical on every run.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED="0"))
     main()
