@@ -93,6 +93,7 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
+        context.annotations.note(model: request.modelName, requestID: request.id)
         try tokens?.authorize(context.metadata, model: request.modelName)
         return try await infer(request, model: try routed(request.modelName), context: context)
     }
@@ -104,7 +105,7 @@ public final class GatewayService: InferenceServiceHandler {
         let choice = try choose(model, explicitVersion: request.modelVersion, routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
-        annotate(context, model: model, requestID: request.id, metadata: metadata)
+        noteTraceID(context, metadata)
 
         var modelRequest = request
         if let pipeline = model.pipeline, let pipelineRoute = model.route.pipeline {
@@ -134,6 +135,8 @@ public final class GatewayService: InferenceServiceHandler {
     public func modelInferRaw(_ bytes: [UInt8], context: ServerContext) async throws -> [UInt8] {
         let request = try ProtobufFields(bytes, messageName: "inference.ModelInferRequest")
         let modelName = request.string(1)
+        let requestID = request.string(3)
+        context.annotations.note(model: modelName, requestID: requestID)
         try tokens?.authorize(context.metadata, model: modelName)
         let model = try routed(modelName)
         if model.pipeline != nil {
@@ -145,8 +148,7 @@ public final class GatewayService: InferenceServiceHandler {
         let choice = try choose(model, explicitVersion: request.string(2), routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
-        let requestID = request.string(3)
-        annotate(context, model: model, requestID: requestID, metadata: metadata)
+        noteTraceID(context, metadata)
         return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
             let upstream = request.rewriting([
                 1: model.route.workerModelName(for: version.version), 2: Self.workerVersion(version.version)])
@@ -262,10 +264,9 @@ public final class GatewayService: InferenceServiceHandler {
         }
     }
 
-    /// Gives the access log the call's model, request id and the trace id passed on upstream.
-    private func annotate(_ context: ServerContext, model: ModelRuntime, requestID: String, metadata: Metadata) {
-        context.annotations.note(
-            model: model.name, requestID: requestID, traceID: metadata["traceparent"].flatMap(TraceContext.traceID(of:)))
+    /// Gives the access log the trace id passed on upstream.
+    private func noteTraceID(_ context: ServerContext, _ metadata: Metadata) {
+        context.annotations.note(traceID: metadata["traceparent"].flatMap(TraceContext.traceID(of:)))
     }
 
     /// The caller's metadata minus this hop's, with this call's span as the parent when spans are

@@ -25,7 +25,9 @@ public final class TracingExport: Sendable {
         configuration.serviceName = service
         configuration.propagators = [.traceContext]
         configuration.traces.exporter = .otlp
-        configuration.traces.otlpExporter.endpoint = endpoint
+        // The flag is the collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT is; the
+        // traces-specific setting is used as given, so the signal's path is added here.
+        configuration.traces.otlpExporter.endpoint = Self.tracesURL(base: endpoint)
         configuration.traces.otlpExporter.protocol = .httpProtobuf
         configuration.traces.sampler = .parentBasedTraceIDRatio(ratio: options.traceSampleRatio) ?? .parentBasedAlwaysOn
         configuration.metrics.enabled = false
@@ -43,6 +45,12 @@ public final class TracingExport: Sendable {
         }
         logger.info("exporting spans", metadata: ["otlp-endpoint": "\(endpoint)"])
         return TracingExport(group: group, running: running)
+    }
+
+    /// `BASE/v1/traces`, unless the URL already names that path.
+    static func tracesURL(base: String) -> String {
+        if base.hasSuffix("/v1/traces") { return base }
+        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/v1/traces"
     }
 
     /// The services with a server span per call.
