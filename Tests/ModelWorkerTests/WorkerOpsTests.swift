@@ -161,6 +161,9 @@ struct WorkerOpsTests {
             shutdown-grace: 10
             log-level: warning
             log-format: text
+            access-log: errors
+            otlp-endpoint: null
+            trace-sample-ratio: 1.0
             tls-cert: null
             tls-key: null
             tls-client-ca: null
