@@ -75,7 +75,7 @@ struct LoadClient: AsyncParsableCommand {
             client: client, eventLoop: loop, request: makeRequest().wireBytes(),
             maxInFlight: maxInFlight ?? (rate > 0 ? 1024 : 64),
             timeout: deadlineMs.map { .milliseconds($0) })
-        let executor = EventLoopExecutor(eventLoop: loop)
+        let executor = EventLoopTaskExecutor(eventLoop: loop)
         let outcome: Result<Tally, any Error> = await withTaskExecutorPreference(executor) {
             do {
                 try await load.probe()
