@@ -6,11 +6,17 @@ import Darwin
 
 /// Writes `text` to stdout at once, unbuffered.
 func writeToStandardOutput(_ text: String) {
-    let bytes = Array(text.utf8)
-    bytes.withUnsafeBytes { buffer in
+    writeAll(text, to: STDOUT_FILENO)
+}
+
+/// Writes all of `text` to `descriptor` with as few `write` calls as the kernel allows (retrying
+/// after EINTR), so one log line or announcement is not interleaved with another's.
+func writeAll(_ text: String, to descriptor: Int32) {
+    var text = text
+    text.withUTF8 { bytes in
         var offset = 0
-        while offset < buffer.count {
-            let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 return

@@ -24,7 +24,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// A handler writing to stderr.
     public init(label: String, service: String = "") {
-        self.init(label: label, service: service, sink: { JSONLogHandler.writeToStandardError($0) })
+        self.init(label: label, service: service, sink: { writeAll($0, to: STDERR_FILENO) })
     }
 
     /// A handler giving each line (with its newline) to `sink`; `now` is the clock, for tests.
@@ -133,20 +133,5 @@ public struct JSONLogHandler: LogHandler {
             }
         }
         line += "\""
-    }
-
-    private static func writeToStandardError(_ line: String) {
-        var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
     }
 }

@@ -1,5 +1,5 @@
 import Instrumentation
-public import RPCCore
+import RPCCore
 import Tracing
 
 /// A server span per call for the tracer bootstrapped by `TracingExport`: its parent is the
