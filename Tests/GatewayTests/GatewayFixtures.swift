@@ -257,14 +257,12 @@ struct AdminProbe: Sendable {
     func close() async { await client.close() }
 }
 
-/// A process's Prometheus metrics, read over a raw HTTP/1.1 socket on a Dispatch thread.
+/// A process's Prometheus metrics, read from its ops port.
 enum MetricsScrape {
     /// `series → value`, the series written as exposed (`name{label="value",...}`); nil when
     /// nothing answers on `port`.
     static func values(port: Int) async -> [String: Double]? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: blockingValues(port: port)) }
-        }
+        await OpsHTTP.metrics(port: port, timeoutSeconds: 5)
     }
 
     /// The sum of the series named `name` whose labels include every one of `labels`.
@@ -281,39 +279,6 @@ enum MetricsScrape {
     static func inferCalls(_ worker: ServiceProcess) async -> Double? {
         guard let port = worker.metricsPort, let values = await values(port: port) else { return nil }
         return sum(values, "rpc_server_requests_total", ["method": "/inference.GRPCInferenceService/ModelInfer", "code": "OK"])
-    }
-
-    private static func blockingValues(port: Int) -> [String: Double]? {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return nil }
-        let request = Array("GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            received += buffer[..<count]
-        }
-        let text = String(decoding: received, as: UTF8.self)
-        guard let headerEnd = text.range(of: "\r\n\r\n"), text.hasPrefix("HTTP/1.1 200") else { return nil }
-        var values: [String: Double] = [:]
-        for line in text[headerEnd.upperBound...].split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            values[String(line[..<space])] = value
-        }
-        return values
     }
 }
 

@@ -11,26 +11,9 @@ import Glibc
 @Suite("model-worker access log")
 struct AccessLogTests {
     @Test func everyCallGetsAJSONLineWithModelVersionIdsStatusAndDuration() async throws {
-        let repository = try FixtureRepository()
-        try repository.add("iris", version: 3, fixture: "logreg_iris")
-        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: logPath) }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let worker = try await WorkerProcess.start(
-            ["--model-repository", repository.root, "--log-format", "json", "--access-log", "all"], standardError: log)
         let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-        let result = try await PythonPeer.json(
-            "access_log_calls.py", [String(worker.port), "iris", "00-\(traceID)-00f067aa0ba902b7-01"])
-        #expect(result["codes"] as? [String] == ["OK", "OK", "NOT_FOUND", "OK"])
-        worker.send(SIGTERM)
-        #expect(await worker.exitStatus() == 0)
-        try log.close()
-
-        let lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").compactMap { line in
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        }
-        let access = lines.filter { $0["logger"] as? String == "access" }
+        let access = try await accessLines(
+            version: 3, flags: ["--access-log", "all"], traceparent: "00-\(traceID)-00f067aa0ba902b7-01")
         // The health probe that succeeded is not logged; the three ModelInfer calls are.
         #expect(access.count == 3, "\(access)")
         let traced = try #require(access.first { $0["request_id"] as? String == "req-7" })
@@ -59,21 +42,28 @@ struct AccessLogTests {
     }
 
     @Test func theDefaultLogsOnlyFailedCalls() async throws {
+        let access = try await accessLines(version: 1, flags: [], traceparent: "not-a-traceparent")
+        #expect(access.map { $0["request_id"] as? String } == ["req-9"], "\(access)")
+    }
+
+    /// Runs a JSON-logging worker serving iris at `version` with `flags`, makes the calls of
+    /// access_log_calls.py (checking their statuses), stops the worker and returns its access lines.
+    private func accessLines(version: Int, flags: [String], traceparent: String) async throws -> [[String: Any]] {
         let repository = try FixtureRepository()
-        try repository.add("iris", version: 1, fixture: "logreg_iris")
+        try repository.add("iris", version: version, fixture: "logreg_iris")
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: logPath) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let worker = try await WorkerProcess.start(["--model-repository", repository.root, "--log-format", "json"], standardError: log)
-        let result = try await PythonPeer.json("access_log_calls.py", [String(worker.port), "iris", "not-a-traceparent"])
+        let worker = try await WorkerProcess.start(
+            ["--model-repository", repository.root, "--log-format", "json"] + flags, standardError: log)
+        let result = try await PythonPeer.json("access_log_calls.py", [String(worker.port), "iris", traceparent])
         #expect(result["codes"] as? [String] == ["OK", "OK", "NOT_FOUND", "OK"])
         worker.send(SIGTERM)
         #expect(await worker.exitStatus() == 0)
         try log.close()
-        let access = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").compactMap { line in
+        return try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").compactMap { line in
             try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }.filter { $0["logger"] as? String == "access" }
-        #expect(access.map { $0["request_id"] as? String } == ["req-9"], "\(access)")
     }
 }

@@ -75,8 +75,7 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// The current metrics, parsed; empty when the port does not answer.
     func scrape() async -> [String: Double] {
-        guard let response = await OpsHTTP.get(port: metricsPort, "/metrics"), response.status == 200 else { return [:] }
-        return OpsHTTP.parseExposition(response.body)
+        await OpsHTTP.metrics(port: metricsPort) ?? [:]
     }
 
     /// Runs model-worker to completion (command-line errors, `--print-config`).

@@ -4,20 +4,29 @@ import Foundation
 import Glibc
 #endif
 
-/// GETs from a worker's ops port over a raw socket (`Connection: close`), on a Dispatch thread.
-enum OpsHTTP {
-    struct Response {
-        var status: Int
-        var body: String
+/// GETs from a process's ops port (/metrics, /healthz, /readyz) over a raw socket
+/// (`Connection: close`), on a Dispatch thread.
+public enum OpsHTTP {
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: String
     }
 
-    /// The response, or nil when nothing accepts the connection.
-    static func get(port: Int, _ path: String) async -> Response? {
-        await offCooperativePool { blockingGet(port: port, path) }
+    /// The response, or nil when nothing accepts the connection or no answer comes within
+    /// `timeoutSeconds`.
+    public static func get(port: Int, _ path: String, timeoutSeconds: Int = 10) async -> Response? {
+        await PythonPeer.offCooperativePool { blockingGet(port: port, path, timeoutSeconds: timeoutSeconds) }
+    }
+
+    /// `series → value` of a process's /metrics; nil when it does not answer 200.
+    public static func metrics(port: Int, timeoutSeconds: Int = 10) async -> [String: Double]? {
+        guard let response = await get(port: port, "/metrics", timeoutSeconds: timeoutSeconds), response.status == 200
+        else { return nil }
+        return parseExposition(response.body)
     }
 
     /// `series → value` from Prometheus text, a series written as exposed: `name{label="value",...}`.
-    static func parseExposition(_ text: String) -> [String: Double] {
+    public static func parseExposition(_ text: String) -> [String: Double] {
         var values: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
@@ -26,11 +35,11 @@ enum OpsHTTP {
         return values
     }
 
-    private static func blockingGet(port: Int, _ path: String) -> Response? {
+    private static func blockingGet(port: Int, _ path: String, timeoutSeconds: Int) -> Response? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
