@@ -41,8 +41,7 @@ extension ModelSelector: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1 model request",
-            unpack: inferencemesh__admin__v1__get_route_request__unpack,
-            free: inferencemesh__admin__v1__get_route_request__free_unpacked
+            unpack: inferencemesh__admin__v1__get_route_request__unpack
         ) { ModelSelector(model: ProtoCCodec.string($0.model)) }
     }
 
@@ -62,8 +61,7 @@ extension ListRoutesRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.ListRoutesRequest",
-            unpack: inferencemesh__admin__v1__list_routes_request__unpack,
-            free: inferencemesh__admin__v1__list_routes_request__free_unpacked
+            unpack: inferencemesh__admin__v1__list_routes_request__unpack
         ) { _ in ListRoutesRequest() }
     }
 
@@ -74,8 +72,7 @@ extension RouteDocument: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1 route document",
-            unpack: inferencemesh__admin__v1__route_response__unpack,
-            free: inferencemesh__admin__v1__route_response__free_unpacked
+            unpack: inferencemesh__admin__v1__route_response__unpack
         ) { RouteDocument(model: ProtoCCodec.string($0.model), yaml: ProtoCCodec.string($0.yaml)) }
     }
 
@@ -96,8 +93,7 @@ extension RouteList: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.ListRoutesResponse",
-            unpack: inferencemesh__admin__v1__list_routes_response__unpack,
-            free: inferencemesh__admin__v1__list_routes_response__free_unpacked
+            unpack: inferencemesh__admin__v1__list_routes_response__unpack
         ) { message in
             RouteList(
                 routes: values(message.routes, count: message.n_routes) { route in
@@ -150,8 +146,7 @@ extension CanaryActionRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.CanaryActionRequest",
-            unpack: inferencemesh__admin__v1__canary_action_request__unpack,
-            free: inferencemesh__admin__v1__canary_action_request__free_unpacked
+            unpack: inferencemesh__admin__v1__canary_action_request__unpack
         ) { message in
             CanaryActionRequest(
                 model: ProtoCCodec.string(message.model),
@@ -247,8 +242,7 @@ extension CanaryStatus: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.CanaryStatus",
-            unpack: inferencemesh__admin__v1__canary_status__unpack,
-            free: inferencemesh__admin__v1__canary_status__free_unpacked
+            unpack: inferencemesh__admin__v1__canary_status__unpack
         ) { CanaryStatus($0) }
     }
 
@@ -267,8 +261,7 @@ extension CanaryStatusList: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.CanaryStatusResponse",
-            unpack: inferencemesh__admin__v1__canary_status_response__unpack,
-            free: inferencemesh__admin__v1__canary_status_response__free_unpacked
+            unpack: inferencemesh__admin__v1__canary_status_response__unpack
         ) { message in CanaryStatusList(canaries: values(message.canaries, count: message.n_canaries) { CanaryStatus($0) }) }
     }
 
@@ -291,8 +284,7 @@ extension AutoscalingHintList: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.AutoscalingHintsResponse",
-            unpack: inferencemesh__admin__v1__autoscaling_hints_response__unpack,
-            free: inferencemesh__admin__v1__autoscaling_hints_response__free_unpacked
+            unpack: inferencemesh__admin__v1__autoscaling_hints_response__unpack
         ) { message in
             AutoscalingHintList(hints: values(message.hints, count: message.n_hints) { hint in
                 AutoscalingHint(
@@ -331,8 +323,7 @@ extension EndpointStatusList: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inferencemesh.admin.v1.EndpointHealthResponse",
-            unpack: inferencemesh__admin__v1__endpoint_health_response__unpack,
-            free: inferencemesh__admin__v1__endpoint_health_response__free_unpacked
+            unpack: inferencemesh__admin__v1__endpoint_health_response__unpack
         ) { message in
             EndpointStatusList(endpoints: values(message.endpoints, count: message.n_endpoints) { status in
                 EndpointStatus(

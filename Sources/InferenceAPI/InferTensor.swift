@@ -37,13 +37,13 @@ public struct InferTensor: Sendable, Hashable {
         try validate(label: "tensor '\(name)'", field: "data")
     }
 
-    func validate(label: String, field: String) throws(RPCError) {
-        let count = try TensorLayout.elementCount(shape: shape, tensor: label)
+    func validate(label: @autoclosure () -> String, field: @autoclosure () -> String) throws(RPCError) {
+        let count = try TensorLayout.elementCount(shape: shape, tensor: label())
         // Array.withUnsafeBytes is untyped `rethrows`, so the typed error travels in a Result.
         let result = data.withUnsafeBytes { bytes in
             Result { () throws(RPCError) in
                 try TensorLayout.checkData(
-                    bytes, datatype: datatype, shape: shape, count: count, tensor: label, field: field)
+                    bytes, datatype: datatype, shape: shape, count: count, tensor: label(), field: field())
             }
         }
         try result.get()

@@ -48,10 +48,10 @@ public enum TensorDataType: String, Sendable, Hashable, CaseIterable, CustomStri
 
     /// Parses a wire datatype string; an unknown one is INVALID_ARGUMENT naming `tensor`
     /// (for example `input 'x'`), since its size and layout cannot be known.
-    public init(wireName: String, tensor: String) throws(RPCError) {
+    public init(wireName: String, tensor: @autoclosure () -> String) throws(RPCError) {
         guard let type = TensorDataType(rawValue: wireName) else {
             let known = TensorDataType.allCases.map(\.rawValue).joined(separator: ", ")
-            throw RPCError(.invalidArgument, "\(tensor) has unknown datatype '\(wireName)' (expected one of \(known))")
+            throw RPCError(.invalidArgument, "\(tensor()) has unknown datatype '\(wireName)' (expected one of \(known))")
         }
         self = type
     }

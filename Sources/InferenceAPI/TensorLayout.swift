@@ -13,15 +13,15 @@ enum TensorLayout {
     /// The number of elements `shape` describes (1 for a scalar's empty shape).
     ///
     /// INVALID_ARGUMENT naming `tensor` for a negative dimension or a count that overflows.
-    static func elementCount(shape: [Int64], tensor: String) throws(RPCError) -> Int {
+    static func elementCount(shape: [Int64], tensor: @autoclosure () -> String) throws(RPCError) -> Int {
         var count = 1
         for dimension in shape {
             guard dimension >= 0 else {
-                throw RPCError(.invalidArgument, "\(tensor) has a negative dimension in shape \(format(shape))")
+                throw RPCError(.invalidArgument, "\(tensor()) has a negative dimension in shape \(format(shape))")
             }
             let (product, overflow) = count.multipliedReportingOverflow(by: Int(dimension))
             guard !overflow else {
-                throw RPCError(.invalidArgument, "\(tensor) has too many elements in shape \(format(shape))")
+                throw RPCError(.invalidArgument, "\(tensor()) has too many elements in shape \(format(shape))")
             }
             count = product
         }
@@ -31,26 +31,26 @@ enum TensorLayout {
     /// Checks that `data`, found in `field`, holds exactly `count` elements of `datatype`.
     static func checkData(
         _ data: UnsafeRawBufferPointer, datatype: TensorDataType, shape: [Int64], count: Int,
-        tensor: String, field: String
+        tensor: @autoclosure () -> String, field: @autoclosure () -> String
     ) throws(RPCError) {
         if let size = datatype.elementByteSize {
             let (expected, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow else {
-                throw RPCError(.invalidArgument, "\(tensor) has too many elements in shape \(format(shape))")
+                throw RPCError(.invalidArgument, "\(tensor()) has too many elements in shape \(format(shape))")
             }
             guard data.count == expected else {
                 throw RPCError(
                     .invalidArgument,
-                    "\(tensor) of datatype \(datatype) and shape \(format(shape)) needs \(count) elements = "
-                        + "\(expected) bytes, but \(field) has \(data.count) bytes")
+                    "\(tensor()) of datatype \(datatype) and shape \(format(shape)) needs \(count) elements = "
+                        + "\(expected) bytes, but \(field()) has \(data.count) bytes")
             }
         } else {
-            let found = try bytesElementCount(data, tensor: tensor, field: field)
+            let found = try bytesElementCount(data, tensor: tensor(), field: field())
             guard found == count else {
                 throw RPCError(
                     .invalidArgument,
-                    "\(tensor) of datatype BYTES and shape \(format(shape)) needs \(count) elements, "
-                        + "but \(field) holds \(found)")
+                    "\(tensor()) of datatype BYTES and shape \(format(shape)) needs \(count) elements, "
+                        + "but \(field()) holds \(found)")
             }
         }
     }

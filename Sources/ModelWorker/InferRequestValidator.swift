@@ -20,18 +20,18 @@ struct InferRequestValidator {
     private var where_: String { "model '\(model.name)' version \(model.version)" }
 
     func validate(_ request: InferRequest) throws(RPCError) -> PreparedRequest {
-        let byName = Dictionary(model.inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var inputs: [String: Tensor] = [:]
-        var seen = Set<String>()
+        inputs.reserveCapacity(request.inputs.count)
         var rows: Int?
         for tensor in request.inputs {
-            guard seen.insert(tensor.name).inserted else {
-                throw RPCError(.invalidArgument, "input '\(tensor.name)' is given twice")
-            }
-            guard let expected = byName[tensor.name] else {
+            guard let expected = model.inputsByName[tensor.name] else {
                 throw RPCError(
                     .invalidArgument,
                     "\(where_) has no input '\(tensor.name)' (inputs: \(model.inputs.map(\.name).joined(separator: ", ")))")
+            }
+            // Served names map one to one onto graph names, so a graph name seen before is a repeat.
+            guard inputs[expected.graphName] == nil else {
+                throw RPCError(.invalidArgument, "input '\(tensor.name)' is given twice")
             }
             guard tensor.datatype == expected.datatype else {
                 throw RPCError(
@@ -69,7 +69,7 @@ struct InferRequestValidator {
                 }
                 rows = Int(first)
             }
-            inputs[expected.graphName] = try TensorConversion.tensor(from: tensor, label: "input '\(tensor.name)'")
+            inputs[expected.graphName] = try TensorConversion.tensor(from: tensor)
         }
         // A missing input is reported by the engine, which knows which inputs have defaults.
         if let rows, rows > model.config.maxBatchSize {

@@ -3,6 +3,10 @@ import Synchronization
 
 /// A fixed set of threads that run model work, so inference never occupies an event loop or
 /// the cooperative thread pool: a slow model delays other model work, never the network.
+///
+/// Work measured to take less than `inlineLimit` runs on the caller's thread instead: for a
+/// model that answers in a few microseconds, the two thread switches of a hop cost more than
+/// the model itself, and holding the event loop that long delays nothing noticeably.
 public final class InferencePool: Sendable {
     private struct State {
         var jobs: [@Sendable () -> Void] = []
@@ -11,12 +15,15 @@ public final class InferencePool: Sendable {
 
     /// The number of threads.
     public let threadCount: Int
+    /// Work expected to take at most this long runs on the calling thread; zero turns that off.
+    public let inlineLimit: Duration
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
 
     /// Starts `threads` threads; they live as long as the process.
-    public init(threads: Int, name: String = "inference") {
+    public init(threads: Int, name: String = "inference", inlineLimit: Duration = InferencePool.defaultInlineLimit) {
         threadCount = max(1, threads)
+        self.inlineLimit = inlineLimit
         for index in 0..<threadCount {
             // The threads keep the pool alive: it is meant to live as long as the process.
             let thread = Thread { [self] in
@@ -40,6 +47,9 @@ public final class InferencePool: Sendable {
             thread.start()
         }
     }
+
+    /// The default for `inlineLimit`.
+    public static let defaultInlineLimit = Duration.microseconds(50)
 
     /// A pool shared by everything in the process that does not bring its own (tests, mostly).
     public static let shared = InferencePool(threads: ProcessInfo.processInfo.activeProcessorCount)

@@ -102,7 +102,6 @@ public final class ModelWorkerService: InferenceServiceHandler {
 
     /// The version to answer with: the newest ready one for an empty version.
     private func resolve(_ model: ModelStatus<ServedModel>, version text: String) throws(RPCError) -> ServedModel {
-        let known = model.versions.keys.sorted().map(String.init).joined(separator: ", ")
         if text.isEmpty {
             guard let (_, served) = model.newestReady else {
                 throw RPCError(.unavailable, "model '\(model.name)' is not available: \(model.unavailableReason)")
@@ -110,6 +109,7 @@ public final class ModelWorkerService: InferenceServiceHandler {
             return served
         }
         guard let number = Self.parseVersion(text), let version = model.versions[number] else {
+            let known = model.versions.keys.sorted().map(String.init).joined(separator: ", ")
             throw RPCError(.notFound, "model '\(model.name)' has no version '\(text)' (versions: \(known.isEmpty ? "none" : known))")
         }
         guard let served = version.loaded else {

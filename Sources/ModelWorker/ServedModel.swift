@@ -1,6 +1,7 @@
 import InferenceAPI
 import ModelRepository
 import ONNXEngine
+import Synchronization
 
 /// One input or output of a served model: the name callers use, the graph's name, its type
 /// and its declared shape (-1 for a dynamic dimension; nil when the model leaves the rank open).
@@ -27,11 +28,15 @@ public final class ServedModel: Sendable {
     public let model: ONNXModel
     public let inputs: [ServedTensor]
     public let outputs: [ServedTensor]
+    /// `inputs` by served name, for checking requests.
+    let inputsByName: [String: ServedTensor]
     /// Present when batching is on.
     public let batcher: DynamicBatcher?
     /// Where this version's queue and compute times go.
     public let recorder: any InferenceRecorder
     let pool: InferencePool
+    /// This version's measured compute time per row, which decides where unbatched calls run.
+    let cost = ComputeCostEstimate()
 
     /// Loads `request.file` and applies the config; errors name the file, the input or output,
     /// and the config key at fault.
@@ -98,6 +103,7 @@ public final class ServedModel: Sendable {
         self.model = model
         self.inputs = inputs
         self.outputs = outputs
+        inputsByName = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.pool = pool
         let recorder = observer?.recorder(model: name, version: version) ?? DiscardingInferenceRecorder()
         self.recorder = recorder
@@ -115,25 +121,40 @@ public final class ServedModel: Sendable {
         }
     }
 
-    /// Runs one request without batching on the inference pool, reporting its queue and compute time.
+    /// Runs one request without batching, reporting its queue and compute time: on the calling
+    /// thread when this model's measured cost for that many rows is within the pool's inline
+    /// limit, else on the inference pool.
     func run(_ inputs: [String: Tensor]) async throws -> [String: Tensor] {
         let model = self.model
         let recorder = self.recorder
+        let cost = self.cost
+        if cost.expected(rows: Self.rows(of: inputs)) <= pool.inlineLimit {
+            recorder.queued(for: .zero)
+            return try Self.timedRun(model, inputs, recorder: recorder, cost: cost)
+        }
         let queuedAt = ContinuousClock.now
         return try await pool.run {
             recorder.queued(for: queuedAt.duration(to: .now))
-            return try Self.timedRun(model, inputs, recorder: recorder)
+            return try Self.timedRun(model, inputs, recorder: recorder, cost: cost)
         }
     }
 
-    /// Runs the model on the calling (inference) thread and reports how long it took, and on how
-    /// many rows (the inputs' leading dimension; 1 for scalars).
+    /// The inputs' leading dimension; 1 for scalars.
+    private static func rows(of inputs: [String: Tensor]) -> Int {
+        inputs.values.first?.shape.first ?? 1
+    }
+
+    /// Runs the model on the calling thread and reports how long it took, and on how many rows.
     private static func timedRun(
-        _ model: ONNXModel, _ inputs: [String: Tensor], recorder: any InferenceRecorder
+        _ model: ONNXModel, _ inputs: [String: Tensor], recorder: any InferenceRecorder, cost: ComputeCostEstimate? = nil
     ) throws -> [String: Tensor] {
-        let rows = inputs.values.first?.shape.first ?? 1
+        let rows = rows(of: inputs)
         let start = ContinuousClock.now
-        defer { recorder.computed(rows: rows, duration: start.duration(to: .now)) }
+        defer {
+            let duration = start.duration(to: .now)
+            recorder.computed(rows: rows, duration: duration)
+            cost?.record(rows: rows, duration: duration)
+        }
         return try model.run(inputs)
     }
 
@@ -142,5 +163,32 @@ public final class ServedModel: Sendable {
         ModelMetadataResponse(
             name: name, versions: [String(version)], platform: "onnx",
             inputs: inputs.map(\.metadata), outputs: outputs.map(\.metadata))
+    }
+}
+
+/// A running average of a model's compute time per row, unknown until the first run; updated
+/// from whichever threads run the model (a lost update between two racing runs does not matter).
+final class ComputeCostEstimate: Sendable {
+    private let nanosecondsPerRow = Atomic<Int>(ComputeCostEstimate.unknown)
+    private static let unknown = Int.max
+
+    /// The time `rows` rows are expected to take; effectively infinite before the first run.
+    func expected(rows: Int) -> Duration {
+        let perRow = nanosecondsPerRow.load(ordering: .relaxed)
+        guard perRow != Self.unknown else { return .seconds(Int64.max) }
+        let (total, overflow) = perRow.multipliedReportingOverflow(by: max(1, rows))
+        return overflow ? .seconds(Int64.max) : .nanoseconds(total)
+    }
+
+    /// Folds one run into the average (weight 1/8, so a model that turns slow leaves the
+    /// event loop within a few calls).
+    func record(rows: Int, duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds >= Int64(Int.max / 1_000_000_000 - 1)
+            ? Int.max - 1 : Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let sample = max(0, nanoseconds) / max(1, rows)
+        let old = nanosecondsPerRow.load(ordering: .relaxed)
+        let new = old == Self.unknown ? sample : old - old / 8 + sample / 8
+        nanosecondsPerRow.store(new, ordering: .relaxed)
     }
 }

@@ -18,9 +18,9 @@ enum TensorConversion {
         }
     }
 
-    /// The engine tensor holding `tensor`'s elements; `label` names it in errors (`input 'X'`).
-    /// The caller has checked the datatype and shape; this checks the data against them.
-    static func tensor(from tensor: InferTensor, label: String) throws(RPCError) -> Tensor {
+    /// The engine tensor holding input `tensor`'s elements. The caller has checked the datatype
+    /// and shape; this checks the data against them.
+    static func tensor(from tensor: InferTensor) throws(RPCError) -> Tensor {
         let shape = tensor.shape.map { Int($0) }
         let storage: Tensor.Storage
         switch tensor.datatype {
@@ -35,13 +35,13 @@ enum TensorConversion {
             var strings: [String] = []
             for (index, element) in try tensor.bytesElements().enumerated() {
                 guard let string = String(validating: element, as: UTF8.self) else {
-                    throw RPCError(.invalidArgument, "\(label): BYTES element \(index) is not valid UTF-8")
+                    throw RPCError(.invalidArgument, "input '\(tensor.name)': BYTES element \(index) is not valid UTF-8")
                 }
                 strings.append(string)
             }
             storage = .string(strings)
         default:
-            throw RPCError(.invalidArgument, "\(label): datatype \(tensor.datatype) is not supported by the engine")
+            throw RPCError(.invalidArgument, "input '\(tensor.name)': datatype \(tensor.datatype) is not supported by the engine")
         }
         return Tensor(shape: shape, storage: storage)
     }

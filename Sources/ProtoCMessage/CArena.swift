@@ -12,33 +12,78 @@ internal import Musl
 internal import Darwin
 #endif
 
-/// Owns the C memory of one encoding: every struct, pointer array and string the message tree
-/// needs is allocated here and freed together once the message is packed.
+/// Owns the C memory of one message tree: every struct, pointer array, string and byte copy it
+/// needs is carved out of a few malloc'd chunks and freed together at the end.
+///
+/// One chunk serves a typical inference message, so encoding or decoding one costs two
+/// mallocs (this object and its chunk) instead of one per string and struct.
 package final class CArena {
-    private var blocks: [UnsafeMutableRawPointer] = []
+    /// The most recent block; each block starts with a pointer to the one before it.
+    private var blocks: UnsafeMutableRawPointer?
+    /// The free part of the current chunk.
+    private var next: UnsafeMutableRawPointer?
+    private var end: UnsafeMutableRawPointer?
+    private var chunkSize = CArena.firstChunkSize
+
+    private static let firstChunkSize = 2048
+    private static let largestChunkSize = 64 * 1024
+    /// Every piece is aligned like this, which suits every C type protobuf-c uses.
+    private static let alignment = 16
+    /// Room kept at the start of every block for the link to the previous block.
+    private static let header = 16
+
+    package init() {}
 
     /// Runs `body` with a fresh arena and frees everything it allocated when `body` returns.
-    package static func with<Result>(_ body: (CArena) -> Result) -> Result {
+    package static func with<Result, Failure>(_ body: (CArena) throws(Failure) -> Result) throws(Failure) -> Result {
         let arena = CArena()
         // Freed explicitly rather than in deinit: ARC may end an object's life at its last use,
         // which could be before `pack` reads the memory.
         defer { arena.freeAll() }
-        return body(arena)
+        return try body(arena)
+    }
+
+    /// `byteCount` bytes, aligned, not zeroed; pieces larger than a quarter of a chunk get a
+    /// block of their own, so a large tensor never wastes a chunk.
+    package func allocateBytes(_ byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = max(Self.alignment, (byteCount + Self.alignment - 1) & ~(Self.alignment - 1))
+        if let next, let end, next.distance(to: end) >= size {
+            self.next = next + size
+            return next
+        }
+        if size > chunkSize / 4 { return newBlock(payload: size) }
+        let chunk = newBlock(payload: chunkSize)
+        next = chunk + size
+        end = chunk + chunkSize
+        chunkSize = min(chunkSize * 2, Self.largestChunkSize)
+        return chunk
+    }
+
+    /// A fresh block with room for `payload` bytes, linked in; returns the payload's start.
+    private func newBlock(payload: Int) -> UnsafeMutableRawPointer {
+        guard let block = malloc(Self.header + payload) else { fatalError("out of memory") }
+        block.storeBytes(of: blocks, as: UnsafeMutableRawPointer?.self)
+        blocks = block
+        return block + Self.header
     }
 
     /// Zeroed memory for `count` values (at least one, so the pointer is never null).
     package func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
-        let count = max(count, 1)
-        guard let raw = calloc(count, MemoryLayout<T>.stride) else { fatalError("out of memory") }
-        blocks.append(raw)
-        return raw.bindMemory(to: T.self, capacity: count)
+        let byteCount = max(count, 1) * MemoryLayout<T>.stride
+        let raw = allocateBytes(byteCount)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
     /// A NUL-terminated copy of `string`.
     package func string(_ string: String) -> UnsafeMutablePointer<CChar> {
-        guard let copy = strdup(string) else { fatalError("out of memory") }
-        blocks.append(UnsafeMutableRawPointer(copy))
-        return copy
+        var string = string
+        return string.withUTF8 { utf8 in
+            let copy = allocateBytes(utf8.count + 1)
+            if let base = utf8.baseAddress { copy.copyMemory(from: base, byteCount: utf8.count) }
+            copy.storeBytes(of: 0, toByteOffset: utf8.count, as: CChar.self)
+            return copy.bindMemory(to: CChar.self, capacity: utf8.count + 1)
+        }
     }
 
     /// A C array of copies of `strings`.
@@ -59,21 +104,36 @@ package final class CArena {
 
     /// A copy of `bytes` as protobuf-c binary data.
     package func binary(copying bytes: UnsafeRawBufferPointer) -> ProtobufCBinaryData {
-        let copy = allocate(UInt8.self, count: bytes.count)
-        if let base = bytes.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count) }
-        return ProtobufCBinaryData(len: bytes.count, data: copy)
+        let copy = allocateBytes(bytes.count)
+        if let base = bytes.baseAddress { copy.copyMemory(from: base, byteCount: bytes.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: copy.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// A protobuf-c allocator that takes its memory from this arena and frees nothing itself:
+    /// what an unpack allocates goes when the arena does. Valid while the arena is alive.
+    package var allocator: ProtobufCAllocator {
+        ProtobufCAllocator(
+            alloc: { data, size in
+                Unmanaged<CArena>.fromOpaque(data!).takeUnretainedValue().allocateBytes(size)
+            },
+            free: { _, _ in },
+            allocator_data: Unmanaged.passUnretained(self).toOpaque())
     }
 
     private func freeAll() {
-        for block in blocks { free(block) }
-        blocks.removeAll()
+        while let block = blocks {
+            blocks = block.load(as: UnsafeMutableRawPointer?.self)
+            free(block)
+        }
+        next = nil
+        end = nil
     }
 }
 
 /// Helpers for reading and writing the generated C structs (packing itself is `ProtoCMessage`).
 package enum ProtoCCodec {
     /// A Swift string from a C string field (never null after unpack, but a null reads as "").
-    package static func string(_ pointer: UnsafePointer<CChar>?) -> String {
+    @inlinable package static func string(_ pointer: UnsafePointer<CChar>?) -> String {
         pointer.map { String(cString: $0) } ?? ""
     }
 
@@ -83,7 +143,7 @@ package enum ProtoCCodec {
     }
 
     /// The values of a repeated scalar field.
-    package static func array<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
+    @inlinable package static func array<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
         guard count > 0, let pointer else { return [] }
         return Array(UnsafeBufferPointer(start: pointer, count: count))
     }

@@ -20,20 +20,24 @@ public enum ProtoCMessage {
         }
     }
 
-    /// Decodes `bytes` with the generated unpack function, hands the C message to `convert`,
-    /// and frees it; INTERNAL when the bytes are not valid protobuf for `messageName`.
+    /// Decodes `bytes` with the generated unpack function into an arena, hands the C message to
+    /// `convert`, and frees it with the arena; INTERNAL when the bytes are not valid protobuf
+    /// for `messageName`.
     public static func unpack<Message, Result>(
         _ bytes: UnsafeRawBufferPointer,
         messageName: String,
         unpack: (UnsafeMutablePointer<ProtobufCAllocator>?, Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<Message>?,
-        free: (UnsafeMutablePointer<Message>?, UnsafeMutablePointer<ProtobufCAllocator>?) -> Void,
         convert: (Message) throws(RPCError) -> Result
     ) throws(RPCError) -> Result {
-        guard let message = unpack(nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
-            throw RPCError(.internal, "could not decode \(messageName): invalid protobuf")
+        try CArena.with { (arena) throws(RPCError) -> Result in
+            // Everything the unpack allocates comes from the arena and goes with it, so the
+            // generated free function is not needed.
+            var allocator = arena.allocator
+            guard let message = unpack(&allocator, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
+                throw RPCError(.internal, "could not decode \(messageName): invalid protobuf")
+            }
+            return try convert(message.pointee)
         }
-        defer { free(message, nil) }
-        return try convert(message.pointee)
     }
 }
 

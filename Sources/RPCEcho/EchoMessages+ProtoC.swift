@@ -8,7 +8,7 @@ extension EchoRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "rpctest.EchoRequest",
-            unpack: rpctest__echo_request__unpack, free: rpctest__echo_request__free_unpacked
+            unpack: rpctest__echo_request__unpack
         ) { message in
             EchoRequest(
                 payload: Array(UnsafeRawBufferPointer(start: message.payload.data, count: message.payload.len)),
@@ -32,7 +32,7 @@ extension EchoResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "rpctest.EchoResponse",
-            unpack: rpctest__echo_response__unpack, free: rpctest__echo_response__free_unpacked
+            unpack: rpctest__echo_response__unpack
         ) { message in
             EchoResponse(
                 payload: Array(UnsafeRawBufferPointer(start: message.payload.data, count: message.payload.len)),

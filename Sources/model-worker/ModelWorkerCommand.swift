@@ -48,6 +48,12 @@ struct ModelWorkerCommand: ServiceCommand {
     @Option(help: "Threads that run models (default: one per core).")
     var inferenceThreads: Int?
 
+    @Option(help: """
+        Unbatched calls whose measured compute time is at most this many microseconds run on the \
+        network thread that received them instead of an inference thread (0: never).
+        """)
+    var inlineComputeLimitUs = 50
+
     @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
@@ -59,13 +65,17 @@ struct ModelWorkerCommand: ServiceCommand {
         guard pollIntervalMs > 0 else { throw ValidationError("--poll-interval-ms must be positive") }
         guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive") }
         if let inferenceThreads, inferenceThreads < 1 { throw ValidationError("--inference-threads must be at least 1") }
+        guard (0...1_000_000).contains(inlineComputeLimitUs) else {
+            throw ValidationError("--inline-compute-limit-us must be between 0 and 1000000")
+        }
     }
 
     func run() async throws {
         let runtime = try await ServiceRuntime.start(operations, service: "model-worker")
         let logger = runtime.logger
         let address = try ListenAddress(parsing: listen)
-        let pool = InferencePool(threads: inferenceThreads ?? System.coreCount)
+        let pool = InferencePool(
+            threads: inferenceThreads ?? System.coreCount, inlineLimit: .microseconds(inlineComputeLimitUs))
         let store = RepositoryStore<ServedModel>()
         let observer = WorkerMetrics(metrics: ModelMetrics(metrics: runtime.metrics))
         let reconciler = ModelReconciler(

@@ -157,6 +157,7 @@ struct WorkerOpsTests {
             poll-interval-ms: 75
             max-message-bytes: 4194304
             inference-threads: null
+            inline-compute-limit-us: 50
             metrics-listen: 127.0.0.1:0
             shutdown-grace: 10
             log-level: warning

@@ -7,8 +7,7 @@ extension HealthCheckRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "grpc.health.v1.HealthCheckRequest",
-            unpack: grpc__health__v1__health_check_request__unpack,
-            free: grpc__health__v1__health_check_request__free_unpacked
+            unpack: grpc__health__v1__health_check_request__unpack
         ) { HealthCheckRequest(service: ProtoCCodec.string($0.service)) }
     }
 
@@ -30,8 +29,7 @@ extension HealthCheckResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "grpc.health.v1.HealthCheckResponse",
-            unpack: grpc__health__v1__health_check_response__unpack,
-            free: grpc__health__v1__health_check_response__free_unpacked
+            unpack: grpc__health__v1__health_check_response__unpack
         ) { HealthCheckResponse(status: ServingStatus(rawValue: Int($0.status.rawValue)) ?? .unknown) }
     }
 

@@ -9,7 +9,7 @@ extension InferRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelInferRequest",
-            unpack: inference__model_infer_request__unpack, free: inference__model_infer_request__free_unpacked
+            unpack: inference__model_infer_request__unpack
         ) { (message) throws(RPCError) in try InferRequest(message) }
     }
 

@@ -9,7 +9,7 @@ extension InferResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelInferResponse",
-            unpack: inference__model_infer_response__unpack, free: inference__model_infer_response__free_unpacked
+            unpack: inference__model_infer_response__unpack
         ) { (message) throws(RPCError) in try InferResponse(message) }
     }
 

@@ -45,26 +45,28 @@ extension InferTensor {
     /// Reads a tensor whose data is either `raw` (its raw contents entry) or its typed contents.
     init<C: CTensor>(_ tensor: C, raw: UnsafeRawBufferPointer?, index: Int, role: TensorRole) throws(RPCError) {
         let name = ProtoCCodec.string(tensor.name)
-        let label = "\(role.noun) '\(name)'"
-        let datatype = try TensorDataType(wireName: ProtoCCodec.string(tensor.datatype), tensor: label)
+        // Built only for an error message: most requests never need it.
+        func label() -> String { "\(role.noun) '\(name)'" }
+        let datatype = try TensorDataType(wireName: ProtoCCodec.string(tensor.datatype), tensor: label())
         let shape = ProtoCCodec.array(tensor.shape, count: tensor.n_shape)
-        let count = try TensorLayout.elementCount(shape: shape, tensor: label)
-        let parameters = try ParameterMap.decode(tensor.parameters, count: tensor.n_parameters, owner: label)
+        let count = try TensorLayout.elementCount(shape: shape, tensor: label())
+        let parameters = tensor.n_parameters == 0
+            ? [:] : try ParameterMap.decode(tensor.parameters, count: tensor.n_parameters, owner: label())
         let data: [UInt8]
         if let raw {
             if let contents = tensor.contents?.pointee, let field = contents.setFields.first?.name {
                 throw RPCError(
                     .invalidArgument,
-                    "\(label) sets contents.\(field), but the message uses \(role.rawField); "
+                    "\(label()) sets contents.\(field), but the message uses \(role.rawField); "
                         + "send each \(role.noun)'s data in one place")
             }
             try TensorLayout.checkData(
-                raw, datatype: datatype, shape: shape, count: count, tensor: label,
+                raw, datatype: datatype, shape: shape, count: count, tensor: label(),
                 field: "\(role.rawField)[\(index)]")
             data = Array(raw)
         } else {
             data = try TypedContents.decode(
-                tensor.contents?.pointee, datatype: datatype, shape: shape, count: count, tensor: label,
+                tensor.contents?.pointee, datatype: datatype, shape: shape, count: count, tensor: label(),
                 rawField: role.rawField)
         }
         self.init(name: name, datatype: datatype, shape: shape, parameters: parameters, data: data)

@@ -9,7 +9,7 @@ extension ServerLiveRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerLiveRequest",
-            unpack: inference__server_live_request__unpack, free: inference__server_live_request__free_unpacked
+            unpack: inference__server_live_request__unpack
         ) { _ in }
     }
 
@@ -20,7 +20,7 @@ extension ServerLiveResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerLiveResponse",
-            unpack: inference__server_live_response__unpack, free: inference__server_live_response__free_unpacked
+            unpack: inference__server_live_response__unpack
         ) { ServerLiveResponse(live: $0.live != 0) }
     }
 
@@ -38,7 +38,7 @@ extension ServerReadyRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerReadyRequest",
-            unpack: inference__server_ready_request__unpack, free: inference__server_ready_request__free_unpacked
+            unpack: inference__server_ready_request__unpack
         ) { _ in }
     }
 
@@ -49,7 +49,7 @@ extension ServerReadyResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerReadyResponse",
-            unpack: inference__server_ready_response__unpack, free: inference__server_ready_response__free_unpacked
+            unpack: inference__server_ready_response__unpack
         ) { ServerReadyResponse(ready: $0.ready != 0) }
     }
 
@@ -67,7 +67,7 @@ extension ModelReadyRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelReadyRequest",
-            unpack: inference__model_ready_request__unpack, free: inference__model_ready_request__free_unpacked
+            unpack: inference__model_ready_request__unpack
         ) { ModelReadyRequest(name: ProtoCCodec.string($0.name), version: ProtoCCodec.string($0.version)) }
     }
 
@@ -88,7 +88,7 @@ extension ModelReadyResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelReadyResponse",
-            unpack: inference__model_ready_response__unpack, free: inference__model_ready_response__free_unpacked
+            unpack: inference__model_ready_response__unpack
         ) { ModelReadyResponse(ready: $0.ready != 0) }
     }
 
@@ -106,8 +106,7 @@ extension ServerMetadataRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerMetadataRequest",
-            unpack: inference__server_metadata_request__unpack,
-            free: inference__server_metadata_request__free_unpacked
+            unpack: inference__server_metadata_request__unpack
         ) { _ in }
     }
 
@@ -118,8 +117,7 @@ extension ServerMetadataResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ServerMetadataResponse",
-            unpack: inference__server_metadata_response__unpack,
-            free: inference__server_metadata_response__free_unpacked
+            unpack: inference__server_metadata_response__unpack
         ) { message in
             ServerMetadataResponse(
                 name: ProtoCCodec.string(message.name), version: ProtoCCodec.string(message.version),
@@ -146,7 +144,7 @@ extension ModelMetadataRequest: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelMetadataRequest",
-            unpack: inference__model_metadata_request__unpack, free: inference__model_metadata_request__free_unpacked
+            unpack: inference__model_metadata_request__unpack
         ) { ModelMetadataRequest(name: ProtoCCodec.string($0.name), version: ProtoCCodec.string($0.version)) }
     }
 
@@ -167,8 +165,7 @@ extension ModelMetadataResponse: WireMessage {
     public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         self = try ProtoCMessage.unpack(
             bytes, messageName: "inference.ModelMetadataResponse",
-            unpack: inference__model_metadata_response__unpack,
-            free: inference__model_metadata_response__free_unpacked
+            unpack: inference__model_metadata_response__unpack
         ) { (message) throws(RPCError) in
             ModelMetadataResponse(
                 name: ProtoCCodec.string(message.name),
