@@ -11,8 +11,8 @@ public protocol InferenceObserver: Sendable {
 public protocol InferenceRecorder: Sendable {
     /// A request waited `wait` between arriving at the model and its run (or its batch's) starting.
     func queued(for wait: Duration)
-    /// The model ran once, on an inference thread, over `rows` rows (one request's, or a merged
-    /// batch's), taking `duration`.
+    /// The model ran once (on an inference thread, or on the receiving thread for a cheap
+    /// unbatched call) over `rows` rows (one request's, or a merged batch's), taking `duration`.
     func computed(rows: Int, duration: Duration)
     /// A request that reached the model ended, with outputs or with an error.
     func finished(succeeded: Bool)
