@@ -54,7 +54,7 @@ public struct Forwarder: Sendable {
     ) async throws(RPCError) -> Result {
         retryBudget.recordCall()
         var tried: Set<Upstream> = []
-        var generator = SystemRandomNumberGenerator()
+        var generator = FastRandomNumberGenerator()
         var lastError: RPCError?
         while tried.count < maxAttempts {
             guard let upstream = set.balancer.begin(excluding: tried, random: &generator) else { break }

@@ -2,6 +2,8 @@ import AdminAPI
 import Foundation
 import InferenceAPI
 import Logging
+import NIOCore
+import NIOPosix
 import RPCCore
 import RPCTransport
 import Routing
@@ -21,6 +23,8 @@ public struct GatewayOptions: Sendable {
     /// Deadline of upstream calls whose caller set none.
     public var defaultTimeout: Duration = .seconds(30)
     public var client = ClientConfiguration()
+    /// The event loops upstream connections use; the executable passes its gRPC server's.
+    public var clientGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     public var balancer = EndpointBalancerConfiguration.defaults
     public var retryBudget = RetryBudget.Configuration.defaults
     /// Bearer tokens callers must present (`--auth-tokens`); nil lets everyone in.
@@ -60,7 +64,7 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.resolver = resolver
         table = RoutingTable(balancerConfiguration: options.balancer)
-        clients = UpstreamClients(configuration: options.client)
+        clients = UpstreamClients(configuration: options.client, group: options.clientGroup)
         let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
         service = GatewayService(table: table, forwarder: forwarder, metrics: metrics, logger: logger,
                                  defaultTimeout: options.defaultTimeout, tokens: options.tokens)

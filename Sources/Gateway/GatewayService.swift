@@ -101,7 +101,7 @@ public final class GatewayService: InferenceServiceHandler {
     /// ModelInfer on a decoded request, already authorized and routed to `model`.
     private func infer(_ request: InferRequest, model: ModelRuntime, context: ServerContext) async throws -> InferResponse {
         let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
-        var generator = SystemRandomNumberGenerator()
+        var generator = FastRandomNumberGenerator()
         let choice = try choose(model, explicitVersion: request.modelVersion, routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
@@ -144,7 +144,7 @@ public final class GatewayService: InferenceServiceHandler {
             return try await infer(decoded, model: model, context: context).wireBytes()
         }
         let routingKey = request.stringParameter(4, key: "routing_key") ?? context.metadata["x-routing-key"]
-        var generator = SystemRandomNumberGenerator()
+        var generator = FastRandomNumberGenerator()
         let choice = try choose(model, explicitVersion: request.string(2), routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)

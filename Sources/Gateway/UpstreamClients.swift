@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import RPCTransport
 import Synchronization
 
@@ -5,17 +7,21 @@ import Synchronization
 /// route uses any more are closed.
 public final class UpstreamClients: Sendable {
     private let configuration: ClientConfiguration
+    private let group: any EventLoopGroup
     private let clients = Mutex<[Upstream: RPCClient]>([:])
 
-    public init(configuration: ClientConfiguration = ClientConfiguration()) {
+    /// Clients connect on `group`'s loops: pass the gRPC server's, with one connection per
+    /// loop, and a forwarded call stays on the thread that received it.
+    public init(configuration: ClientConfiguration = ClientConfiguration(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
+        self.group = group
     }
 
     /// The client for `upstream`, created (and connecting) on first use.
     public func client(for upstream: Upstream) -> RPCClient {
         let (client, created) = clients.withLock { clients -> (RPCClient, Bool) in
             if let client = clients[upstream] { return (client, false) }
-            let client = RPCClient(host: upstream.host, port: upstream.port, configuration: configuration)
+            let client = RPCClient(host: upstream.host, port: upstream.port, configuration: configuration, group: group)
             clients[upstream] = client
             return (client, true)
         }

@@ -33,14 +33,15 @@ final class ConnectionSlot: Sendable {
     private let host: String
     private let port: Int
     private let configuration: ClientConfiguration
-    private let group: any EventLoopGroup
+    /// Every attempt of this slot connects on this loop.
+    let loop: any EventLoop
     private let state = Mutex<(current: State, failedAttempts: Int)>((.idle, 0))
 
-    init(host: String, port: Int, configuration: ClientConfiguration, group: any EventLoopGroup) {
+    init(host: String, port: Int, configuration: ClientConfiguration, loop: any EventLoop) {
         self.host = host
         self.port = port
         self.configuration = configuration
-        self.group = group
+        self.loop = loop
     }
 
     var connectivity: ConnectivityState {
@@ -93,7 +94,7 @@ final class ConnectionSlot: Sendable {
         if let attempt { connect(completing: attempt) }
         switch result {
         case .success(let future): return future
-        case .failure(let error): return group.next().makeFailedFuture(error)
+        case .failure(let error): return loop.makeFailedFuture(error)
         }
     }
 
@@ -110,7 +111,7 @@ final class ConnectionSlot: Sendable {
     /// Marks an attempt as started; the caller runs `connect` after releasing the lock, so a
     /// synchronously failing connect cannot re-enter it.
     private func beginAttempt(_ current: inout State) -> EventLoopPromise<Connection> {
-        let promise = group.next().makePromise(of: Connection.self)
+        let promise = loop.makePromise(of: Connection.self)
         current = .connecting(promise.futureResult)
         return promise
     }
@@ -126,7 +127,7 @@ final class ConnectionSlot: Sendable {
         let timeout = configuration.connectTimeout
         let tls = configuration.tls
         let host = self.host
-        let future = ClientBootstrap(group: group)
+        let future = ClientBootstrap(group: loop)
             .connectTimeout(TimeAmount(timeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -186,7 +187,7 @@ final class ConnectionSlot: Sendable {
         }
         lateChannel?.close(promise: nil)
         if let retryAfter {
-            group.next().scheduleTask(in: TimeAmount(retryAfter)) { [weak self] in
+            loop.scheduleTask(in: TimeAmount(retryAfter)) { [weak self] in
                 self?.retry()
             }
         }

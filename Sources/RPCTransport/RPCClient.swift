@@ -12,8 +12,10 @@ public struct ClientResponse<Message: WireMessage>: Sendable {
 
 /// A gRPC client for one endpoint (`host:port`) over multiplexed HTTP/2 connections.
 ///
-/// Calls are spread over `configuration.connections` connections; each reconnects on its own
-/// with jittered exponential backoff. A call fails fast with UNAVAILABLE while no connection can
+/// Calls are spread over `configuration.connections` connections, each on its own event loop of
+/// `group`; a call made on one of those loops uses that loop's connection when it is ready, so
+/// a proxy whose server shares the loops forwards without a thread hop. Each connection
+/// reconnects on its own with jittered exponential backoff. A call fails fast with UNAVAILABLE while no connection can
 /// be made, and honours its deadline (sent as `grpc-timeout`) and task cancellation (RST_STREAM).
 public final class RPCClient: Sendable {
     public let host: String
@@ -30,7 +32,7 @@ public final class RPCClient: Sendable {
         self.port = port
         self.configuration = configuration
         self.slots = (0..<max(1, configuration.connections)).map { _ in
-            ConnectionSlot(host: host, port: port, configuration: configuration, group: group)
+            ConnectionSlot(host: host, port: port, configuration: configuration, loop: group.next())
         }
     }
 
@@ -80,7 +82,11 @@ public final class RPCClient: Sendable {
         let handler = connection.handler
         do {
             return try await withTaskCancellationHandler {
-                loop.execute { handler.value.start(call) }
+                if loop.inEventLoop {
+                    handler.value.start(call)
+                } else {
+                    loop.execute { handler.value.start(call) }
+                }
                 return try await promise.futureResult.get()
             } onCancel: {
                 loop.execute { handler.value.cancel(call, with: RPCError(.cancelled, "the caller cancelled \(path)")) }
@@ -141,6 +147,9 @@ public final class RPCClient: Sendable {
         // Prefer a ready connection, round-robin, returned at once: no future, no suspension and
         // no deadline timer on the common path. A slot passed over because it never connected
         // starts connecting, so calls spread over every configured connection.
+        if slots.count > 1, let local = slots.first(where: { $0.loop.inEventLoop }), let ready = local.readyConnection {
+            return ready
+        }
         let start = nextSlot.add(1, ordering: .relaxed).oldValue
         let first = slots[start % slots.count]
         for offset in 0..<slots.count {

@@ -15,6 +15,8 @@ public final class RPCServer: Sendable {
     private let logger: Logger
     private let refusedCall: RefusedCallObserver?
     private let group: MultiThreadedEventLoopGroup
+    /// Whether the server made `group` and so stops it on shutdown.
+    private let ownsGroup: Bool
     private let state = Mutex<State>(State())
 
     private struct State {
@@ -29,9 +31,13 @@ public final class RPCServer: Sendable {
     public typealias RefusedCallObserver = @Sendable (_ method: String?, _ code: StatusCode) -> Void
 
     /// Registers every method of `services`; a path registered twice is a programming error.
+    ///
+    /// With `group`, connections are served on those event loops (`configuration.threads` is
+    /// not used) and the caller stops them; a proxy passes the loops its upstream clients use,
+    /// so a forwarded call never changes threads.
     public init(
         configuration: ServerConfiguration, services: [any RPCService], logger: Logger = Logger(label: "rpc.server"),
-        refusedCall: RefusedCallObserver? = nil
+        refusedCall: RefusedCallObserver? = nil, group: MultiThreadedEventLoopGroup? = nil
     ) {
         self.configuration = configuration
         var methods: [String: MethodHandler] = [:]
@@ -42,7 +48,8 @@ public final class RPCServer: Sendable {
         self.methods = methods
         self.logger = logger
         self.refusedCall = refusedCall
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        ownsGroup = group == nil
     }
 
     /// Binds the listening socket; returns once the server accepts connections.
@@ -121,6 +128,6 @@ public final class RPCServer: Sendable {
             logger.warning("grace period over; closing connections with calls in flight", metadata: ["connections": "\(remaining.count)"])
         }
         for connection in remaining { try? await connection.close() }
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
     }
 }

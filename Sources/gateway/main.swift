@@ -2,6 +2,7 @@ import ArgumentParser
 import Gateway
 import InferenceAPI
 import Logging
+import NIOPosix
 import RPCTransport
 import ServiceKit
 
@@ -83,6 +84,12 @@ struct GatewayCommand: ServiceCommand {
         options.balancer.consecutiveFailuresToEject = ejectAfterFailures
         options.client.maxReceiveMessageLength = maxMessageBytes
         options.client.tls = try upstreamTLS.clientTLS()
+        // The gRPC server and the upstream clients share event loops, with one connection per
+        // loop to each replica: a call is forwarded and answered on the thread that received it.
+        var configuration = ServerConfiguration(host: address.host, port: address.port)
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        options.clientGroup = loops
+        options.client.connections = max(1, configuration.threads)
         if let authTokens {
             do {
                 options.tokens = try AccessTokens.load(path: authTokens)
@@ -101,12 +108,12 @@ struct GatewayCommand: ServiceCommand {
         }
 
         let health = HealthStatusStore(overall: gateway.service.isReady ? .serving : .notServing)
-        var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         configuration.tls = try operations.tls.serverTLS()
         let server = RPCServer(
             configuration: configuration,
-            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger, refusedCall: runtime.refusedCallRecorder)
+            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger,
+            refusedCall: runtime.refusedCallRecorder, group: loops)
         try await server.start()
         runtime.observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)
@@ -130,6 +137,7 @@ struct GatewayCommand: ServiceCommand {
             background.cancel()
             await background.value
             await gateway.shutdown()
+            try? await loops.shutdownGracefully()
         }
     }
 }

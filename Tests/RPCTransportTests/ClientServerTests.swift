@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import RPCCore
 import RPCTransport
 import TestSupport
@@ -13,6 +15,38 @@ struct ClientServerTests {
             #expect(reply.message.bytes == [1, 2, 3])
             let empty = try await client.unary(TestService.echo, RawBytes([]), as: RawBytes.self)
             #expect(empty.message.bytes == [])
+        }
+    }
+
+    /// A proxy's server and client share event loops; a call made on one must use the
+    /// connection of that loop, so forwarding never changes threads.
+    @Test func aCallMadeOnAnEventLoopUsesThatLoopsConnection() async throws {
+        try await withServer(services: [TestService()]) { _, port in
+            let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            var configuration = ClientConfiguration()
+            configuration.connections = 2
+            let client = RPCClient(host: "127.0.0.1", port: port, configuration: configuration, group: loops)
+            client.connect()
+            let executors = loops.makeIterator().map { EventLoopTaskExecutor(eventLoop: $0) }
+            func peers(from executor: EventLoopTaskExecutor, calls: Int) async throws -> Set<String> {
+                try await Task(executorPreference: executor) {
+                    var peers = Set<String>()
+                    for _ in 0..<calls {
+                        let reply = try await client.unary(TestService.peer, RawBytes([]), as: RawBytes.self)
+                        peers.insert(String(decoding: reply.message.bytes, as: UTF8.self))
+                    }
+                    return peers
+                }.value
+            }
+            // Until both connections are up a call may borrow the other loop's.
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await peers(from: executors[0], calls: 2)
+            _ = try await peers(from: executors[1], calls: 2)
+            let first = try await peers(from: executors[0], calls: 10)
+            let second = try await peers(from: executors[1], calls: 10)
+            #expect(first.count == 1 && second.count == 1 && first != second, "\(first) \(second)")
+            await client.close()
+            try await loops.shutdownGracefully()
         }
     }
 }

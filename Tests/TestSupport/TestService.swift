@@ -9,6 +9,7 @@ public final class TestService: RPCService {
     public static let stream = "/test.Test/Stream"
     public static let fail = "/test.Test/Fail"
     public static let metadata = "/test.Test/Metadata"
+    public static let peer = "/test.Test/Peer"
 
     private let cancelledCount = Atomic<Int>(0)
     private let startedCount = Atomic<Int>(0)
@@ -49,6 +50,8 @@ public final class TestService: RPCService {
                 let code = StatusCode(rawValue: Int(request.bytes.first ?? 2)) ?? .unknown
                 throw RPCError(code, String(decoding: request.bytes.dropFirst(), as: UTF8.self), metadata: ["x-detail": "failing on purpose"])
             },
+            // Returns the caller's address as the server sees it (which connection a call used).
+            .unary(Self.peer) { (_: RawBytes, context) in RawBytes(Array(context.peer.utf8)) },
             // Returns the value of the `x-echo` request header and echoes it in headers and trailers.
             .unary(Self.metadata) { (_: RawBytes, context) in
                 let value = context.metadata["x-echo"] ?? ""
