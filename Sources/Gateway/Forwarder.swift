@@ -21,26 +21,27 @@ public struct Forwarder: Sendable {
         public var retries = 0
     }
 
-    /// Calls `path` with `request` on a replica of `set` before `deadline`.
+    /// Calls `path` with `request` on a replica of `set` before `deadline`; `what` names the
+    /// target in errors and is only built for one.
     public func call<Request: WireMessage, Response: WireMessage>(
-        _ path: String, _ request: Request, on set: EndpointSet, what: String,
+        _ path: String, _ request: Request, on set: EndpointSet, what: @autoclosure () -> String,
         metadata: Metadata, deadline: ContinuousClock.Instant?, report: inout Report,
         as: Response.Type = Response.self
     ) async throws(RPCError) -> ClientResponse<Response> {
-        try await attempts(on: set, what: what, deadline: deadline, report: &report) { client, timeout throws(RPCError) in
+        try await attempts(on: set, what: what(), deadline: deadline, report: &report) { client, timeout throws(RPCError) in
             try await client.unary(path, request, metadata: metadata, timeout: timeout, as: Response.self)
         }
     }
 
     /// Calls `path` with an already serialized request and returns the serialized reply.
     public func callRaw(
-        _ path: String, _ request: [UInt8], on set: EndpointSet, what: String,
+        _ path: String, _ request: [UInt8], on set: EndpointSet, what: @autoclosure () -> String,
         metadata: Metadata, deadline: ContinuousClock.Instant?, report: inout Report
     ) async throws(RPCError) -> [UInt8] {
-        try await attempts(on: set, what: what, deadline: deadline, report: &report) { client, timeout throws(RPCError) in
+        try await attempts(on: set, what: what(), deadline: deadline, report: &report) { client, timeout throws(RPCError) in
             let response = try await client.unaryRaw(path, request, metadata: metadata, timeout: timeout)
             guard response.messages.count == 1 else {
-                throw RPCError(.internal, "\(what) sent \(response.messages.count) replies to a unary call")
+                throw RPCError(.internal, "\(what()) sent \(response.messages.count) replies to a unary call")
             }
             return response.messages[0]
         }
@@ -49,7 +50,7 @@ public struct Forwarder: Sendable {
     /// Runs `send` on replicas of `set` until one answers, one fails in a way a retry cannot
     /// fix, or the attempts or the retry budget run out.
     private func attempts<Result>(
-        on set: EndpointSet, what: String, deadline: ContinuousClock.Instant?, report: inout Report,
+        on set: EndpointSet, what: @autoclosure () -> String, deadline: ContinuousClock.Instant?, report: inout Report,
         _ send: (RPCClient, Duration?) async throws(RPCError) -> Result
     ) async throws(RPCError) -> Result {
         retryBudget.recordCall()
@@ -68,7 +69,7 @@ public struct Forwarder: Sendable {
             tried.insert(upstream)
             let timeout: Duration?
             do {
-                timeout = try remaining(until: deadline, what: what)
+                timeout = try remaining(until: deadline, what: what())
             } catch {
                 set.balancer.end(upstream, outcome: .ignored)
                 throw error
@@ -84,14 +85,14 @@ public struct Forwarder: Sendable {
             }
         }
         if let lastError { throw lastError }
-        throw RPCError(.unavailable, "no ready replica for \(what)", unprocessed: true)
+        throw RPCError(.unavailable, "no ready replica for \(what())", unprocessed: true)
     }
 
     /// Time left before the deadline; DEADLINE_EXCEEDED when none is.
-    private func remaining(until deadline: ContinuousClock.Instant?, what: String) throws(RPCError) -> Duration? {
+    private func remaining(until deadline: ContinuousClock.Instant?, what: @autoclosure () -> String) throws(RPCError) -> Duration? {
         guard let deadline else { return nil }
         let left = deadline - .now
-        guard left > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded before calling \(what)") }
+        guard left > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded before calling \(what())") }
         return left
     }
 

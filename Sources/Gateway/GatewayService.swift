@@ -151,13 +151,13 @@ public final class GatewayService: InferenceServiceHandler {
         noteTraceID(context, metadata)
         return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
             let upstream = request.rewriting([
-                1: model.route.workerModelName(for: version.version), 2: Self.workerVersion(version.version)])
+                (1, model.route.workerModelName(for: version.version)), (2, Self.workerVersion(version.version))])
             let reply = try await self.forwarder.callRaw(
                 InferenceMethods.modelInfer, upstream, on: version.endpoints,
                 what: "\(model.name) version \(version.version)", metadata: metadata, deadline: deadline, report: &report)
             let response = try ProtobufFields(reply, messageName: "inference.ModelInferResponse")
-            var names = [1: model.name, 2: version.version]
-            if response.string(3).isEmpty { names[3] = requestID }
+            var names = [(number: 1, value: model.name), (2, version.version)]
+            if response.string(3).isEmpty { names.append((3, requestID)) }
             return response.rewriting(names)
         }
     }

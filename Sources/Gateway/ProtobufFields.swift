@@ -22,7 +22,8 @@ struct ProtobufFields {
         self.bytes = bytes
         var fields: [Field] = []
         var offset = 0
-        let invalid = RPCError(.internal, "could not decode \(messageName): invalid protobuf")
+        // Built only when needed: this runs twice per forwarded call.
+        var invalid: RPCError { RPCError(.internal, "could not decode \(messageName): invalid protobuf") }
         while offset < bytes.count {
             let start = offset
             guard let tag = Self.varint(bytes, &offset), tag >> 3 > 0 else { throw invalid }
@@ -70,19 +71,17 @@ struct ProtobufFields {
         return found
     }
 
-    /// The message with string fields `replacements` set (written first; empty strings are left
-    /// out, as proto3 does) and every other field copied unchanged.
-    func rewriting(_ replacements: [Int: String]) -> [UInt8] {
+    /// The message with string fields `replacements` set (written first, in the order given;
+    /// empty strings are left out, as proto3 does) and every other field copied unchanged.
+    func rewriting(_ replacements: [(number: Int, value: String)]) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + 64)
-        for number in replacements.keys.sorted() {
-            guard let value = replacements[number], !value.isEmpty else { continue }
-            let utf8 = Array(value.utf8)
+        for (number, value) in replacements where !value.isEmpty {
             Self.appendVarint(UInt64(number << 3 | 2), to: &output)
-            Self.appendVarint(UInt64(utf8.count), to: &output)
-            output.append(contentsOf: utf8)
+            Self.appendVarint(UInt64(value.utf8.count), to: &output)
+            output.append(contentsOf: value.utf8)
         }
-        for field in fields where replacements[field.number] == nil {
+        for field in fields where !replacements.contains(where: { $0.number == field.number }) {
             output.append(contentsOf: bytes[field.whole])
         }
         return output

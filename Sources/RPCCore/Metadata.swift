@@ -14,35 +14,41 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     public init() { entries = [] }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        entries = elements.map { Entry(name: $0.0.lowercased(), value: $0.1) }
+        entries = elements.map { Entry(name: Self.lowercase($0.0), value: $0.1) }
+    }
+
+    /// `name` in lower case; names almost always arrive that way, and checking is much cheaper
+    /// than `lowercased()`, which this runs for every header of every call.
+    private static func lowercase(_ name: String) -> String {
+        name.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } ? name.lowercased() : name
     }
 
     /// Appends a value; names are lower-cased as HTTP/2 requires.
     public mutating func add(_ name: String, _ value: String) {
-        entries.append(Entry(name: name.lowercased(), value: value))
+        entries.append(Entry(name: Self.lowercase(name), value: value))
     }
 
     /// Replaces every value of `name` with one value.
     public mutating func replace(_ name: String, _ value: String) {
-        let name = name.lowercased()
+        let name = Self.lowercase(name)
         entries.removeAll { $0.name == name }
         entries.append(Entry(name: name, value: value))
     }
 
     public mutating func remove(_ name: String) {
-        let name = name.lowercased()
+        let name = Self.lowercase(name)
         entries.removeAll { $0.name == name }
     }
 
     /// The first value of `name`, if any.
     public subscript(name: String) -> String? {
-        let name = name.lowercased()
+        let name = Self.lowercase(name)
         return entries.first { $0.name == name }?.value
     }
 
     /// Every value of `name`, in order.
     public func values(of name: String) -> [String] {
-        let name = name.lowercased()
+        let name = Self.lowercase(name)
         return entries.filter { $0.name == name }.map(\.value)
     }
 

@@ -85,30 +85,34 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
     ) -> Endpoint? {
         let now = clock.now()
         return state.withLock { state in
-            var usable: [Endpoint] = []
-            for endpoint in state.order where !excluded.contains(endpoint) {
-                guard var entry = state.entries[endpoint], entry.ready else { continue }
-                if let until = entry.ejectedUntil {
-                    guard now >= until else { continue }
-                    entry.ejectedUntil = nil
-                    entry.readmittedAt = now
-                    entry.consecutiveFailures = 0
-                    state.entries[endpoint] = entry
+            // Runs on every call: usable positions go in a stack buffer, not a new array.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, state.order.count)) { usable in
+                var count = 0
+                for (position, endpoint) in state.order.enumerated() where excluded.isEmpty || !excluded.contains(endpoint) {
+                    guard var entry = state.entries[endpoint], entry.ready else { continue }
+                    if let until = entry.ejectedUntil {
+                        guard now >= until else { continue }
+                        entry.ejectedUntil = nil
+                        entry.readmittedAt = now
+                        entry.consecutiveFailures = 0
+                        state.entries[endpoint] = entry
+                    }
+                    usable[count] = position
+                    count += 1
                 }
-                usable.append(endpoint)
-            }
-            guard !usable.isEmpty else { return nil }
-            var chosen = usable[Int.random(in: 0..<usable.count, using: &generator)]
-            if usable.count > 1 {
-                var other = Int.random(in: 0..<(usable.count - 1), using: &generator)
-                if usable[other] == chosen { other = usable.count - 1 }
-                let alternative = usable[other]
-                if state.entries[alternative]!.outstanding < state.entries[chosen]!.outstanding {
-                    chosen = alternative
+                guard count > 0 else { return nil }
+                var chosen = state.order[usable[Int.random(in: 0..<count, using: &generator)]]
+                if count > 1 {
+                    var other = Int.random(in: 0..<(count - 1), using: &generator)
+                    if state.order[usable[other]] == chosen { other = count - 1 }
+                    let alternative = state.order[usable[other]]
+                    if state.entries[alternative]!.outstanding < state.entries[chosen]!.outstanding {
+                        chosen = alternative
+                    }
                 }
+                state.entries[chosen]!.outstanding += 1
+                return chosen
             }
-            state.entries[chosen]!.outstanding += 1
-            return chosen
         }
     }
 

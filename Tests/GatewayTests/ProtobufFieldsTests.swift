@@ -20,7 +20,7 @@ struct ProtobufFieldsTests {
         #expect(fields.stringParameter(4, key: "limit") == nil, "an int64 parameter is not a string")
         #expect(fields.stringParameter(4, key: "absent") == nil)
 
-        let rewritten = fields.rewriting([1: "iris-logreg", 2: ""])
+        let rewritten = fields.rewriting([(1, "iris-logreg"), (2, "")])
         let decoded = try rewritten.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }
         var expected = Self.request
         expected.modelName = "iris-logreg"
