@@ -28,7 +28,6 @@ final class ClientCall: @unchecked Sendable {  // Confined to its connection's e
     var responseHeaders: Metadata?
     var messages: [[UInt8]] = []
     var finished = false
-    var deadlineTimer: Scheduled<Void>?
 
     init(path: String, metadata: Metadata, request: [UInt8], timeout: Duration?, maxMessageLength: Int, consumer: Consumer) {
         self.path = path
@@ -51,7 +50,6 @@ final class ClientCall: @unchecked Sendable {  // Confined to its connection's e
     func complete(code: StatusCode, message: String, trailers: Metadata, unprocessed: Bool = false) {
         guard !finished else { return }
         finished = true
-        deadlineTimer?.cancel()
         let error = code == .ok ? nil : RPCError(code, message, metadata: trailers, unprocessed: unprocessed)
         switch consumer {
         case .collect(let promise):

@@ -14,6 +14,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let maxMessageLength: Int
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
+    /// Expires calls that have a deadline.
+    private var deadlines: CallDeadlines?
     private var calls: [Int32: ClientCall] = [:]
     private var flushScheduled = false
     private var closed = false
@@ -103,15 +105,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"),
             HeaderField("te", "trailers"), HeaderField("user-agent", "inference-mesh-rpc/1"),
         ]
-        if let timeout = call.timeout {
-            let total = TimeAmount(timeout).nanoseconds
-            headers.append(HeaderField("grpc-timeout", GRPCTimeout.encode(nanoseconds: total)))
-            if let loop = context?.eventLoop {
-                call.deadlineTimer = loop.scheduleTask(in: .nanoseconds(max(total, 0))) { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
-                    loopBound.value.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(loopBound.value.authority)"))
-                }
-            }
-        }
+        let timeout = call.timeout.map { TimeAmount($0).nanoseconds }
+        if let timeout { headers.append(HeaderField("grpc-timeout", GRPCTimeout.encode(nanoseconds: timeout))) }
         for (name, value) in call.metadata { headers.append(HeaderField(name, value)) }
         guard let stream = session.submitRequest(headers: headers) else {
             call.fail(RPCError(.unavailable, "could not open a stream to \(authority)", unprocessed: true))
@@ -119,6 +114,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         call.streamID = stream
         calls[stream] = call
+        if let timeout, let loop = context?.eventLoop { callDeadlines(on: loop).set(stream, in: timeout) }
         session.enqueueMessage(stream: stream, call.request, end: true)
         scheduleFlush()
     }
@@ -133,9 +129,21 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         call.fail(error)
     }
 
+    /// The connection's deadline timer, made on first use.
+    private func callDeadlines(on loop: any EventLoop) -> CallDeadlines {
+        if let deadlines { return deadlines }
+        let made = CallDeadlines(loop: loop) { [weak self] stream in
+            guard let self, let call = self.calls[stream] else { return }
+            self.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(self.authority)"))
+        }
+        deadlines = made
+        return made
+    }
+
     private func failAll(_ error: RPCError) {
         let pending = calls.values
         calls.removeAll()
+        deadlines?.removeAll()
         for call in pending { call.fail(error) }
     }
 
@@ -192,6 +200,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func session(_ session: HTTP2Session, endOfDataOn stream: Int32) {}
 
     func session(_ session: HTTP2Session, closed stream: Int32, errorCode: UInt32) {
+        deadlines?.remove(stream)
         guard let call = calls.removeValue(forKey: stream) else { return }
         guard !call.finished else { return }
         switch errorCode {

@@ -34,6 +34,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var flushScheduled = false
     private var peer = "unknown"
     private var keepaliveTimer: RepeatedTask?
+    /// Expires calls that carry a `grpc-timeout`.
+    private var deadlines: CallDeadlines?
     private var pingTimeout: Scheduled<Void>?
     /// Streams whose writers wait for their queued body to drain.
     private var streamsWithWaiters: Set<Int32> = []
@@ -128,6 +130,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         pingTimeout?.cancel()
         for stream in streams.values { stream.finish() }
         streams.removeAll()
+        deadlines?.removeAll()
         context.fireChannelInactive()
     }
 
@@ -169,9 +172,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             id: id, method: method, context: context, maxMessageLength: configuration.limits.maxReceiveMessageLength)
         streams[id] = stream
         if let nanos = request.timeoutNanoseconds, deadline != nil, let loop = self.context?.eventLoop {
-            stream.deadlineTimer = loop.scheduleTask(in: .nanoseconds(nanos)) { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
-                loopBound.value.deadlineExpired(stream: id)
-            }
+            callDeadlines(on: loop).set(id, in: nanos)
         }
         if endStream { requestEnded(stream) }
     }
@@ -209,6 +210,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func session(_ session: HTTP2Session, closed id: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: id) else { return }
         streamsWithWaiters.remove(id)
+        deadlines?.remove(id)
         if !stream.isFinished, errorCode != 0 {
             logger.debug("client reset the stream; cancelling its handler", metadata: ["method": "\(stream.method.path)", "stream": "\(id)"])
         }
@@ -340,9 +342,16 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         scheduleFlush()
     }
 
+    /// The connection's deadline timer, made on first use.
+    private func callDeadlines(on loop: any EventLoop) -> CallDeadlines {
+        if let deadlines { return deadlines }
+        let made = CallDeadlines(loop: loop) { [weak self] id in self?.deadlineExpired(stream: id) }
+        deadlines = made
+        return made
+    }
+
     private func deadlineExpired(stream id: Int32) {
         guard let stream = streams[id], !stream.isFinished else { return }
-        stream.deadlineTimer = nil
         let error = RPCError(.deadlineExceeded, "deadline exceeded while serving \(stream.method.path)")
         if case .receiving = stream.phase {
             refuse(stream, error)

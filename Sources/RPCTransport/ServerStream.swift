@@ -20,7 +20,6 @@ final class ServerStream {
     var phase = Phase.receiving
     var headersSent = false
     var requestEnded = false
-    var deadlineTimer: Scheduled<Void>?
     /// Writers of a streaming handler waiting for the queued body to drain.
     var writeWaiters: [EventLoopPromise<Void>] = []
 
@@ -36,12 +35,10 @@ final class ServerStream {
         return false
     }
 
-    /// Moves to `.finished`, cancelling the handler and the deadline timer.
+    /// Moves to `.finished`, cancelling the handler.
     func finish() {
         if case .running(let task) = phase { task.cancel() }
         phase = .finished
-        deadlineTimer?.cancel()
-        deadlineTimer = nil
         failWriters()
     }
 

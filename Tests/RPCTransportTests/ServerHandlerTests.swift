@@ -560,6 +560,31 @@ struct ServerHandlerTests {
         #expect(service.cancelled == 1)
     }
 
+    /// One timer serves a connection's deadlines: a later call with an earlier deadline must
+    /// still expire first, and each call at its own time.
+    @Test func eachCallExpiresAtItsOwnDeadline() throws {
+        let service = TestService()
+        let connection = try EmbeddedConnection(services: [service])
+        defer { try? connection.close() }
+        let slow = try connection.startCall(TestService.sleep, headers: [HeaderField("grpc-timeout", "5m")], body: sleepForAMinute)
+        let fast = try connection.startCall(TestService.sleep, headers: [HeaderField("grpc-timeout", "1m")], body: sleepForAMinute)
+        let done = try connection.startCall(TestService.echo, headers: [HeaderField("grpc-timeout", "2m")], body: MessageFraming.frame([7]))
+
+        connection.loop.advanceTime(by: .milliseconds(1))
+        try connection.exchange()
+        #expect(connection.client[fast].status == .deadlineExceeded)
+        #expect(connection.client[slow].headerBlocks.isEmpty, "no answer before its deadline")
+
+        connection.loop.advanceTime(by: .milliseconds(3))
+        try connection.exchange()
+        #expect(connection.client[slow].headerBlocks.isEmpty, "no answer before its deadline")
+        connection.loop.advanceTime(by: .milliseconds(1))
+        try connection.exchange()
+        #expect(connection.client[slow].status == .deadlineExceeded)
+        #expect(connection.client[done].status == .ok, "a call that ended in time is not expired later")
+        #expect(service.cancelled == 2)
+    }
+
     @Test func clientResetCancelsTheHandler() throws {
         let service = TestService()
         let connection = try EmbeddedConnection(services: [service])
