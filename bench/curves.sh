@@ -17,6 +17,7 @@
 # SCRATCH (.build-bench), BUILD (1; 0 skips building), OUT (bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 duration=${DURATION:-5}
 warmup=${WARMUP:-1}
 loads=${LOADS:-10 30 50 70 90 100}
@@ -47,15 +48,6 @@ bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 py=.venv/bin/python
 mkdir -p "$out"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port_of() {  # log file: waits for its 'listening on' (or Python's 'PORT') line and prints the port
-  for _ in $(seq 200); do
-    local port; port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p; s/^PORT \([0-9]*\)$/\1/p' "$1" | head -1)
-    [ -n "$port" ] && { echo "$port"; return; }
-    sleep 0.05
-  done
-  echo "curves: $1 never said it was listening" >&2; cat "$1" >&2; exit 1
-}
 
 model="$PWD/examples/models/iris/2/model.onnx"
 mkdir -p "$work/models/iris"

@@ -6,6 +6,7 @@
 #   bench/gateway.sh [REQUESTS]   (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 requests=${1:-100000}
 work=$(mktemp -d)
 pids=()
@@ -16,15 +17,6 @@ scripts/setup >/dev/null
 for product in model-worker gateway; do swift build -c release --product "$product" >/dev/null; done
 bin=$(swift build -c release --show-bin-path)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port_of() {  # log file: waits for its 'listening on' line and prints the port
-  for _ in $(seq 200); do
-    local port; port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$1" | head -1)
-    [ -n "$port" ] && { echo "$port"; return; }
-    sleep 0.05
-  done
-  echo "bench: $1 never said 'listening on'" >&2; cat "$1" >&2; exit 1
-}
 
 mkdir -p "$work/models/iris"
 ln -s "$PWD/examples/models/iris/1" "$work/models/iris/1"

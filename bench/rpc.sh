@@ -7,6 +7,7 @@
 #   bench/rpc.sh [REQUESTS]   (default 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 requests=${1:-200000}
 work=$(mktemp -d)
 pids=()
@@ -16,7 +17,6 @@ trap cleanup EXIT
 scripts/setup >/dev/null
 swift build -c release --product rpc-echo-server >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "bench: $1 never said $2" >&2; exit 1; }
 
 # Our server.

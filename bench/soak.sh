@@ -16,6 +16,7 @@
 # skips building), OUT (bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 minutes=${1:-10}
 soak_path=${SOAK_PATH:-pipeline}
 load_pct=${LOAD_PCT:-70}
@@ -47,14 +48,6 @@ fi
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 mkdir -p "$out"
 
-port_of() {  # log file: waits for its 'listening on' line and prints the port
-  for _ in $(seq 200); do
-    local port; port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$1" | head -1)
-    [ -n "$port" ] && { echo "$port"; return; }
-    sleep 0.05
-  done
-  echo "soak: $1 never said 'listening on'" >&2; cat "$1" >&2; exit 1
-}
 
 mkdir -p "$work/models/iris"
 ln -s "$PWD/examples/models/iris/2" "$work/models/iris/2"
