@@ -54,19 +54,19 @@ public struct Forwarder: Sendable {
         _ send: (RPCClient, Duration?) async throws(RPCError) -> Result
     ) async throws(RPCError) -> Result {
         retryBudget.recordCall()
-        var tried: Set<Upstream> = []
+        // Only replicas that failed go here, so a call answered at the first try allocates nothing.
+        var failed: [Upstream] = []
         var generator = FastRandomNumberGenerator()
         var lastError: RPCError?
-        while tried.count < maxAttempts {
-            guard let upstream = set.balancer.begin(excluding: tried, random: &generator) else { break }
-            if !tried.isEmpty {
+        for attempt in 0..<max(0, maxAttempts) {
+            guard let upstream = set.balancer.begin(excluding: failed, random: &generator) else { break }
+            if attempt > 0 {
                 guard retryBudget.tryRetry() else {
                     set.balancer.end(upstream, outcome: .ignored)
                     break
                 }
                 report.retries += 1
             }
-            tried.insert(upstream)
             let timeout: Duration?
             do {
                 timeout = try remaining(until: deadline, what: what())
@@ -81,6 +81,7 @@ public struct Forwarder: Sendable {
             } catch {
                 set.balancer.end(upstream, outcome: Self.outcome(of: error))
                 guard error.unprocessed, !Task.isCancelled else { throw error }
+                failed.append(upstream)
                 lastError = error
             }
         }

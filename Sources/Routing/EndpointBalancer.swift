@@ -30,24 +30,33 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
         public var ejectionLevel: Int
     }
 
-    private struct Entry {
-        var ready: Bool
-        var outstanding = 0
-        var consecutiveFailures = 0
-        var ejectedUntil: ContinuousClock.Instant?
+    @usableFromInline
+    struct Entry {
+        @usableFromInline var ready: Bool
+        @usableFromInline var outstanding = 0
+        @usableFromInline var consecutiveFailures = 0
+        @usableFromInline var ejectedUntil: ContinuousClock.Instant?
         var ejectionLevel = 0
-        var readmittedAt: ContinuousClock.Instant?
+        @usableFromInline var readmittedAt: ContinuousClock.Instant?
+
+        init(ready: Bool) { self.ready = ready }
     }
 
-    private struct State {
-        var order: [Endpoint] = []
-        var entries: [Endpoint: Entry] = [:]
+    /// The endpoints in the order given, each with its standing at the same position; the
+    /// per-call paths walk positions and hash an endpoint only to find it in `end`.
+    @usableFromInline
+    struct State {
+        @usableFromInline var order: [Endpoint] = []
+        @usableFromInline var entries: [Entry] = []
+        @usableFromInline var positions: [Endpoint: Int] = [:]
+
+        init() {}
     }
 
     public let configuration: Configuration
-    private let clock: any RoutingClock
+    @usableFromInline let clock: any RoutingClock
     private let initiallyReady: Bool
-    private let state = Mutex(State())
+    @usableFromInline let state = Mutex(State())
 
     /// New endpoints count as ready until a health check says otherwise, unless `initiallyReady` is false.
     public init(
@@ -63,75 +72,83 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
     /// Replaces the set (after DNS re-resolution, say); endpoints still present keep their state.
     public func setEndpoints(_ endpoints: [Endpoint]) {
         state.withLock { state in
-            var seen = Set<Endpoint>()
-            state.order = endpoints.filter { seen.insert($0).inserted }
-            var entries: [Endpoint: Entry] = [:]
-            for endpoint in state.order {
-                entries[endpoint] = state.entries[endpoint] ?? Entry(ready: initiallyReady)
+            var next = State()
+            for endpoint in endpoints where next.positions[endpoint] == nil {
+                next.positions[endpoint] = next.order.count
+                next.order.append(endpoint)
+                next.entries.append(state.positions[endpoint].map { state.entries[$0] } ?? Entry(ready: initiallyReady))
             }
-            state.entries = entries
+            state = next
         }
     }
 
     /// Records a health check's verdict.
     public func setReady(_ endpoint: Endpoint, _ ready: Bool) {
-        state.withLock { $0.entries[endpoint]?.ready = ready }
+        state.withLock { state in
+            if let position = state.positions[endpoint] { state.entries[position].ready = ready }
+        }
     }
 
     /// Chooses an endpoint for a call and counts it as outstanding until `end`; nil when none is
     /// usable. `excluding` leaves out endpoints already tried by this call.
+    ///
+    /// Inlinable, as is `end`: both run on every call, and specialized in the caller for its
+    /// endpoint type they skip generic dispatch and run-time metadata lookups.
+    @inlinable
     public func begin(
-        excluding excluded: Set<Endpoint> = [], random generator: inout some RandomNumberGenerator
+        excluding excluded: [Endpoint] = [], random generator: inout some RandomNumberGenerator
     ) -> Endpoint? {
         let now = clock.now()
+        // Drawn before taking the lock, which then holds only plain values; with 64 random bits
+        // the modulo's bias is negligible for any endpoint count.
+        let first = generator.next()
+        let second = generator.next()
         return state.withLock { state in
-            // Runs on every call: usable positions go in a stack buffer, not a new array.
+            // Usable positions go in a stack buffer, not a new array.
             withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, state.order.count)) { usable in
                 var count = 0
-                for (position, endpoint) in state.order.enumerated() where excluded.isEmpty || !excluded.contains(endpoint) {
-                    guard var entry = state.entries[endpoint], entry.ready else { continue }
-                    if let until = entry.ejectedUntil {
+                for position in state.entries.indices {
+                    guard state.entries[position].ready else { continue }
+                    if !excluded.isEmpty, excluded.contains(state.order[position]) { continue }
+                    if let until = state.entries[position].ejectedUntil {
                         guard now >= until else { continue }
-                        entry.ejectedUntil = nil
-                        entry.readmittedAt = now
-                        entry.consecutiveFailures = 0
-                        state.entries[endpoint] = entry
+                        state.entries[position].ejectedUntil = nil
+                        state.entries[position].readmittedAt = now
+                        state.entries[position].consecutiveFailures = 0
                     }
                     usable[count] = position
                     count += 1
                 }
                 guard count > 0 else { return nil }
-                var chosen = state.order[usable[Int.random(in: 0..<count, using: &generator)]]
+                var chosen = usable[Int(first % UInt64(count))]
                 if count > 1 {
-                    var other = Int.random(in: 0..<(count - 1), using: &generator)
-                    if state.order[usable[other]] == chosen { other = count - 1 }
-                    let alternative = state.order[usable[other]]
-                    if state.entries[alternative]!.outstanding < state.entries[chosen]!.outstanding {
-                        chosen = alternative
-                    }
+                    var other = usable[Int(second % UInt64(count - 1))]
+                    if other == chosen { other = usable[count - 1] }
+                    if state.entries[other].outstanding < state.entries[chosen].outstanding { chosen = other }
                 }
-                state.entries[chosen]!.outstanding += 1
-                return chosen
+                state.entries[chosen].outstanding += 1
+                return state.order[chosen]
             }
         }
     }
 
     /// Ends a call started with `begin` and accounts its outcome.
+    @inlinable
     public func end(_ endpoint: Endpoint, outcome: Outcome) {
         let now = clock.now()
         state.withLock { state in
-            guard var entry = state.entries[endpoint] else { return }  // Removed meanwhile.
-            entry.outstanding = max(0, entry.outstanding - 1)
+            guard let position = state.positions[endpoint] else { return }  // Removed meanwhile.
+            state.entries[position].outstanding = max(0, state.entries[position].outstanding - 1)
             switch outcome {
-            case .success: entry.consecutiveFailures = 0
+            case .success: state.entries[position].consecutiveFailures = 0
             case .ignored: break
             case .failure:
-                entry.consecutiveFailures += 1
+                state.entries[position].consecutiveFailures += 1
+                let entry = state.entries[position]
                 if entry.ejectedUntil == nil, entry.consecutiveFailures >= configuration.consecutiveFailuresToEject {
-                    eject(&entry, now: now)
+                    eject(&state.entries[position], now: now)
                 }
             }
-            state.entries[endpoint] = entry
         }
     }
 
@@ -139,19 +156,18 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
     public func statuses() -> [Status] {
         let now = clock.now()
         return state.withLock { state in
-            state.order.compactMap { endpoint in
-                state.entries[endpoint].map { entry in
-                    var left: Duration?
-                    if let until = entry.ejectedUntil, now < until { left = now.duration(to: until) }
-                    return Status(endpoint: endpoint, ready: entry.ready, ejectedFor: left,
-                        outstanding: entry.outstanding, consecutiveFailures: entry.consecutiveFailures,
-                        ejectionLevel: entry.ejectionLevel)
-                }
+            zip(state.order, state.entries).map { endpoint, entry in
+                var left: Duration?
+                if let until = entry.ejectedUntil, now < until { left = now.duration(to: until) }
+                return Status(endpoint: endpoint, ready: entry.ready, ejectedFor: left,
+                    outstanding: entry.outstanding, consecutiveFailures: entry.consecutiveFailures,
+                    ejectionLevel: entry.ejectionLevel)
             }
         }
     }
 
-    private func eject(_ entry: inout Entry, now: ContinuousClock.Instant) {
+    @usableFromInline
+    func eject(_ entry: inout Entry, now: ContinuousClock.Instant) {
         if let readmitted = entry.readmittedAt, readmitted.duration(to: now) >= configuration.maxEjectionTime {
             entry.ejectionLevel = 0
         }

@@ -47,7 +47,9 @@ public struct TrafficSplit: Sendable, Hashable {
         version(at: StableHash.unitInterval(key))
     }
 
-    /// A version drawn at random in proportion to the weights.
+    /// A version drawn at random in proportion to the weights. Inlinable so the generator's
+    /// calls are specialized in the caller rather than dispatched generically per call.
+    @inlinable
     public func version(random generator: inout some RandomNumberGenerator) -> String {
         version(at: Double.random(in: 0..<1, using: &generator))
     }

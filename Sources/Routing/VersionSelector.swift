@@ -16,6 +16,12 @@ public struct VersionSelector: Sendable, Hashable {
     public struct Choice: Sendable, Hashable {
         public var version: String
         public var reason: Reason
+
+        @inlinable
+        init(version: String, reason: Reason) {
+            self.version = version
+            self.reason = reason
+        }
     }
 
     public var model: String
@@ -32,20 +38,23 @@ public struct VersionSelector: Sendable, Hashable {
 
     /// Chooses a version. An empty `explicitVersion` or `routingKey` counts as absent, as the
     /// protocol's `model_version` is empty when not set.
+    @inlinable
     public func select(
         explicitVersion: String?, routingKey: String?, random generator: inout some RandomNumberGenerator
     ) throws(UnknownVersionError) -> Choice {
         if let explicitVersion, !explicitVersion.isEmpty {
-            guard versions.contains(explicitVersion) else {
-                throw UnknownVersionError(model: model, version: explicitVersion,
-                    known: VersionOrder.sorted(versions))
-            }
+            guard versions.contains(explicitVersion) else { throw unknown(explicitVersion) }
             return Choice(version: explicitVersion, reason: .explicit)
         }
         if let routingKey, !routingKey.isEmpty {
             return Choice(version: split.version(forKey: routingKey), reason: .sticky)
         }
         return Choice(version: split.version(random: &generator), reason: .weighted)
+    }
+
+    @usableFromInline
+    func unknown(_ version: String) -> UnknownVersionError {
+        UnknownVersionError(model: model, version: version, known: VersionOrder.sorted(versions))
     }
 }
 
