@@ -21,6 +21,8 @@ struct ProtobufFields {
     init(_ bytes: [UInt8], messageName: String) throws(RPCError) {
         self.bytes = bytes
         var fields: [Field] = []
+        // One allocation for a typical inference message (every field takes at least 2 bytes).
+        fields.reserveCapacity(min(16, bytes.count / 2 + 1))
         var offset = 0
         // Built only when needed: this runs twice per forwarded call.
         var invalid: RPCError { RPCError(.internal, "could not decode \(messageName): invalid protobuf") }

@@ -49,8 +49,18 @@ public struct MessageDeframer: Sendable {
     /// Throws RESOURCE_EXHAUSTED for a prefix over the limit and INTERNAL for a compressed
     /// message (no compression is negotiated); after an error every call throws it again.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) throws(RPCError) -> [[UInt8]] {
-        if let failed { throw failed }
         var messages: [[UInt8]] = []
+        try append(bytes) { message throws(RPCError) in messages.append(message) }
+        return messages
+    }
+
+    /// Appends received bytes and hands each message they complete to `deliver`, in order,
+    /// without collecting them in an array first; errors as `append(_:)`, and an error
+    /// `deliver` throws ends the call.
+    public mutating func append(
+        _ bytes: UnsafeRawBufferPointer, each deliver: ([UInt8]) throws(RPCError) -> Void
+    ) throws(RPCError) {
+        if let failed { throw failed }
         var bytes = bytes
         if buffer.count == readIndex {
             // Nothing buffered: take whole messages straight from the input, buffer only the rest.
@@ -58,10 +68,10 @@ public struct MessageDeframer: Sendable {
                 let length = try checkedLength(flag: bytes[0], bytes[1], bytes[2], bytes[3], bytes[4])
                 guard bytes.count - MessageFraming.prefixLength >= length else { break }
                 let end = MessageFraming.prefixLength + length
-                messages.append(Array(bytes[MessageFraming.prefixLength..<end]))
+                try deliver(Array(bytes[MessageFraming.prefixLength..<end]))
                 bytes = UnsafeRawBufferPointer(rebasing: bytes[end...])
             }
-            if bytes.isEmpty { return messages }
+            if bytes.isEmpty { return }
         }
         buffer.append(contentsOf: bytes)
         while buffer.count - readIndex >= MessageFraming.prefixLength {
@@ -73,8 +83,9 @@ public struct MessageDeframer: Sendable {
                 buffer.reserveCapacity(start + length)
                 break
             }
-            messages.append(Array(buffer[start..<start + length]))
+            let message = Array(buffer[start..<start + length])
             readIndex = start + length
+            try deliver(message)
         }
         if readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: buffer.capacity <= 65_536)
@@ -83,7 +94,6 @@ public struct MessageDeframer: Sendable {
             buffer.removeFirst(readIndex)
             readIndex = 0
         }
-        return messages
     }
 
     /// Reads a message prefix, refusing compression and oversized lengths; an error is

@@ -28,6 +28,17 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         entries.append(Entry(name: Self.lowercase(name), value: value))
     }
 
+    /// Appends a value whose name is already lower case: received HTTP/2 headers, which
+    /// nghttp2 has checked, and names taken from another `Metadata`.
+    public mutating func addLowercased(_ name: String, _ value: String) {
+        entries.append(Entry(name: name, value: value))
+    }
+
+    /// Makes room for `count` entries in all, so building a known number allocates once.
+    public mutating func reserveCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+    }
+
     /// Replaces every value of `name` with one value.
     public mutating func replace(_ name: String, _ value: String) {
         let name = Self.lowercase(name)

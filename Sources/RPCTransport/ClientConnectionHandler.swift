@@ -105,6 +105,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"),
             HeaderField("te", "trailers"), HeaderField("user-agent", "inference-mesh-rpc/1"),
         ]
+        headers.reserveCapacity(headers.count + 1 + call.metadata.count)
         let timeout = call.timeout.map { TimeAmount($0).nanoseconds }
         if let timeout { headers.append(HeaderField("grpc-timeout", GRPCTimeout.encode(nanoseconds: timeout))) }
         for (name, value) in call.metadata { headers.append(HeaderField(name, value)) }
@@ -159,7 +160,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 switch field.name {
                 case ":status": httpStatus = field.value
                 case "content-type": contentType = field.value
-                default: if !field.name.hasPrefix(":") { metadata.add(field.name, field.value) }
+                // nghttp2 refuses upper-case header names, so these are lower case already.
+                default:
+                    guard !field.name.hasPrefix(":") else { break }
+                    if metadata.isEmpty { metadata.reserveCapacity(headers.count) }
+                    metadata.addLowercased(field.name, field.value)
                 }
             }
             call.responseHeaders = metadata
@@ -174,12 +179,10 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
             if endStream {
                 // Trailers-Only: the headers carry the status.
-                finish(call, trailers: metadata)
+                finish(call, trailers: headers)
             }
         } else {
-            var trailers = Metadata()
-            for field in headers where !field.name.hasPrefix(":") { trailers.add(field.name, field.value) }
-            finish(call, trailers: trailers)
+            finish(call, trailers: headers)
         }
     }
 
@@ -191,7 +194,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func session(_ session: HTTP2Session, data: UnsafeRawBufferPointer, stream: Int32) {
         guard let call = calls[stream], !call.finished else { return }
         do {
-            for message in try call.deframer.append(data) { call.deliver(message) }
+            try call.deframer.append(data) { message throws(RPCError) in call.deliver(message) }
         } catch {
             cancel(call, with: error)
         }
@@ -223,12 +226,26 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func sessionReceivedPingAck(_ session: HTTP2Session) {}
 
-    private func finish(_ call: ClientCall, trailers: Metadata) {
-        var trailers = trailers
-        let code = trailers["grpc-status"].map(StatusCode.init(wireValue:))
-        let message = trailers["grpc-message"].map(PercentEncoding.decode) ?? ""
-        trailers.remove("grpc-status")
-        trailers.remove("grpc-message")
+    /// Ends `call` with the status in `fields` (trailers, or Trailers-Only headers); the other
+    /// custom fields become its trailing metadata.
+    private func finish(_ call: ClientCall, trailers fields: HeaderList) {
+        var status: String?
+        var statusMessage: String?
+        var trailers = Metadata()
+        for field in fields {
+            switch field.name {
+            case "grpc-status": status = field.value
+            case "grpc-message": statusMessage = field.value
+            case "content-type": break
+            default:
+                guard !field.name.hasPrefix(":") else { break }
+                if trailers.isEmpty { trailers.reserveCapacity(fields.count) }
+                // nghttp2 refuses upper-case header names, so these are lower case already.
+                trailers.addLowercased(field.name, field.value)
+            }
+        }
+        let code = status.map(StatusCode.init(wireValue:))
+        let message = statusMessage.map(PercentEncoding.decode) ?? ""
         guard let code else {
             call.fail(RPCError(.internal, "\(call.path) on \(authority) ended without grpc-status"))
             return

@@ -95,6 +95,9 @@ final class HTTP2Session {
     private var session: OpaquePointer?
     private var outbound: [Int32: Outbound] = [:]
     private var incoming: IncomingHeaders?
+    /// The last header block's list, kept for its capacity: the next block reuses it instead of
+    /// allocating (delegates do not keep the list past their callback).
+    private var spareHeaderList: HeaderList = []
     /// Streams to reset once our side of them has been sent completely.
     private var resetWhenResponseSent: Set<Int32> = []
 
@@ -211,6 +214,8 @@ final class HTTP2Session {
     func enqueueMessage(stream: Int32, _ message: [UInt8], end: Bool = false, trailers: HeaderList? = nil) -> Int {
         guard let body = outbound[stream], !body.ended else { return 0 }
         body.compact()
+        // One allocation for prefix and payload, instead of one for each.
+        body.buffer.reserveCapacity(body.buffer.count + MessageFraming.prefixLength + message.count)
         MessageFraming.appendPrefix(length: message.count, to: &body.buffer)
         return enqueue(stream: stream, bytes: message, end: end, trailers: trailers)
     }
@@ -303,7 +308,9 @@ final class HTTP2Session {
 
     fileprivate func beginHeaders(stream: Int32) {
         var headers = IncomingHeaders(stream: stream)
-        headers.list.reserveCapacity(12)
+        swap(&headers.list, &spareHeaderList)
+        headers.list.removeAll(keepingCapacity: true)
+        if headers.list.capacity < 12 { headers.list.reserveCapacity(12) }
         incoming = headers
     }
 
@@ -332,6 +339,7 @@ final class HTTP2Session {
             } else {
                 delegate?.session(self, headers: headers.list, stream: stream, endStream: endStream)
             }
+            spareHeaderList = headers.list
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate?.session(self, endOfDataOn: stream) }
         case NGHTTP2_GOAWAY.rawValue:
@@ -372,9 +380,9 @@ final class HTTP2Session {
                 var offset = 0
                 for (index, field) in headers.enumerated() {
                     let nameStart = offset
-                    for byte in field.name.utf8 { bytes[offset] = byte; offset += 1 }
+                    offset = Self.copyUTF8(of: field.name, into: bytes, at: offset)
                     let valueStart = offset
-                    for byte in field.value.utf8 { bytes[offset] = byte; offset += 1 }
+                    offset = Self.copyUTF8(of: field.value, into: bytes, at: offset)
                     nva[index] = nghttp2_nv(
                         name: bytes.baseAddress! + nameStart, value: bytes.baseAddress! + valueStart,
                         namelen: valueStart - nameStart, valuelen: offset - valueStart,
@@ -383,6 +391,20 @@ final class HTTP2Session {
                 return body(UnsafeMutableBufferPointer(rebasing: nva[..<headers.count]))
             }
         }
+    }
+
+    /// Copies `string`'s UTF-8 bytes into `buffer` at `offset`, in one move when the string is
+    /// stored contiguously (native strings are); returns the offset after them.
+    private static func copyUTF8(of string: String, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int {
+        let copied = string.utf8.withContiguousStorageIfAvailable { source in
+            guard let base = source.baseAddress else { return 0 }
+            (buffer.baseAddress! + offset).update(from: base, count: source.count)
+            return source.count
+        }
+        if let copied { return offset + copied }
+        var end = offset
+        for byte in string.utf8 { buffer[end] = byte; end += 1 }
+        return end
     }
 }
 

@@ -10,7 +10,7 @@ struct RequestHead {
     var metadata = Metadata()
 
     init(_ headers: HeaderList) {
-        for field in headers {
+        for (index, field) in headers.enumerated() {
             let (name, value) = (field.name, field.value)
             switch name {
             case ":method": method = value
@@ -21,7 +21,11 @@ struct RequestHead {
             // Framing headers, not the application's metadata.
             case "te", "grpc-accept-encoding", "content-length", "connection", "host": break
             default:
-                if !name.hasPrefix(":") { metadata.add(name, value) }
+                guard !name.hasPrefix(":") else { break }
+                // At most the headers left: one allocation however many there are.
+                if metadata.isEmpty { metadata.reserveCapacity(headers.count - index) }
+                // nghttp2 refuses upper-case header names, so these are lower case already.
+                metadata.addLowercased(name, value)
             }
         }
     }

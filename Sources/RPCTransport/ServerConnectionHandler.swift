@@ -192,7 +192,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func session(_ session: HTTP2Session, data: UnsafeRawBufferPointer, stream id: Int32) {
         guard let stream = streams[id], case .receiving = stream.phase else { return }
         do {
-            for message in try stream.deframer.append(data) {
+            try stream.deframer.append(data) { message throws(RPCError) in
                 guard stream.request == nil else {
                     throw RPCError(.internal, "\(stream.method.path) takes one request message; received more")
                 }
@@ -390,6 +390,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private static func responseHeaders(_ custom: Metadata) -> HeaderList {
         if custom.isEmpty { return plainResponseHeaders }
         var headers = plainResponseHeaders
+        // Room for the custom fields and a Trailers-Only status, so one allocation.
+        headers.reserveCapacity(headers.count + custom.count + 3)
         for (name, value) in custom { headers.append(HeaderField(name, value)) }
         return headers
     }
