@@ -25,7 +25,7 @@ public final class GatewayService: InferenceServiceHandler {
     private let draining = Atomic<Bool>(false)
 
     /// Metadata that belongs to this hop and is not passed on.
-    static let hopMetadata: Set<String> = ["authorization"]
+    static let hopMetadata = ["authorization"]
 
     public init(
         table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger,
@@ -272,8 +272,10 @@ public final class GatewayService: InferenceServiceHandler {
     /// The caller's metadata minus this hop's, with this call's span as the parent when spans are
     /// exported, else the caller's `traceparent` or a new one when the caller sent none.
     private func forwardedMetadata(_ incoming: Metadata, generator: inout some RandomNumberGenerator) -> Metadata {
-        var metadata: Metadata = [:]
-        for (name, value) in incoming where !Self.hopMetadata.contains(name) { metadata.add(name, value) }
+        var metadata = Metadata()
+        // Room for a new traceparent too: one allocation. Names in a Metadata are lower case.
+        metadata.reserveCapacity(incoming.count + 1)
+        for (name, value) in incoming where !Self.hopMetadata.contains(name) { metadata.addLowercased(name, value) }
         if let span = ServiceContext.current {
             InstrumentationSystem.instrument.inject(span, into: &metadata, using: TraceHeaderInjector())
         }

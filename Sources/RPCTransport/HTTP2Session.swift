@@ -98,6 +98,7 @@ final class HTTP2Session {
     /// The last header block's list, kept for its capacity: the next block reuses it instead of
     /// allocating (delegates do not keep the list past their callback).
     private var spareHeaderList: HeaderList = []
+    private var recentStrings = RecentHeaderStrings()
     /// Streams to reset once our side of them has been sent completely.
     private var resetWhenResponseSent: Set<Int32> = []
 
@@ -322,7 +323,7 @@ final class HTTP2Session {
             headers.tooLarge = true
             headers.list = []
         } else if !headers.tooLarge {
-            headers.list.append(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            headers.list.append(HeaderField(recentStrings.string(name), recentStrings.string(value)))
         }
         incoming = headers
     }
