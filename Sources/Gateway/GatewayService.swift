@@ -156,8 +156,13 @@ public final class GatewayService: InferenceServiceHandler {
                 InferenceMethods.modelInfer, upstream, on: version.endpoints,
                 what: "\(model.name) version \(version.version)", metadata: metadata, deadline: deadline, report: &report)
             let response = try ProtobufFields(reply, messageName: "inference.ModelInferResponse")
+            let hasID = !response.string(3).isEmpty
+            // Most workers already answer with the routed name and version: pass the bytes on.
+            if hasID || requestID.isEmpty, response.string(1) == model.name, response.string(2) == version.version {
+                return reply
+            }
             var names = [(number: 1, value: model.name), (2, version.version)]
-            if response.string(3).isEmpty { names.append((3, requestID)) }
+            if !hasID { names.append((3, requestID)) }
             return response.rewriting(names)
         }
     }
