@@ -271,7 +271,7 @@ public final class GatewayService: InferenceServiceHandler {
 
     /// Gives the access log the trace id passed on upstream.
     private func noteTraceID(_ context: ServerContext, _ metadata: Metadata) {
-        context.annotations.note(traceID: metadata["traceparent"].flatMap(TraceContext.traceID(of:)))
+        context.annotations.note(traceparent: metadata["traceparent"])
     }
 
     /// The caller's metadata minus this hop's, with this call's span as the parent when spans are

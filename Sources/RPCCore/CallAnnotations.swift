@@ -18,19 +18,40 @@ public final class CallAnnotations: Sendable {
         }
     }
 
-    private let state = Mutex(Values())
+    private struct State {
+        var values = Values()
+        /// A `traceparent` whose trace id is read only when `values` is asked for.
+        var traceparent: String?
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Records the values given; nil leaves a value as it was, and an empty request id counts as none.
     public func note(model: String? = nil, version: String? = nil, requestID: String? = nil, traceID: String? = nil) {
-        state.withLock { values in
-            if let model { values.model = model }
-            if let version { values.version = version }
-            if let requestID, !requestID.isEmpty { values.requestID = requestID }
-            if let traceID { values.traceID = traceID }
+        state.withLock { state in
+            if let model { state.values.model = model }
+            if let version { state.values.version = version }
+            if let requestID, !requestID.isEmpty { state.values.requestID = requestID }
+            if let traceID { state.values.traceID = traceID }
         }
     }
 
-    public var values: Values { state.withLock { $0 } }
+    /// Records the trace through its `traceparent` header, parsed only if `values` is read: most
+    /// calls are never logged, so most never pay for it. An explicit trace id noted wins.
+    public func note(traceparent: String?) {
+        guard let traceparent else { return }
+        state.withLock { $0.traceparent = traceparent }
+    }
+
+    public var values: Values {
+        state.withLock { state in
+            var values = state.values
+            if values.traceID == nil, let traceparent = state.traceparent {
+                values.traceID = TraceContext.traceID(of: traceparent)
+            }
+            return values
+        }
+    }
 }
