@@ -27,7 +27,7 @@ public struct VersionStatus<Loaded: Sendable>: Sendable {
     public var isDesired: Bool
 
     /// Whether it can answer requests.
-    public var isReady: Bool { loaded != nil }
+    @inlinable public var isReady: Bool { loaded != nil }
 }
 
 /// One model as the worker serves it.
@@ -47,13 +47,15 @@ public struct ModelStatus<Loaded: Sendable>: Sendable {
     }
 
     // These run on every request: closures rather than key paths, because a key path in
-    // generic code is instantiated at run time on each use (a measured 14% of a 1-row call).
+    // generic code is instantiated at run time on each use (a measured 14% of a 1-row call),
+    // and inlinable, so the worker runs them specialized for its model type instead of through
+    // generic dictionary code that looks up type metadata on each call.
 
     /// The versions that can answer requests, ascending.
-    public var readyVersions: [Int] { versions.values.compactMap { $0.isReady ? $0.version : nil }.sorted() }
+    @inlinable public var readyVersions: [Int] { versions.values.compactMap { $0.isReady ? $0.version : nil }.sorted() }
 
     /// The highest version that can answer requests.
-    public var newestReady: (version: Int, loaded: Loaded)? {
+    @inlinable public var newestReady: (version: Int, loaded: Loaded)? {
         var newest: (version: Int, loaded: Loaded)?
         for status in versions.values {
             guard let loaded = status.loaded, status.version > newest?.version ?? Int.min else { continue }
