@@ -2,12 +2,15 @@
 # Benchmarks one hop of the gateway with h2load: ModelInfer (iris, 1 row) sent straight to a
 # model-worker, the same call through the gateway to that worker, and nghttpd serving a
 # 100-byte file, all in one run. Throughput runs use 8 connections x 8 streams; latency runs
-# use 1 connection and 1 stream, so p50 differences are the per-hop overhead.
-#   bench/gateway.sh [REQUESTS]   (default 100000)
+# use 1 connection and 1 stream, so p50 differences are the per-hop overhead. The throughput
+# runs repeat ROUNDS times, alternating the paths, and the ratios are reported per round and
+# as the median, because one run on a noisy 2-core machine can be off by a quarter.
+#   bench/gateway.sh [REQUESTS] [ROUNDS]   (defaults 100000 and 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 requests=${1:-100000}
+rounds=${2:-3}
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -68,20 +71,31 @@ run() {  # name url connections streams [extra h2load args...]
 
 grpc=(-d "$work/frame.bin" -H 'content-type: application/grpc' -H 'te: trailers')
 infer=/inference.GRPCInferenceService/ModelInfer
-echo "h2load -n $requests -t 1, unpinned, $(nproc) cores"
-run "nghttpd-static-100B (8x8)" "http://127.0.0.1:$nghttpd_port/file" 8 8
-run "worker-direct ModelInfer (8x8)" "http://127.0.0.1:$worker_port$infer" 8 8 "${grpc[@]}"
-run "gateway->worker ModelInfer (8x8)" "http://127.0.0.1:$gateway_port$infer" 8 8 "${grpc[@]}"
+echo "h2load -n $requests -t 1, unpinned, $(nproc) cores, $rounds rounds"
+for round in $(seq "$rounds"); do
+  run "nghttpd-static-100B (8x8) #$round" "http://127.0.0.1:$nghttpd_port/file" 8 8
+  run "worker-direct ModelInfer (8x8) #$round" "http://127.0.0.1:$worker_port$infer" 8 8 "${grpc[@]}"
+  run "gateway->worker ModelInfer (8x8) #$round" "http://127.0.0.1:$gateway_port$infer" 8 8 "${grpc[@]}"
+done
 requests=$((requests / 5))
 run "worker-direct ModelInfer (1x1)" "http://127.0.0.1:$worker_port$infer" 1 1 "${grpc[@]}"
 run "gateway->worker ModelInfer (1x1)" "http://127.0.0.1:$gateway_port$infer" 1 1 "${grpc[@]}"
 
-python3 - "$work" <<'PY'
-import sys
-work = sys.argv[1]
+python3 - "$work" "$rounds" <<'PY'
+import statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
 read = lambda name: [float(x) for x in open(f"{work}/{name}.result").read().split()]
-nghttpd, direct, gateway = read("nghttpd-static-100B (8x8)"), read("worker-direct ModelInfer (8x8)"), read("gateway->worker ModelInfer (8x8)")
+ratios, direct_ratios = [], []
+for r in range(1, rounds + 1):
+    nghttpd = read(f"nghttpd-static-100B (8x8) #{r}")
+    direct = read(f"worker-direct ModelInfer (8x8) #{r}")
+    gateway = read(f"gateway->worker ModelInfer (8x8) #{r}")
+    ratios.append(gateway[0] / direct[0])
+    direct_ratios.append(direct[0] / nghttpd[0])
+print("gateway / direct throughput per round = " + ", ".join(f"{x:.2f}" for x in ratios)
+      + f"   median {statistics.median(ratios):.2f}")
+print("direct / nghttpd per round = " + ", ".join(f"{x:.2f}" for x in direct_ratios)
+      + f"   median {statistics.median(direct_ratios):.2f}")
 direct1, gateway1 = read("worker-direct ModelInfer (1x1)"), read("gateway->worker ModelInfer (1x1)")
-print(f"gateway / direct throughput = {gateway[0] / direct[0]:.2f}   direct / nghttpd = {direct[0] / nghttpd[0]:.2f}")
 print(f"added p50 at 1x1 = {(gateway1[1] - direct1[1]) / 1000:.3f} ms   added p99 at 1x1 = {(gateway1[2] - direct1[2]) / 1000:.3f} ms")
 PY
