@@ -14,7 +14,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let maxMessageLength: Int
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
-    /// Expires calls that have a deadline.
+    /// Expires calls that have a deadline; made when the session starts.
     private var deadlines: CallDeadlines?
     private var calls: [Int32: ClientCall] = [:]
     private var flushScheduled = false
@@ -54,6 +54,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         } catch {
             context?.close(promise: nil)
             return
+        }
+        if let loop = context?.eventLoop {
+            deadlines = CallDeadlines(loop: loop) { [weak self] stream in
+                guard let self, let call = self.calls[stream] else { return }
+                self.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(self.authority)"))
+            }
         }
         flushOutput()
     }
@@ -115,7 +121,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         call.streamID = stream
         calls[stream] = call
-        if let timeout, let loop = context?.eventLoop { callDeadlines(on: loop).set(stream, in: timeout) }
+        if let timeout { deadlines?.set(stream, in: timeout) }
         session.enqueueMessage(stream: stream, call.request, end: true)
         scheduleFlush()
     }
@@ -128,17 +134,6 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             scheduleFlush()
         }
         call.fail(error)
-    }
-
-    /// The connection's deadline timer, made on first use.
-    private func callDeadlines(on loop: any EventLoop) -> CallDeadlines {
-        if let deadlines { return deadlines }
-        let made = CallDeadlines(loop: loop) { [weak self] stream in
-            guard let self, let call = self.calls[stream] else { return }
-            self.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(self.authority)"))
-        }
-        deadlines = made
-        return made
     }
 
     private func failAll(_ error: RPCError) {

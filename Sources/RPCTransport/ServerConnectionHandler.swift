@@ -34,7 +34,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var flushScheduled = false
     private var peer = "unknown"
     private var keepaliveTimer: RepeatedTask?
-    /// Expires calls that carry a `grpc-timeout`.
+    /// Expires calls that carry a `grpc-timeout`; made when the session starts.
     private var deadlines: CallDeadlines?
     private var pingTimeout: Scheduled<Void>?
     /// Streams whose writers wait for their queued body to drain.
@@ -76,6 +76,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         guard session == nil else { return }
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        deadlines = CallDeadlines(loop: context.eventLoop) { [weak self] id in self?.deadlineExpired(stream: id) }
         let limits = configuration.limits
         do {
             let session = try HTTP2Session(
@@ -171,9 +172,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let stream = ServerStream(
             id: id, method: method, context: context, maxMessageLength: configuration.limits.maxReceiveMessageLength)
         streams[id] = stream
-        if let nanos = request.timeoutNanoseconds, deadline != nil, let loop = self.context?.eventLoop {
-            callDeadlines(on: loop).set(id, in: nanos)
-        }
+        if let nanos = request.timeoutNanoseconds, deadline != nil { deadlines?.set(id, in: nanos) }
         if endStream { requestEnded(stream) }
     }
 
@@ -340,14 +339,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         session.submitResponse(stream: id, headers: headers, endStream: true)
         if !requestEnded { session.resetAfterResponse(stream: id) }
         scheduleFlush()
-    }
-
-    /// The connection's deadline timer, made on first use.
-    private func callDeadlines(on loop: any EventLoop) -> CallDeadlines {
-        if let deadlines { return deadlines }
-        let made = CallDeadlines(loop: loop) { [weak self] id in self?.deadlineExpired(stream: id) }
-        deadlines = made
-        return made
     }
 
     private func deadlineExpired(stream id: Int32) {
