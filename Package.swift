@@ -223,7 +223,8 @@ let package = Package(
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
         .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ModelRepositoryTests",
             dependencies: ["ModelRepository", "TestSupport", .product(name: "Logging", package: "swift-log")]

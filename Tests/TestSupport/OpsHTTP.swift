@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// GETs from a process's ops port (/metrics, /healthz, /readyz) over a raw socket
-/// (`Connection: close`), on a Dispatch thread.
+/// (`Connection: close`), on a Dispatch thread; `exchange` sends any bytes a test writes.
 public enum OpsHTTP {
     public struct Response: Sendable {
         public var status: Int
@@ -15,7 +15,20 @@ public enum OpsHTTP {
     /// The response, or nil when nothing accepts the connection or no answer comes within
     /// `timeoutSeconds`.
     public static func get(port: Int, _ path: String, timeoutSeconds: Int = 10) async -> Response? {
-        await PythonPeer.offCooperativePool { blockingGet(port: port, path, timeoutSeconds: timeoutSeconds) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+        guard let received = await exchange(port: port, request, timeoutSeconds: timeoutSeconds) else { return nil }
+        let text = String(decoding: received, as: UTF8.self)
+        guard let headerEnd = text.range(of: "\r\n\r\n"), let statusLine = text.split(separator: "\r\n").first else { return nil }
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
+        return Response(status: status, body: String(text[headerEnd.upperBound...]))
+    }
+
+    /// Sends `request` as written to 127.0.0.1:`port` over a raw socket, on a Dispatch thread,
+    /// and returns every byte received until the server closes (or `timeoutSeconds` pass
+    /// without any); nil when nothing accepts the connection. Tests control every byte.
+    public static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 10) async -> [UInt8]? {
+        await PythonPeer.offCooperativePool { blockingExchange(port: port, request, timeoutSeconds: timeoutSeconds) }
     }
 
     /// `series → value` of a process's /metrics; nil when it does not answer 200.
@@ -35,7 +48,7 @@ public enum OpsHTTP {
         return values
     }
 
-    private static func blockingGet(port: Int, _ path: String, timeoutSeconds: Int) -> Response? {
+    private static func blockingExchange(port: Int, _ request: String, timeoutSeconds: Int) -> [UInt8]? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
@@ -49,8 +62,8 @@ public enum OpsHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
@@ -58,10 +71,6 @@ public enum OpsHTTP {
             if count <= 0 { break }
             received += buffer[..<count]
         }
-        let text = String(decoding: received, as: UTF8.self)
-        guard let headerEnd = text.range(of: "\r\n\r\n"), let statusLine = text.split(separator: "\r\n").first else { return nil }
-        let parts = statusLine.split(separator: " ")
-        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
-        return Response(status: status, body: String(text[headerEnd.upperBound...]))
+        return received
     }
 }
