@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks the model-worker on the example iris random forest (version 2), all in one run:
-# h2load ModelInfer with 1 row and with 64 rows against the worker and against a Python grpcio
-# server running onnxruntime on the same file, nghttpd serving a 100-byte file as the HTTP/2
-# reference, plus the worker's start-up time (exec to ready) and resident memory after the load.
+# h2load ModelInfer with 1 row and with 64 rows against the worker and against two Python
+# servers running onnxruntime on the same file (a bare grpcio server, and a KServe ModelServer,
+# the reference issue 4 names, installed on first use into .venv-kserve), nghttpd serving a
+# 100-byte file as the HTTP/2 reference, plus the worker's start-up time (exec to ready) and
+# resident memory after the load.
 #   bench/worker.sh [REQUESTS]   (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,14 +36,27 @@ pids+=($!)
 for _ in $(seq 400); do grep -q "^PORT" "$work/py.out" 2>/dev/null && break; sleep 0.05; done
 py_port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$work/py.out")
 
+# KServe pins its own grpcio and protobuf, so it gets a venv of its own.
+kserve_py=.venv-kserve/bin/python
+if [ ! -x "$kserve_py" ]; then
+  echo "installing kserve into .venv-kserve (first run only)"
+  python3 -m venv .venv-kserve
+  .venv-kserve/bin/pip install -q kserve onnxruntime numpy > /dev/null
+fi
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+kserve_port=$(free_port)
+"$kserve_py" bench/kserve_ort_server.py iris "$model" "$kserve_port" "$(free_port)" > "$work/kserve.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do grep -qs "Application startup complete" "$work/kserve.out" && break; sleep 0.1; done
+
 mkdir -p "$work/www"; head -c 100 /dev/urandom > "$work/www/file"
-ng_port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ng_port=$(free_port)
 nghttpd --no-tls -d "$work/www" "$ng_port" > /dev/null 2>&1 &
 pids+=($!)
 sleep 0.5
 
 # Request frames, checked against onnxruntime on both servers first (h2load counts any HTTP 200).
-$py - "$work" "$model" "$worker_port" "$py_port" <<'PY'
+$py - "$work" "$model" "$worker_port" "$py_port" "$kserve_port" <<'PY'
 import struct, sys
 import grpc, numpy as np, onnxruntime as ort
 from tritonclient.grpc import service_pb2 as inf, service_pb2_grpc as inf_grpc
@@ -76,17 +91,23 @@ echo "h2load -n $requests -c 8 -m 8 -t 1, unpinned, $(nproc) cores"
 run nghttpd-static-100B "http://127.0.0.1:$ng_port/file"
 run worker-1row "http://127.0.0.1:$worker_port$infer" "${grpc1[@]}"
 run python-onnxruntime-1row "http://127.0.0.1:$py_port$infer" "${grpc1[@]}"
+run kserve-onnxruntime-1row "http://127.0.0.1:$kserve_port$infer" "${grpc1[@]}"
 run worker-64rows "http://127.0.0.1:$worker_port$infer" "${grpc64[@]}"
 run python-onnxruntime-64rows "http://127.0.0.1:$py_port$infer" "${grpc64[@]}"
+run kserve-onnxruntime-64rows "http://127.0.0.1:$kserve_port$infer" "${grpc64[@]}"
 
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$worker_pid/status")
 py_rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$(pgrep -f py_ort_server.py | head -1)/status")
-$py - "$work" "$started" "$ready" "$rss_kib" "$py_rss_kib" <<'PY'
+kserve_rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$(pgrep -f kserve_ort_server.py | head -1)/status")
+$py - "$work" "$started" "$ready" "$rss_kib" "$py_rss_kib" "$kserve_rss_kib" <<'PY'
 import sys
-work, started, ready, rss, py_rss = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+work, started, ready = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+rss, py_rss, kserve_rss = (int(value) / 1024 for value in sys.argv[4:7])
 rps = lambda name: float(open(f"{work}/{name}.rps").read())
-print(f"worker / python-onnxruntime: 1 row {rps('worker-1row') / rps('python-onnxruntime-1row'):.1f}x, 64 rows {rps('worker-64rows') / rps('python-onnxruntime-64rows'):.1f}x;"
-      f" worker 1 row / nghttpd {rps('worker-1row') / rps('nghttpd-static-100B'):.2f}")
-print(f"worker start-up (exec to listening, model loaded) {1000 * (ready - started):.0f} ms;"
-      f" resident memory after the load: worker {rss / 1024:.1f} MiB, python-onnxruntime {py_rss / 1024:.1f} MiB")
+for reference in ("python-onnxruntime", "kserve-onnxruntime"):
+    print(f"worker / {reference}: 1 row {rps('worker-1row') / rps(reference + '-1row'):.1f}x,"
+          f" 64 rows {rps('worker-64rows') / rps(reference + '-64rows'):.1f}x")
+print(f"worker 1 row / nghttpd {rps('worker-1row') / rps('nghttpd-static-100B'):.2f}")
+print(f"worker start-up (exec to listening, model loaded) {1000 * (ready - started):.0f} ms; resident memory after"
+      f" the load: worker {rss:.1f} MiB, python-onnxruntime {py_rss:.1f} MiB, kserve-onnxruntime {kserve_rss:.1f} MiB")
 PY
