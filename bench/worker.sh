@@ -8,6 +8,7 @@
 #   bench/worker.sh [REQUESTS]   (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 requests=${1:-100000}
 work=$(mktemp -d)
 pids=()
@@ -43,7 +44,6 @@ if [ ! -x "$kserve_py" ]; then
   python3 -m venv .venv-kserve
   .venv-kserve/bin/pip install -q kserve onnxruntime numpy > /dev/null
 fi
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 kserve_port=$(free_port)
 "$kserve_py" bench/kserve_ort_server.py iris "$model" "$kserve_port" "$(free_port)" > "$work/kserve.out" 2>&1 &
 pids+=($!)

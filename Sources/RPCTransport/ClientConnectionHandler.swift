@@ -155,11 +155,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 switch field.name {
                 case ":status": httpStatus = field.value
                 case "content-type": contentType = field.value
-                // nghttp2 refuses upper-case header names, so these are lower case already.
-                default:
-                    guard !field.name.hasPrefix(":") else { break }
-                    if metadata.isEmpty { metadata.reserveCapacity(headers.count) }
-                    metadata.addLowercased(field.name, field.value)
+                default: metadata.addReceived(field, room: headers.count)
                 }
             }
             call.responseHeaders = metadata
@@ -232,11 +228,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case "grpc-status": status = field.value
             case "grpc-message": statusMessage = field.value
             case "content-type": break
-            default:
-                guard !field.name.hasPrefix(":") else { break }
-                if trailers.isEmpty { trailers.reserveCapacity(fields.count) }
-                // nghttp2 refuses upper-case header names, so these are lower case already.
-                trailers.addLowercased(field.name, field.value)
+            default: trailers.addReceived(field, room: fields.count)
             }
         }
         let code = status.map(StatusCode.init(wireValue:))

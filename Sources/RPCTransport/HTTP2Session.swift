@@ -16,6 +16,17 @@ struct HeaderField {
 /// A header block, in order.
 typealias HeaderList = [HeaderField]
 
+extension Metadata {
+    /// Adds a received header field as metadata, skipping pseudo-headers; the first one added
+    /// makes room for `room` entries, so a block's custom fields take one allocation. nghttp2
+    /// refuses upper-case header names, so received names are lower case already.
+    mutating func addReceived(_ field: HeaderField, room: Int) {
+        guard !field.name.hasPrefix(":") else { return }
+        if isEmpty { reserveCapacity(room) }
+        addLowercased(field.name, field.value)
+    }
+}
+
 /// What an `HTTP2Session` reports while it parses received bytes; called synchronously from
 /// inside `receive`, so implementations may submit frames in response.
 protocol HTTP2SessionDelegate: AnyObject {

@@ -20,12 +20,8 @@ struct RequestHead {
             case "grpc-timeout": timeout = value
             // Framing headers, not the application's metadata.
             case "te", "grpc-accept-encoding", "content-length", "connection", "host": break
-            default:
-                guard !name.hasPrefix(":") else { break }
-                // At most the headers left: one allocation however many there are.
-                if metadata.isEmpty { metadata.reserveCapacity(headers.count - index) }
-                // nghttp2 refuses upper-case header names, so these are lower case already.
-                metadata.addLowercased(name, value)
+            // At most the headers left: one allocation however many there are.
+            default: metadata.addReceived(field, room: headers.count - index)
             }
         }
     }
