@@ -331,7 +331,7 @@ extension EndpointStatusList: WireMessage {
                     endpoint: ProtoCCodec.string(status.endpoint), address: ProtoCCodec.string(status.address),
                     state: ProtoCCodec.string(status.state), outstanding: status.outstanding,
                     consecutiveFailures: status.consecutive_failures,
-                    ejectedUntilUnixMilliseconds: status.ejected_until_unix_ms)
+                    ejectedUntilUnixMilliseconds: status.ejected_until_unix_ms, panic: status.panic != 0)
             })
         }
     }
@@ -351,6 +351,7 @@ extension EndpointStatusList: WireMessage {
                 element.pointee.outstanding = status.outstanding
                 element.pointee.consecutive_failures = status.consecutiveFailures
                 element.pointee.ejected_until_unix_ms = status.ejectedUntilUnixMilliseconds
+                element.pointee.panic = status.panic ? 1 : 0
             }
             return ProtoCMessage.pack(
                 &message, size: inferencemesh__admin__v1__endpoint_health_response__get_packed_size,

@@ -206,11 +206,14 @@ public struct EndpointStatus: Sendable, Hashable {
     public var outstanding: Int32
     public var consecutiveFailures: Int32
     public var ejectedUntilUnixMilliseconds: Int64
+    /// The version has no usable replica, so its calls are panic-routed.
+    public var panic: Bool
 
     public init(
         model: String, version: String, endpoint: String, address: String, state: String,
-        outstanding: Int32 = 0, consecutiveFailures: Int32 = 0, ejectedUntilUnixMilliseconds: Int64 = 0
+        outstanding: Int32 = 0, consecutiveFailures: Int32 = 0, ejectedUntilUnixMilliseconds: Int64 = 0, panic: Bool = false
     ) {
+        self.panic = panic
         self.model = model
         self.version = version
         self.endpoint = endpoint

@@ -49,22 +49,6 @@ public final class EndpointSet: Sendable {
         }
     }
 
-    /// Takes `upstream` back with a clean record (no ejection, no failure count), for when
-    /// health checks see it serve again after it did not: it is a restarted or recovered
-    /// process, and an ejection earned before it went away would keep it idle for the rest of
-    /// the ejection time although it serves.
-    public func readmit(_ upstream: Upstream) {
-        // Under the origins lock, so a concurrent re-resolution cannot interleave its own set.
-        origins.withLock { _ in
-            let order = balancer.statuses().map(\.endpoint)
-            guard order.contains(upstream) else { return }
-            // The balancer keeps an endpoint's record while it stays in the set; leaving and
-            // rejoining starts a fresh one.
-            balancer.setEndpoints(order.filter { $0 != upstream })
-            balancer.setEndpoints(order)
-        }
-    }
-
     /// The replicas now in the set.
     public var upstreams: [Upstream] { balancer.statuses().map(\.endpoint) }
 

@@ -4,7 +4,13 @@ import RPCTransport
 import Routing
 
 /// Sends one call to one of a set's replicas, retrying on another replica only when the first
-/// never started on it (no connection, stream refused, draining) and the retry budget allows.
+/// never started on it (no connection, stream refused, draining) or answered that it does not
+/// serve the routed model.
+///
+/// A replica that could not take the call because it has no usable connection (it went away,
+/// or it is draining) is reported `.unreachable` to the balancer, and the retry is free; a
+/// stream refused by a replica whose connection is up (it is overloaded) is retried within the
+/// retry budget.
 public struct Forwarder: Sendable {
     public let clients: UpstreamClients
     public let retryBudget: RetryBudget
@@ -19,6 +25,8 @@ public struct Forwarder: Sendable {
     /// What happened besides the answer: how many retries it took.
     public struct Report: Sendable {
         public var retries = 0
+        /// The call went to a replica chosen by panic routing (no usable replica was left).
+        public var panicRouted = false
     }
 
     /// Calls `path` with `request` on a replica of `set` before `deadline`; `what` names the
@@ -58,15 +66,17 @@ public struct Forwarder: Sendable {
         var failed: [Upstream] = []
         var generator = FastRandomNumberGenerator()
         var lastError: RPCError?
+        var lastWasUnreachable = false
         for attempt in 0..<max(0, maxAttempts) {
-            guard let upstream = set.balancer.begin(excluding: failed, random: &generator) else { break }
-            if attempt > 0 {
+            guard let pick = set.balancer.begin(excluding: failed, random: &generator) else { break }
+            let upstream = pick.endpoint
+            if attempt > 0, !lastWasUnreachable {
                 guard retryBudget.tryRetry() else {
                     set.balancer.end(upstream, outcome: .ignored)
                     break
                 }
-                report.retries += 1
             }
+            if attempt > 0 { report.retries += 1 }
             let timeout: Duration?
             do {
                 timeout = try remaining(until: deadline, what: what())
@@ -74,19 +84,28 @@ public struct Forwarder: Sendable {
                 set.balancer.end(upstream, outcome: .ignored)
                 throw error
             }
+            let client = clients.client(for: upstream)
+            if pick.panic {
+                report.panicRouted = true
+                // A last resort may be backing off after failed connects; it may be back by now.
+                client.connectNow()
+            }
             do {
-                let result = try await send(clients.client(for: upstream), timeout)
+                let result = try await send(client, timeout)
                 set.balancer.end(upstream, outcome: .success)
                 return result
             } catch {
-                set.balancer.end(upstream, outcome: Self.outcome(of: error))
-                guard error.unprocessed, !Task.isCancelled else { throw error }
+                // Never started and no usable connection left: the replica went away or drains.
+                lastWasUnreachable = error.unprocessed && client.state != .ready
+                set.balancer.end(upstream, outcome: lastWasUnreachable ? .unreachable : Self.outcome(of: error))
+                guard error.unprocessed || Self.doesNotServeTheRoute(error.code), !Task.isCancelled else { throw error }
                 failed.append(upstream)
-                lastError = error
+                // A replica's own answer tells the caller more than a refused connection.
+                if lastError?.unprocessed ?? true { lastError = error }
             }
         }
         if let lastError { throw lastError }
-        throw RPCError(.unavailable, "no ready replica for \(what())", unprocessed: true)
+        throw RPCError(.unavailable, "no replica for \(what())", unprocessed: true)
     }
 
     /// Time left before the deadline; DEADLINE_EXCEEDED when none is.
@@ -99,10 +118,20 @@ public struct Forwarder: Sendable {
 
     /// How a failed call counts against the replica that answered.
     static func outcome(of error: RPCError) -> EndpointBalancer<Upstream>.Outcome {
+        // A call the replica never started says nothing about its health.
+        if error.unprocessed { return .ignored }
         switch error.code {
-        case .unavailable, .internal, .unknown, .deadlineExceeded, .dataLoss: .failure
-        default: .ignored
+        case .unavailable, .internal, .unknown, .deadlineExceeded, .dataLoss, .notFound, .unimplemented: return .failure
+        default: return .ignored
         }
+    }
+
+    /// Whether a replica's status says it does not serve what the route sends it (a model being
+    /// unloaded, an endpoint that runs something else): no inference ran, so another replica
+    /// may answer. The gateway checks the caller's model and version against the routes first,
+    /// so this is never the caller's mistake.
+    static func doesNotServeTheRoute(_ code: StatusCode) -> Bool {
+        code == .notFound || code == .unimplemented
     }
 
     /// Whether a status means the version failed the call (as opposed to the caller's mistake);

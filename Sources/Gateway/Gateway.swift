@@ -56,8 +56,6 @@ public final class Gateway: Sendable {
     private let routesText = MutexBox<String?>(nil)
     private let hints = MutexBox<[AutoscalingHint]>([])
     private let refreshRequested = Atomic<Bool>(false)
-    /// Replicas ejected at the last tick, to count and log each ejection once.
-    private let ejected = MutexBox<Set<String>>([])
 
     public init(options: GatewayOptions, logger: Logger, resolver: AddressResolver = AddressResolver()) {
         self.options = options
@@ -146,7 +144,6 @@ public final class Gateway: Sendable {
     public func tick() {
         canary.evaluate()
         var computed: [AutoscalingHint] = []
-        var ejectedNow: Set<String> = []
         for model in table.models.values.sorted(by: { $0.name < $1.name }) {
             for version in model.route.versionOrder {
                 guard let runtime = model.versions[version] else { continue }
@@ -158,23 +155,36 @@ public final class Gateway: Sendable {
                     model: model.name, version: version, stableConcurrency: hint.stableConcurrency,
                     panicConcurrency: hint.panicConcurrency, desiredReplicas: Int32(hint.desiredReplicas),
                     readyReplicas: Int32(ready), panic: hint.inPanic, targetConcurrency: target))
-                for status in runtime.endpoints.balancer.statuses() {
-                    let endpoint = status.endpoint.description
-                    metrics.endpoint(model: model.name, version: version, endpoint: endpoint,
-                                     ejected: status.ejectedFor != nil, ready: status.ready, outstanding: status.outstanding)
-                    guard status.ejectedFor != nil else { continue }
-                    let key = "\(model.name)|\(version)|\(endpoint)"
-                    ejectedNow.insert(key)
-                    if !ejected.value.contains(key) {
-                        metrics.ejection(model: model.name, version: version, endpoint: endpoint)
-                        logger.warning("replica ejected after consecutive failures", metadata: [
-                            "model": "\(model.name)", "version": "\(version)", "replica": "\(endpoint)"])
-                    }
-                }
+                report(runtime.endpoints, model: model.name, version: version)
             }
+            if let pipeline = model.pipeline { report(pipeline, model: model.name, version: "pipeline") }
         }
         hints.value = computed
-        ejected.value = ejectedNow
+    }
+
+    /// Exports a set's replica states and logs and counts each change of standing since the last tick.
+    private func report(_ set: EndpointSet, model: String, version: String) {
+        for status in set.balancer.statuses() {
+            metrics.endpoint(model: model, version: version, endpoint: status.endpoint.description,
+                             ejected: status.ejectedFor != nil, ready: status.ready, outstanding: status.outstanding)
+        }
+        for transition in set.balancer.takeTransitions() {
+            var metadata: Logger.Metadata = ["model": "\(model)", "version": "\(version)"]
+            if let replica = transition.endpoint { metadata["replica"] = "\(replica)" }
+            switch transition.kind {
+            case .ejected:
+                metrics.ejection(model: model, version: version, endpoint: transition.endpoint?.description ?? "")
+                logger.warning("replica ejected after consecutive failures", metadata: metadata)
+            case .ejectionCapped:
+                logger.warning("replica keeps failing but stays in: the ejection cap is reached", metadata: metadata)
+            case .ejectionEnded: logger.info("replica back after its ejection time", metadata: metadata)
+            case .unreachable: logger.info("replica unreachable or draining; out until a health check sees it serve", metadata: metadata)
+            case .notServing: logger.info("replica not serving", metadata: metadata)
+            case .serving: logger.info("replica serving", metadata: metadata)
+            case .panicStarted: logger.warning("no usable replica; panic routing to ejected or not-ready replicas", metadata: metadata)
+            case .panicEnded: logger.info("a replica is usable again; panic routing over", metadata: metadata)
+            }
+        }
     }
 
     /// Resolves DNS endpoints, probes every replica, and closes clients no route uses.

@@ -128,7 +128,8 @@ public final class GatewayAdmin: GatewayAdminHandler {
                         model: model.name, version: version,
                         endpoint: set.origin(of: status.endpoint)?.description ?? status.endpoint.description,
                         address: status.endpoint.description, state: state, outstanding: Int32(status.outstanding),
-                        consecutiveFailures: Int32(status.consecutiveFailures), ejectedUntilUnixMilliseconds: ejectedUntil))
+                        consecutiveFailures: Int32(status.consecutiveFailures), ejectedUntilUnixMilliseconds: ejectedUntil,
+                        panic: status.panic))
                 }
             }
         }

@@ -73,6 +73,11 @@ public final class GatewayMetrics: Sendable {
         gauge("gateway_endpoint_outstanding", labels).record(outstanding)
     }
 
+    /// A call went to a replica chosen by panic routing.
+    public func panicRouted(model: String, version: String) {
+        counter("gateway_panic_routed_calls_total", ["model": model, "version": version]).increment()
+    }
+
     public func ejection(model: String, version: String, endpoint: String) {
         counter("gateway_ejections_total", ["model": model, "version": version, "endpoint": endpoint]).increment()
     }

@@ -221,9 +221,11 @@ public final class GatewayService: InferenceServiceHandler {
             let elapsed = ContinuousClock.now - started
             version.stats.record(latency: elapsed, failed: false)
             metrics.call(model: model.name, version: versionName, code: .ok, duration: elapsed, retries: report.retries)
+            if report.panicRouted { metrics.panicRouted(model: model.name, version: versionName) }
             return response
         } catch {
             let elapsed = ContinuousClock.now - started
+            if report.panicRouted { metrics.panicRouted(model: model.name, version: versionName) }
             if Forwarder.isServerFault(error.code) { version.stats.record(latency: elapsed, failed: true) }
             metrics.call(model: model.name, version: versionName, code: error.code, duration: elapsed, retries: report.retries)
             throw error

@@ -1,7 +1,8 @@
 import AdminAPI
 
 extension EndpointStatusList {
-    /// One line per endpoint; an ejected endpoint's state says until when.
+    /// One line per endpoint; an ejected endpoint's state says until when, and a version with no
+    /// usable replica shows its replicas as `(panic)`: calls go to them anyway.
     public var table: String {
         guard !endpoints.isEmpty else { return "no endpoints\n" }
         var table = TextTable(
@@ -11,6 +12,7 @@ extension EndpointStatusList {
             if endpoint.ejectedUntilUnixMilliseconds > 0 {
                 state += " until " + TimeFormatting.utc(unixMilliseconds: endpoint.ejectedUntilUnixMilliseconds)
             }
+            if endpoint.panic { state += " (panic)" }
             table.append([
                 endpoint.model, endpoint.version, endpoint.endpoint, endpoint.address.isEmpty ? "-" : endpoint.address, state,
                 "\(endpoint.outstanding)", "\(endpoint.consecutiveFailures)",
@@ -31,6 +33,7 @@ extension EndpointStatusList {
                     "outstanding": .int(endpoint.outstanding),
                     "consecutive_failures": .int(endpoint.consecutiveFailures),
                     "ejected_until_unix_ms": .int(endpoint.ejectedUntilUnixMilliseconds),
+                    "panic": .bool(endpoint.panic),
                 ])
             })
         ])

@@ -1994,7 +1994,7 @@ const ProtobufCMessageDescriptor inferencemesh__admin__v1__endpoint_health_reque
   (ProtobufCMessageInit) inferencemesh__admin__v1__endpoint_health_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor inferencemesh__admin__v1__endpoint_status__field_descriptors[8] =
+static const ProtobufCFieldDescriptor inferencemesh__admin__v1__endpoint_status__field_descriptors[9] =
 {
   {
     "model",
@@ -2092,6 +2092,18 @@ static const ProtobufCFieldDescriptor inferencemesh__admin__v1__endpoint_status_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "panic",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Inferencemesh__Admin__V1__EndpointStatus, panic),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned inferencemesh__admin__v1__endpoint_status__field_indices_by_name[] = {
   3,   /* field[3] = address */
@@ -2100,13 +2112,14 @@ static const unsigned inferencemesh__admin__v1__endpoint_status__field_indices_b
   2,   /* field[2] = endpoint */
   0,   /* field[0] = model */
   5,   /* field[5] = outstanding */
+  8,   /* field[8] = panic */
   4,   /* field[4] = state */
   1,   /* field[1] = version */
 };
 static const ProtobufCIntRange inferencemesh__admin__v1__endpoint_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor inferencemesh__admin__v1__endpoint_status__descriptor =
 {
@@ -2116,7 +2129,7 @@ const ProtobufCMessageDescriptor inferencemesh__admin__v1__endpoint_status__desc
   "Inferencemesh__Admin__V1__EndpointStatus",
   "inferencemesh.admin.v1",
   sizeof(Inferencemesh__Admin__V1__EndpointStatus),
-  8,
+  9,
   inferencemesh__admin__v1__endpoint_status__field_descriptors,
   inferencemesh__admin__v1__endpoint_status__field_indices_by_name,
   1,  inferencemesh__admin__v1__endpoint_status__number_ranges,

@@ -35,7 +35,7 @@ final class ConnectionSlot: Sendable {
     private let configuration: ClientConfiguration
     /// Every attempt of this slot connects on this loop.
     let loop: any EventLoop
-    private let state = Mutex<(current: State, failedAttempts: Int)>((.idle, 0))
+    private let state = Mutex<(current: State, failedAttempts: Int, established: Int)>((.idle, 0, 0))
 
     init(host: String, port: Int, configuration: ClientConfiguration, loop: any EventLoop) {
         self.host = host
@@ -62,6 +62,19 @@ final class ConnectionSlot: Sendable {
             if case .ready(let connection) = state.current { return connection }
             return nil
         }
+    }
+
+    /// Connections this slot has established so far; a change means the endpoint was reached anew.
+    var established: Int { state.withLock { $0.established } }
+
+    /// Ends a backoff and connects now: when the backoff delay is over, or for a caller that has
+    /// reason to think the endpoint is back (a health probe, a call with nowhere else to go).
+    func connectNow() {
+        let attempt: EventLoopPromise<Connection>? = state.withLock { state in
+            guard case .backingOff = state.current else { return nil }
+            return beginAttempt(&state.current)
+        }
+        if let attempt { connect(completing: attempt) }
     }
 
     /// Starts connecting when nothing has been tried yet, so later calls can use this slot too.
@@ -178,6 +191,7 @@ final class ConnectionSlot: Sendable {
             case .success(let connection):
                 state.current = .ready(connection)
                 state.failedAttempts = 0
+                state.established += 1
             case .failure(let error):
                 let delay = configuration.backoff.delay(attempt: state.failedAttempts)
                 state.failedAttempts += 1
@@ -188,18 +202,9 @@ final class ConnectionSlot: Sendable {
         lateChannel?.close(promise: nil)
         if let retryAfter {
             loop.scheduleTask(in: TimeAmount(retryAfter)) { [weak self] in
-                self?.retry()
+                self?.connectNow()
             }
         }
-    }
-
-    /// After a backoff delay: try again.
-    private func retry() {
-        let attempt: EventLoopPromise<Connection>? = state.withLock { state in
-            guard case .backingOff = state.current else { return nil }
-            return beginAttempt(&state.current)
-        }
-        if let attempt { connect(completing: attempt) }
     }
 
     /// The connection went away or received GOAWAY: replace it at once, so the endpoint stays

@@ -45,6 +45,15 @@ public final class RPCClient: Sendable {
         return .shutdown
     }
 
+    /// Connections established so far over the client's life; when it grows, the endpoint was
+    /// reached on a new connection (after a restart, say).
+    public var connectionsEstablished: Int { slots.reduce(0) { $0 + $1.established } }
+
+    /// Ends any backoff and connects now (a connection that is up or being made is kept).
+    public func connectNow() {
+        for slot in slots { slot.connectNow() }
+    }
+
     /// Starts connecting now rather than on the first call.
     public func connect() {
         for slot in slots { _ = slot.connection() }

@@ -57,6 +57,11 @@ struct GatewayCommand: ServiceCommand {
     @Option(help: "Consecutive failed calls that eject a replica for a while.")
     var ejectAfterFailures = 5
 
+    @Option(help: ArgumentHelp(
+        "Largest share of a version's replicas ejected at once, in percent; one replica always stays in.",
+        valueName: "percent"))
+    var maxEjectionPercent = 50.0
+
     @OptionGroup var upstreamTLS: UpstreamTLSOptions
 
     @OptionGroup var operations: OperationsOptions
@@ -68,6 +73,9 @@ struct GatewayCommand: ServiceCommand {
                               ("--routes-poll-interval-ms", routesPollIntervalMs), ("--eject-after-failures", ejectAfterFailures)]
         where value <= 0 {
             throw ValidationError("\(name) must be positive")
+        }
+        guard (0...100).contains(maxEjectionPercent) else {
+            throw ValidationError("--max-ejection-percent must be between 0 and 100")
         }
     }
 
@@ -82,6 +90,7 @@ struct GatewayCommand: ServiceCommand {
         options.resolveInterval = .milliseconds(resolveIntervalMs)
         options.routesPollInterval = .milliseconds(routesPollIntervalMs)
         options.balancer.consecutiveFailuresToEject = ejectAfterFailures
+        options.balancer.maxEjectionPercent = maxEjectionPercent
         options.client.maxReceiveMessageLength = maxMessageBytes
         options.client.tls = try upstreamTLS.clientTLS()
         // The gRPC server and the upstream clients share event loops, with one connection per

@@ -66,11 +66,15 @@ enum Mesh {
             ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", pipelines, "--log-level", "warning"])
     }
 
-    static func gateway(_ scratch: GatewayScratch, port: Int = 0, extra: [String] = []) async throws -> ServiceProcess {
+    static func gateway(
+        _ scratch: GatewayScratch, port: Int = 0, healthCheckIntervalMs: Int = 200, extra: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "gateway",
             ["--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
-             "--health-check-interval-ms", "200", "--routes-poll-interval-ms", "100", "--log-level", "warning"] + extra)
+             "--health-check-interval-ms", "\(healthCheckIntervalMs)", "--routes-poll-interval-ms", "100", "--log-level", "warning"] + extra,
+            environment: environment)
     }
 
     /// Runs the load peer in the background, calls `fault` once calls flow, and returns its counts.
@@ -97,9 +101,9 @@ enum Mesh {
 extension Mesh {
     /// A model-worker whose metrics port is known, on `port` (0: any free one). A replica
     /// restarted on its old port retries for a while in case the port is not free yet.
-    static func replica(_ repository: String, port: Int = 0) async throws -> ServiceProcess {
-        let arguments = ["--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0",
-                         "--model-repository", repository, "--log-level", "warning"]
+    static func replica(_ repository: String, host: String = "127.0.0.1", port: Int = 0, extra: [String] = []) async throws -> ServiceProcess {
+        let arguments = ["--listen", "\(host):\(port)", "--metrics-listen", "127.0.0.1:0",
+                         "--model-repository", repository, "--log-level", "warning"] + extra
         var attempt = 0
         while true {
             do {

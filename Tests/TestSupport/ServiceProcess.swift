@@ -31,7 +31,10 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Starts `name` with `arguments` and waits for its `listening on` line (and, with
     /// `readingMetricsPort`, for the `metrics listening on` line that follows it).
-    public static func start(_ name: String, _ arguments: [String], readingMetricsPort: Bool = false) async throws -> ServiceProcess {
+    /// `environment` adds to (or replaces in) the test process's own.
+    public static func start(
+        _ name: String, _ arguments: [String], readingMetricsPort: Bool = false, environment: [String: String] = [:]
+    ) async throws -> ServiceProcess {
         let executable = binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw PythonPeer.PeerError(description: "no executable \(executable.path): build the package first")
@@ -39,6 +42,9 @@ public final class ServiceProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle.standardError

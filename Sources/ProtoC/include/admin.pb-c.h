@@ -316,10 +316,15 @@ struct  Inferencemesh__Admin__V1__EndpointStatus
   int32_t outstanding;
   int32_t consecutive_failures;
   int64_t ejected_until_unix_ms;
+  /*
+   * The version has no usable replica (none ready and not ejected), so the gateway routes its
+   * calls to ejected replicas that pass health checks, and failing that to any replica.
+   */
+  protobuf_c_boolean panic;
 };
 #define INFERENCEMESH__ADMIN__V1__ENDPOINT_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&inferencemesh__admin__v1__endpoint_status__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
 
 
 struct  Inferencemesh__Admin__V1__EndpointHealthResponse
