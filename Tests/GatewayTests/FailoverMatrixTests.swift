@@ -38,7 +38,7 @@ struct FailoverMatrixTests {
                     versions:
                       "1": {endpoints: [\(endpoints)]}
                 """)
-            gateway = try await Mesh.gateway(scratch, healthCheckIntervalMs: 2000)
+            gateway = try await Mesh.gateway(scratch, healthCheckIntervalMs: 2000, readingMetricsPort: true)
             admin = AdminProbe(gateway: gateway)
         }
 
@@ -243,7 +243,9 @@ struct FailoverMatrixTests {
             try await Task.sleep(for: .seconds(1))
             try await load.phase("b-killed")
             await mesh[1].kill9()
-            try await Task.sleep(for: .seconds(1.5))
+            let panicking = try await timeUntil(.seconds(5)) { try await mesh.admin.endpoints().allSatisfy(\.panic) }
+            #expect(panicking != nil, "the admin service never showed the version in panic")
+            try await Task.sleep(for: .seconds(1))
             try await load.phase("a-restoring")
             try FileManager.default.moveItem(atPath: parked, toPath: modelDirectory)
             #expect(try await load.waitUntilEveryClientSucceeds(3, within: .seconds(15)), "calls did not resume on A")
@@ -256,6 +258,12 @@ struct FailoverMatrixTests {
         Self.expectNoFailures(
             report, ["steady", "a-unloading", "a-not-serving", "a-serving"], sparing: [Self.address(mesh[1])], "not serving, then kill")
         #expect(Self.gatewayGaveUp(report).isEmpty, "\(report)")
+        // The panic-routed calls and A's ejection (for its NOT_FOUND answers) are counted.
+        let metricsPort = try #require(mesh.gateway.metricsPort)
+        let metrics = try #require(await MetricsScrape.values(port: metricsPort))
+        #expect(MetricsScrape.sum(metrics, "gateway_panic_routed_calls_total", ["model": "iris", "version": "1"]) > 0)
+        #expect(MetricsScrape.sum(metrics, "gateway_ejections_total", ["endpoint": Self.address(mesh[0])]) >= 1)
+        #expect(try await mesh.admin.endpoints().allSatisfy { !$0.panic }, "still in panic with both replicas serving")
         await mesh.stop()
     }
 }

@@ -42,7 +42,7 @@ enum Fixtures {
         EndpointStatus(model: "iris", version: "1", endpoint: "127.0.0.1:7001", address: "127.0.0.1:7001", state: "ready", outstanding: 3),
         EndpointStatus(
             model: "iris", version: "2", endpoint: "dns:///iris-v2:8001", address: "10.1.2.3:8001", state: "ejected",
-            outstanding: 0, consecutiveFailures: 5, ejectedUntilUnixMilliseconds: 1_714_564_803_000),
+            outstanding: 0, consecutiveFailures: 5, ejectedUntilUnixMilliseconds: 1_714_564_803_000, panic: true),
         EndpointStatus(model: "iris", version: "pipeline", endpoint: "127.0.0.1:7100", address: "", state: "connecting"),
     ])
 

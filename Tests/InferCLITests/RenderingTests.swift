@@ -126,10 +126,10 @@ import Testing
 
     @Test func healthTable() {
         #expect(Fixtures.health.table == """
-            MODEL  VERSION   ENDPOINT             ADDRESS         STATE                               OUTSTANDING  FAILURES
-            iris   1         127.0.0.1:7001       127.0.0.1:7001  ready                                         3         0
-            iris   2         dns:///iris-v2:8001  10.1.2.3:8001   ejected until 2024-05-01 12:00:03Z            0         5
-            iris   pipeline  127.0.0.1:7100       -               connecting                                    0         0
+            MODEL  VERSION   ENDPOINT             ADDRESS         STATE                                       OUTSTANDING  FAILURES
+            iris   1         127.0.0.1:7001       127.0.0.1:7001  ready                                                 3         0
+            iris   2         dns:///iris-v2:8001  10.1.2.3:8001   ejected until 2024-05-01 12:00:03Z (panic)            0         5
+            iris   pipeline  127.0.0.1:7100       -               connecting                                            0         0
 
             """)
         #expect(EndpointStatusList(endpoints: []).table == "no endpoints\n")
