@@ -77,21 +77,33 @@ struct ModelReconcilerTests {
         #expect(report.loaded == [ModelVersionKey("m", 2)])
         #expect(report.unloaded == [ModelVersionKey("m", 1)])
         #expect(snapshot.models["m"]?.readyVersions == [2])
-        // A request that took version 1 before the swap still holds a working instance.
-        #expect(first.contents == "v1")
+        // New requests get a new instance loaded from version 2, not the one version 1 had.
+        let second = try #require(snapshot.models["m"]?.newestReady?.loaded)
+        #expect(second !== first)
+        #expect(second.version == 2)
+        #expect(second.contents == "v2")
+        #expect(loader.count == 2)
 
-        // A replaced file is loaded again.
+        // A replaced file is loaded again, into a new instance.
         try repository.writeVersion("m", "2", contents: "v2 retrained")
         report = try await reconciler.reconcile()
         #expect(report.loaded == [ModelVersionKey("m", 2)])
-        #expect(snapshot.models["m"]?.newestReady?.loaded.contents == "v2 retrained")
+        let retrained = try #require(snapshot.models["m"]?.newestReady?.loaded)
+        #expect(retrained !== second)
+        #expect(retrained.contents == "v2 retrained")
+        #expect(loader.count == 3)
 
-        // Removing the newest version brings the previous one back.
+        // Removing the newest version brings the previous one back, loaded afresh.
         try repository.remove("m/2")
         report = try await reconciler.reconcile()
         #expect(report.loaded == [ModelVersionKey("m", 1)])
         #expect(report.unloaded == [ModelVersionKey("m", 2)])
         #expect(snapshot.models["m"]?.readyVersions == [1])
+        let restored = try #require(snapshot.models["m"]?.newestReady?.loaded)
+        #expect(restored !== first)
+        #expect(restored.version == 1)
+        #expect(restored.contents == "v1")
+        #expect(loader.count == 4)
 
         // Removing the model drops it.
         try repository.remove("m")
