@@ -2,7 +2,7 @@ import YAMLLimits
 import Yams
 
 extension RoutesConfig {
-    /// Parses and validates routes YAML (format in DESIGN.md, "Gateway routes"); `file` names the
+    /// Parses and validates routes YAML (format in docs/file-formats.md, "Gateway routes"); `file` names the
     /// source in error messages.
     public init(yaml: String, file: String) throws(RoutesError) {
         do throws(RoutesError) {

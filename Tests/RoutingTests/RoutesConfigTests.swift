@@ -2,7 +2,7 @@ import Testing
 
 @testable import Routing
 
-/// The example from DESIGN.md ("Gateway routes"), plus the optional keys it does not show.
+/// The example routes file of docs/file-formats.md, plus the optional keys it does not show.
 let designExample = """
     models:
       iris:                                   # the model_name callers use
