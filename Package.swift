@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "RPCCore", "RPCTransport",
+                "RPCCore", "RPCTransport", "InferenceAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -104,6 +104,7 @@ let package = Package(
                 "ModelWorker", "ModelRepository", "ServiceKit", "RPCTransport", "InferenceAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Preprocessing pipelines: YAML specs reproducing fitted scikit-learn transformers, compiled
@@ -142,6 +143,7 @@ let package = Package(
             dependencies: [
                 "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -224,7 +226,8 @@ let package = Package(
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
         .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+            name: "ServiceKitTests",
+            dependencies: ["ServiceKit", "TestSupport", "RPCEcho", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ModelRepositoryTests",
             dependencies: ["ModelRepository", "TestSupport", .product(name: "Logging", package: "swift-log")]

@@ -77,22 +77,6 @@ public actor PipelineReloader {
         return report
     }
 
-    /// Reloads every `interval` on `clock` until the task is cancelled; `after` runs after each
-    /// pass (to update health, for example).
-    public func run<C: Clock>(
-        every interval: Duration, clock: C, after: @Sendable () -> Void = {}
-    ) async where C.Duration == Duration {
-        while !Task.isCancelled {
-            do {
-                try await clock.sleep(for: interval)
-            } catch {
-                return
-            }
-            reload()
-            after()
-        }
-    }
-
     static func load(_ stamp: SpecFileStamp) -> Result<ServedPipeline, SpecReadError> {
         switch SpecDirectory.read(stamp, limit: PipelineSpec.maxSpecBytes) {
         case .failure(let error):

@@ -7,6 +7,7 @@ import NIOPosix
 import RPCCore
 import RPCTransport
 import Routing
+import ServiceLifecycle
 import Synchronization
 
 /// Settings of a gateway (the executable fills them from flags and its config file).
@@ -42,8 +43,9 @@ public struct GatewayConfigurationError: Error, CustomStringConvertible {
 }
 
 /// The gateway: routing table, forwarding service, admin service, canary driver, health probes
-/// and autoscaling hints, kept current by `run()`.
-public final class Gateway: Sendable {
+/// and autoscaling hints, kept current by `run()` (a swift-service-lifecycle service: its loops
+/// stop at graceful shutdown, then the canary state is saved and upstream connections close).
+public final class Gateway: Service, Sendable {
     public let options: GatewayOptions
     public let logger: Logger
     public let table: RoutingTable
@@ -55,7 +57,9 @@ public final class Gateway: Sendable {
     let resolver: AddressResolver
     private let routesText = MutexBox<String?>(nil)
     private let hints = MutexBox<[AutoscalingHint]>([])
-    private let refreshRequested = Atomic<Bool>(false)
+    /// Route changes through the admin service ask for their replicas to be resolved promptly;
+    /// requests made while a refresh runs collapse into one more.
+    private let refreshes = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     public init(options: GatewayOptions, logger: Logger, resolver: AddressResolver = AddressResolver()) {
         self.options = options
@@ -88,8 +92,9 @@ public final class Gateway: Sendable {
         logger.info("routes loaded", metadata: ["file": "\(options.routesPath)", "models": "\(config.models.keys.sorted())"])
     }
 
-    /// Keeps everything current until cancelled.
-    public func run() async {
+    /// Keeps everything current until graceful shutdown (or cancellation), then saves the canary
+    /// state and closes every upstream connection.
+    public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.every(self.options.routesPollInterval) { await self.reloadRoutes() } }
             group.addTask { await self.every(self.options.tickInterval) { self.tick() } }
@@ -100,12 +105,10 @@ public final class Gateway: Sendable {
                 await self.every(self.options.resolveInterval) { await self.refreshEndpoints() }
             }
             group.addTask {
-                // Route changes through the admin service get their replicas resolved promptly.
-                await self.every(.milliseconds(100)) {
-                    if self.refreshRequested.exchange(false, ordering: .relaxed) { await self.refreshEndpoints() }
-                }
+                for await _ in self.refreshes.stream.cancelOnGracefulShutdown() { await self.refreshEndpoints() }
             }
         }
+        await shutdown()
     }
 
     /// Re-reads the routes file; a changed, valid file replaces the routes, an invalid one is
@@ -135,7 +138,7 @@ public final class Gateway: Sendable {
     }
 
     /// Asks `run()` to resolve and probe endpoints soon (after a route change).
-    func refreshSoon() { refreshRequested.store(true, ordering: .relaxed) }
+    func refreshSoon() { refreshes.continuation.yield() }
 
     /// The hints computed on the last tick.
     public func latestHints() -> [AutoscalingHint] { hints.value }
@@ -217,10 +220,11 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Runs `body` every `interval` until graceful shutdown; a running body finishes first.
     private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
-        while !Task.isCancelled {
+        while true {
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }

@@ -55,44 +55,25 @@ struct FeaturePreprocessorCommand: ServiceCommand {
 
     func run() async throws {
         let runtime = try await ServiceRuntime.start(operations, service: "feature-preprocessor")
-        let logger = runtime.logger
         let address = try ListenAddress(parsing: listen)
         let reloader = PipelineReloader(root: pipelines, logger: Logger(label: "pipelines"))
         // The first load happens before the port opens, so a ready process is ready at once.
         await reloader.reload()
         let service = FeaturePreprocessorService(catalog: reloader.catalog)
         runtime.readiness.setCheck { service.isReady ? .ready : .notReady("a pipeline spec failed to load") }
-        let health = HealthStatusStore(overall: .notServing)
-        let updateHealth: @Sendable () -> Void = {
-            let status: HealthStatusStore.Status = service.isReady ? .serving : .notServing
-            health.set(service: "", status: status)
-            health.set(service: "inference.GRPCInferenceService", status: status)
-        }
-        updateHealth()
-
-        var configuration = ServerConfiguration(host: address.host, port: address.port)
-        configuration.limits.maxReceiveMessageLength = maxMessageBytes
-        configuration.tls = try operations.tls.serverTLS()
-        let server = RPCServer(
-            configuration: configuration,
-            services: runtime.instrument([InferenceService(handler: service), HealthService(store: health)]),
-            logger: logger, refusedCall: runtime.refusedCallRecorder)
-        try await server.start()
-        runtime.observeOpenConnections { server.connectionCount }
-        announceListening(host: address.host, port: server.localPort!)
-        runtime.announceMetricsListening()
-        let polling = Task {
-            await reloader.run(every: .milliseconds(pollIntervalMs), clock: ContinuousClock(), after: updateHealth)
-        }
-        await runtime.run(reload: {
+        let health = ServingHealth { service.isReady }
+        let server = try await runtime.startServer(
+            address, services: [InferenceService(handler: service)], health: health, maxMessageBytes: maxMessageBytes)
+        let polling = PeriodicService(every: .milliseconds(pollIntervalMs)) {
             await reloader.reload()
-            updateHealth()
-        }) { grace in
-            service.beginDraining()
-            polling.cancel()
-            health.setAll(.notServing)
-            await server.shutdownGracefully(grace: grace)
-            await polling.value
+            health.update()
         }
+        await runtime.run(
+            server: server, health: health, services: [polling],
+            reload: {
+                await reloader.reload()
+                health.update()
+            },
+            beforeDrain: { service.beginDraining() })
     }
 }

@@ -95,10 +95,10 @@ struct GatewayCommand: ServiceCommand {
         options.client.tls = try upstreamTLS.clientTLS()
         // The gRPC server and the upstream clients share event loops, with one connection per
         // loop to each replica: a call is forwarded and answered on the thread that received it.
-        var configuration = ServerConfiguration(host: address.host, port: address.port)
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        let threads = max(1, ServerConfiguration(host: address.host, port: address.port).threads)
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         options.clientGroup = loops
-        options.client.connections = max(1, configuration.threads)
+        options.client.connections = threads
         if let authTokens {
             do {
                 options.tokens = try AccessTokens.load(path: authTokens)
@@ -115,38 +115,14 @@ struct GatewayCommand: ServiceCommand {
         runtime.readiness.setCheck {
             gateway.service.isReady ? .ready : .notReady("a routed model has no ready replica")
         }
-
-        let health = HealthStatusStore(overall: gateway.service.isReady ? .serving : .notServing)
-        configuration.limits.maxReceiveMessageLength = maxMessageBytes
-        configuration.tls = try operations.tls.serverTLS()
-        let server = RPCServer(
-            configuration: configuration,
-            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger,
-            refusedCall: runtime.refusedCallRecorder, group: loops)
-        try await server.start()
-        runtime.observeOpenConnections { server.connectionCount }
-        announceListening(host: address.host, port: server.localPort!)
-        runtime.announceMetricsListening()
-
-        let background = Task { await gateway.run() }
-        let healthUpdates = Task {
-            while !Task.isCancelled {
-                let status: HealthStatusStore.Status = gateway.service.isReady ? .serving : .notServing
-                health.set(service: "", status: status)
-                health.set(service: "inference.GRPCInferenceService", status: status)
-                try? await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        await runtime.run(reload: { await gateway.reloadRoutes(force: true) }) { grace in
-            gateway.service.beginDraining()
-            healthUpdates.cancel()
-            await healthUpdates.value
-            health.setAll(.notServing)
-            await server.shutdownGracefully(grace: grace)
-            background.cancel()
-            await background.value
-            await gateway.shutdown()
-            try? await loops.shutdownGracefully()
-        }
+        let health = ServingHealth { gateway.service.isReady }
+        let server = try await runtime.startServer(
+            address, services: gateway.services, health: health, maxMessageBytes: maxMessageBytes, group: loops)
+        await runtime.run(
+            server: server, health: health,
+            services: [gateway, PeriodicService(every: .milliseconds(500)) { health.update() }],
+            reload: { await gateway.reloadRoutes(force: true) },
+            beforeDrain: { gateway.service.beginDraining() })
+        try? await loops.shutdownGracefully()
     }
 }

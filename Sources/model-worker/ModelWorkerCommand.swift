@@ -89,34 +89,14 @@ struct ModelWorkerCommand: ServiceCommand {
         try await reconciler.reconcile()
 
         let service = ModelWorkerService(store: store, pool: pool)
-        let health = HealthStatusStore(overall: .notServing)
-        let updateHealth: @Sendable () -> Void = {
-            let status: HealthStatusStore.Status = service.isReady ? .serving : .notServing
-            health.set(service: "", status: status)
-            health.set(service: "inference.GRPCInferenceService", status: status)
-        }
-        updateHealth()
-
-        var configuration = ServerConfiguration(host: address.host, port: address.port)
-        configuration.limits.maxReceiveMessageLength = maxMessageBytes
-        configuration.tls = try operations.tls.serverTLS()
-        let server = RPCServer(
-            configuration: configuration,
-            services: runtime.instrument([InferenceService(handler: service), HealthService(store: health)]),
-            logger: logger, refusedCall: runtime.refusedCallRecorder)
-        try await server.start()
-        runtime.observeOpenConnections { server.connectionCount }
-        announceListening(host: address.host, port: server.localPort!)
-        runtime.announceMetricsListening()
-
+        let health = ServingHealth { service.isReady }
+        let server = try await runtime.startServer(
+            address, services: [InferenceService(handler: service)], health: health, maxMessageBytes: maxMessageBytes)
         let rescans = RescanLoop(
-            reconciler: reconciler, every: .milliseconds(pollIntervalMs), logger: logger, after: updateHealth)
-        await runtime.run(reload: { rescans.rescanNow() }) { grace in
-            service.beginDraining()
-            health.setAll(.notServing)
-            await server.shutdownGracefully(grace: grace)
-            await rescans.stop()
-        }
+            reconciler: reconciler, every: .milliseconds(pollIntervalMs), logger: logger, after: health.update)
+        await runtime.run(
+            server: server, health: health, services: [rescans], reload: { rescans.rescanNow() },
+            beforeDrain: { service.beginDraining() })
     }
 }
 

@@ -1,24 +1,38 @@
 import Logging
 import ModelRepository
 import ModelWorker
+import ServiceKit
+import ServiceLifecycle
 
 /// Rescans the repository every interval and whenever asked (SIGHUP), one scan at a time: the
 /// reconciler's loads can suspend, so two overlapping passes could load the same version twice.
-/// Requests that arrive during a scan collapse into one more scan.
-final class RescanLoop: Sendable {
-    private let requests: AsyncStream<Void>.Continuation
-    private let scans: Task<Void, Never>
-    private let ticker: Task<Void, Never>
+/// Requests that arrive during a scan collapse into one more scan. Runs as a service until
+/// graceful shutdown, letting a running scan finish.
+struct RescanLoop: Service {
+    private let reconciler: ModelReconciler<ServedModel>
+    private let interval: Duration
+    private let logger: Logger
+    private let after: @Sendable () -> Void
+    private let requests = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
-    /// Starts scanning; `after` runs after each scan (to update health).
+    /// `after` runs after each scan (to update health).
     init(
         reconciler: ModelReconciler<ServedModel>, every interval: Duration, logger: Logger,
         after: @escaping @Sendable () -> Void
     ) {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        requests = continuation
-        scans = Task {
-            for await _ in stream {
+        self.reconciler = reconciler
+        self.interval = interval
+        self.logger = logger
+        self.after = after
+    }
+
+    /// Asks for a scan as soon as the current one (if any) ends.
+    func rescanNow() { requests.continuation.yield() }
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await PeriodicService(every: interval) { rescanNow() }.run() }
+            for await _ in requests.stream.cancelOnGracefulShutdown() {
                 do {
                     try await reconciler.reconcile()
                 } catch {
@@ -26,22 +40,7 @@ final class RescanLoop: Sendable {
                 }
                 after()
             }
+            try await group.waitForAll()
         }
-        ticker = Task {
-            while true {
-                do { try await Task.sleep(for: interval) } catch { return }
-                continuation.yield()
-            }
-        }
-    }
-
-    /// Asks for a scan as soon as the current one (if any) ends.
-    func rescanNow() { requests.yield() }
-
-    /// Stops the timer, lets a running scan finish, and starts no more.
-    func stop() async {
-        ticker.cancel()
-        requests.finish()
-        await scans.value
     }
 }

@@ -32,28 +32,15 @@ struct RPCEchoServer: ServiceCommand {
     func run() async throws {
         let runtime = try await ServiceRuntime.start(operations, service: "rpc-echo-server")
         let address = try ListenAddress(parsing: listen)
-        var configuration = ServerConfiguration(host: address.host, port: address.port)
-        configuration.limits.maxReceiveMessageLength = maxMessageBytes
-        configuration.tls = try operations.tls.serverTLS()
-        if let threads { configuration.threads = threads }
-
-        let health = HealthStatusStore(overall: .serving)
-        let server = RPCServer(
-            configuration: configuration,
-            services: runtime.instrument([
-                InferenceService(handler: EchoServerInference()), HealthService(store: health), EchoService(),
-            ]),
-            logger: runtime.logger, refusedCall: runtime.refusedCallRecorder)
-        try await server.start()
-        runtime.observeOpenConnections { server.connectionCount }
+        let health = ServingHealth { true }
         runtime.readiness.setCheck { .ready }
-        announceListening(host: address.host, port: server.localPort!)
-        runtime.announceMetricsListening()
-
-        await runtime.run { grace in
-            health.setAll(.notServing)
-            await server.shutdownGracefully(grace: grace)
+        let server = try await runtime.startServer(
+            address, services: [InferenceService(handler: EchoServerInference()), EchoService()], health: health,
+            maxMessageBytes: maxMessageBytes
+        ) { configuration in
+            if let threads { configuration.threads = threads }
         }
+        await runtime.run(server: server, health: health)
     }
 }
 

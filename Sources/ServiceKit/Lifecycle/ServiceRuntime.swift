@@ -1,23 +1,21 @@
+import InferenceAPI
 import Logging
+import NIOPosix
 import RPCCore
+import RPCTransport
+import ServiceLifecycle
 import UnixSignals
 
 /// Everything a service executable runs besides its own gRPC services: logging, metrics, the
-/// ops HTTP port and its readiness, and the signal-driven lifecycle.
+/// ops HTTP port and its readiness, the gRPC server's bootstrap, and the signal-driven lifecycle
+/// of every service under one swift-service-lifecycle `ServiceGroup`.
 ///
 /// ```swift
 /// let runtime = try await ServiceRuntime.start(operations, service: "gateway")
-/// let server = RPCServer(
-///     configuration: ..., services: runtime.instrument([...]), refusedCall: runtime.refusedCallRecorder)
-/// try await server.start()
-/// runtime.observeOpenConnections { server.connectionCount }
 /// runtime.readiness.setCheck { routes.isValid ? .ready : .notReady("no valid routes") }
-/// announceListening(host: address.host, port: server.localPort!)
-/// runtime.announceMetricsListening()
-/// await runtime.run(reload: { try? await routes.reload() }) { grace in
-///     health.setAll(.notServing)
-///     await server.shutdownGracefully(grace: grace)
-/// }
+/// let health = ServingHealth { routes.isValid }
+/// let server = try await runtime.startServer(address, services: [...], health: health, maxMessageBytes: limit)
+/// await runtime.run(server: server, health: health, services: [routesPoller], reload: { try? await routes.reload() })
 /// ```
 public final class ServiceRuntime: Sendable {
     /// The shared options it was started with.
@@ -106,32 +104,83 @@ public final class ServiceRuntime: Sendable {
         writeToStandardOutput("metrics listening on \(opsServer.address.host):\(opsServer.localPort ?? 0)\n")
     }
 
-    /// Serves until SIGTERM or SIGINT, then shuts down in this order: readiness goes false
-    /// (`/readyz` answers 503), `shutdown` runs with the `--shutdown-grace` period (set
-    /// grpc.health to NOT_SERVING there first, then drain the server: GOAWAY and in-flight
-    /// calls), and finally the ops port closes. SIGHUP reloads the gRPC port's TLS files, then
-    /// runs `reload`, one at a time; a SIGHUP that arrives during a reload asks for one more
-    /// afterwards.
+    /// Builds the gRPC server (the runtime's instrumentation around `services`, plus grpc.health
+    /// answered from `health`, TLS from the shared options), starts it, and announces its port
+    /// and then the metrics port on stdout. `configure` adjusts the configuration first.
+    public func startServer(
+        _ address: ListenAddress, services: [any RPCService], health: ServingHealth, maxMessageBytes: Int,
+        group: MultiThreadedEventLoopGroup? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> RPCServer {
+        var configuration = ServerConfiguration(host: address.host, port: address.port)
+        configuration.limits.maxReceiveMessageLength = maxMessageBytes
+        configuration.tls = try options.tls.serverTLS()
+        configure(&configuration)
+        let server = RPCServer(
+            configuration: configuration, services: instrument(services + [HealthService(store: health.store)]),
+            logger: logger, refusedCall: refusedCallRecorder, group: group)
+        try await server.start()
+        observeOpenConnections { server.connectionCount }
+        announceListening(host: address.host, port: server.localPort!)
+        announceMetricsListening()
+        return server
+    }
+
+    /// Runs `services` (reload loops, pollers, the gateway's canary driver...), the gRPC server
+    /// and the ops port under one `ServiceGroup` until SIGTERM or SIGINT. SIGHUP reloads the gRPC
+    /// port's TLS files, then runs `reload`, one at a time; a SIGHUP that arrives during a reload
+    /// asks for one more afterwards.
+    ///
+    /// Shutdown goes in reverse order of start: readiness turns false (`/readyz` answers 503),
+    /// `beforeDrain` runs, grpc.health says NOT_SERVING, the server drains (GOAWAY, in-flight
+    /// calls get `--shutdown-grace`), then `services` stop, last first, and the ops port closes.
     public func run(
-        reload: (@Sendable () async -> Void)? = nil,
-        shutdown: @Sendable (_ grace: Duration) async -> Void
+        server: RPCServer, health: ServingHealth, services: [any Service] = [],
+        reload: (@Sendable () async -> Void)? = nil, beforeDrain: @escaping @Sendable () async -> Void = {}
     ) async {
+        let serving = GRPCServerService(
+            server: server, health: health, readiness: readiness, grace: options.shutdownGracePeriod, beforeDrain: beforeDrain)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [OpsHTTPService(server: opsServer)] + services + [serving], logger: logger))
         let reloads = ReloadQueue(reload: { [logger] in
             ServerTLSReloads.reloadAll(logger: logger)
             await reload?()
         }, logger: logger)
-        for await signal in signals {
-            if signal == .sighup {
-                reloads.request()
-                continue
+        let signals = self.signals
+        let logger = self.logger
+        let readiness = self.readiness
+        let grace = options.shutdownGrace
+        await withTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                do {
+                    try await group.run()
+                } catch {
+                    logger.error("a service failed; stopping", metadata: ["error": "\(error)"])
+                }
+                return true
             }
-            logger.info("shutting down", metadata: ["signal": "\(signal)", "grace": "\(options.shutdownGrace)s"])
-            break
+            tasks.addTask {
+                for await signal in signals {
+                    if signal == .sighup {
+                        reloads.request()
+                        continue
+                    }
+                    logger.info("shutting down", metadata: ["signal": "\(signal)", "grace": "\(grace)s"])
+                    break
+                }
+                readiness.beginDraining()
+                await reloads.stop()
+                await group.triggerGracefulShutdown()
+                return false
+            }
+            // The group ending by itself (a failed service) leaves the signal loop to cancel;
+            // a signal leaves the group to finish its graceful shutdown.
+            if await tasks.next() == true {
+                tasks.cancelAll()
+            } else {
+                _ = await tasks.next()
+            }
         }
-        readiness.beginDraining()
         await reloads.stop()
-        await shutdown(options.shutdownGracePeriod)
-        await opsServer.stop()
         await tracing?.shutdown()
         logger.info("stopped")
     }

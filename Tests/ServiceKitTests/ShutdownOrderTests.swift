@@ -1,0 +1,50 @@
+import Foundation
+import RPCCore
+import RPCEcho
+import RPCTransport
+import ServiceKit
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The order a real process shuts down in on SIGTERM, as load balancers need it: readiness turns
+/// false at once, the call in flight still finishes within the grace period, and the process
+/// exits 0 only after it.
+@Suite("shutdown order of a real process")
+struct ShutdownOrderTests {
+    @Test func readinessFirstThenTheCallInFlightThenExitZero() async throws {
+        let server = try await ServiceProcess.start(
+            "rpc-echo-server", ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--shutdown-grace", "10",
+                                "--log-level", "warning"],
+            readingMetricsPort: true)
+        let metricsPort = try #require(server.metricsPort)
+        #expect(await OpsHTTP.get(port: metricsPort, "/readyz")?.status == 200)
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        // A call the handler holds for 2 s, started before the signal.
+        async let slow = client.unary(
+            EchoMethods.get, EchoRequest(payload: [1, 2, 3], delayMilliseconds: 2000), timeout: .seconds(20), as: EchoResponse.self)
+        try await Task.sleep(for: .milliseconds(300))
+        let signalled = ContinuousClock.now
+        server.send(SIGTERM)
+        // Not ready while the call is still in flight.
+        var notReadyAfter: Duration?
+        while ContinuousClock.now - signalled < .seconds(1.5) {
+            if await OpsHTTP.get(port: metricsPort, "/readyz", timeoutSeconds: 1)?.status == 503 {
+                notReadyAfter = ContinuousClock.now - signalled
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(notReadyAfter != nil, "/readyz did not turn 503 while the call was in flight")
+        #expect(server.isRunning, "the process exited before its call in flight finished")
+        let answer = try await slow
+        #expect(answer.message.payload == [1, 2, 3])
+        let finished = ContinuousClock.now - signalled
+        #expect(await server.terminate() == 0)
+        #expect(finished >= .seconds(1), "the call ended after \(finished)")
+        await client.close()
+    }
+}
