@@ -12,18 +12,18 @@ struct AccessTokensTests {
          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
     ])
     func sha256MatchesTheStandardVectors(input: String, digest: String) {
-        #expect(SHA256.hex(SHA256.digest(Array(input.utf8))) == digest)
+        #expect(TokenDigest.hex(TokenDigest.of(input)) == digest)
     }
 
     @Test func sha256OfAMillionAs() {
-        let digest = SHA256.digest([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
-        #expect(SHA256.hex(digest) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        let digest = TokenDigest.of(String(repeating: "a", count: 1_000_000))
+        #expect(TokenDigest.hex(digest) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     static let file = """
         tokens:
           - name: checkout
-            sha256: \(SHA256.hex(SHA256.digest(Array("s3cret".utf8))))
+            sha256: \(TokenDigest.hex(TokenDigest.of("s3cret")))
             models: [iris]
           - name: ops
             env: OPS_TOKEN

@@ -21,7 +21,7 @@ struct InlineExecutionTests {
     private func waits(inlineLimit limit: Duration, calls: Int) async throws -> [Duration] {
         let repository = try FixtureRepository()
         try repository.add("iris", version: 1, fixture: "forest_iris")
-        let pool = InferencePool(threads: 1, name: "inline-test", inlineLimit: limit)
+        let pool = InferencePool(threads: 1, inlineLimit: limit)
         let log = WaitLog()
         var quiet = Logger(label: "test.repository")
         quiet.logLevel = .critical

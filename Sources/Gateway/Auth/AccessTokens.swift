@@ -59,7 +59,7 @@ public struct AccessTokens: Sendable {
                 guard let token = environment[variable], !token.isEmpty else {
                     throw fail("\(path).env", "environment variable \(variable) is not set")
                 }
-                digest = SHA256.digest(Array(token.utf8))
+                digest = TokenDigest.of(token)
             default:
                 throw fail(path, "needs exactly one of sha256 or env")
             }
@@ -93,10 +93,10 @@ public struct AccessTokens: Sendable {
         guard let header = metadata["authorization"], header.lowercased().hasPrefix("bearer ") else {
             throw RPCError(.unauthenticated, "a bearer token is required (authorization: Bearer TOKEN)")
         }
-        let presented = SHA256.digest(Array(header.dropFirst("bearer ".count).utf8))
+        let presented = TokenDigest.of(header.dropFirst("bearer ".count))
         // Every entry is compared, so the time taken does not depend on which one matched.
         var match: Entry?
-        for entry in entries where SHA256.constantTimeEqual(entry.digest, presented) { match = entry }
+        for entry in entries where TokenDigest.constantTimeEqual(entry.digest, presented) { match = entry }
         guard let match else { throw RPCError(.unauthenticated, "the bearer token is not valid") }
         return match
     }
