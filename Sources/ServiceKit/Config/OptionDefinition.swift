@@ -35,7 +35,7 @@ extension ParsableArguments {
     /// `--experimental-dump-help` prints), so the list can never drift from the declarations.
     /// Positional arguments and the built-in `--help`/`--version` are left out.
     public static var optionDefinitions: [OptionDefinition] {
-        guard let info = try? JSONDecoder().decode(DumpedTool.self, from: Data(_dumpHelp().utf8)) else {
+        guard let info = try? JSONDecoder().decode(DumpedTool.self, from: Data(dumpedHelp.utf8)) else {
             preconditionFailure("swift-argument-parser's description of \(Self.self) could not be read")
         }
         return (info.command.arguments ?? []).compactMap { argument in
@@ -49,6 +49,19 @@ extension ParsableArguments {
                 kind: argument.kind == "flag" ? .flag : .option,
                 isRepeating: argument.isRepeating ?? false,
                 defaultValue: argument.defaultValue)
+        }
+    }
+}
+
+extension ParsableArguments {
+    /// The JSON that `--experimental-dump-help` prints, asked of the parser through its public
+    /// API: parsing that flag fails with the description as the error's message.
+    static var dumpedHelp: String {
+        do {
+            _ = try parse(["--experimental-dump-help"])
+            return ""
+        } catch {
+            return fullMessage(for: error)
         }
     }
 }
