@@ -188,7 +188,7 @@ let package = Package(
 
         // Benchmark tools (bench/*.sh): the ONNX engine on its own, and an open-loop load client
         // that offers a fixed request rate and reports latency percentiles.
-        .executableTarget(name: "onnx-bench", dependencies: ["ONNXEngine"], path: "Benchmarks/onnx-bench"),
+        .executableTarget(name: "onnx-bench", dependencies: ["ONNXEngine"], path: "bench/onnx-bench"),
         .executableTarget(
             name: "load-client",
             dependencies: [
@@ -198,7 +198,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Benchmarks/load-client"
+            path: "bench/load-client"
         ),
 
         // libFuzzer targets, fuzzed by scripts/fuzz (built with -sanitize=fuzzer,address into

@@ -19,24 +19,61 @@ struct LifecycleTests {
 
     @Test func reloadsRunOneAtATimeAndRequestsDuringOneCollapse() async throws {
         let log = ReloadLog()
+        let gate = Gate()
+        // Each reload holds until the test opens the gate once: no sleeps, no timing.
         let queue = ReloadQueue(
             reload: {
                 log.began()
-                try? await Task.sleep(for: .milliseconds(50))
+                await gate.pass()
                 log.ended()
             }, logger: Logger(label: "test"))
         queue.request()
+        try await until { log.state.running == 1 }
         for _ in 0..<5 { queue.request() }  // while the first runs: one more, not five
-        for _ in 0..<100 where log.state.runs < 2 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(log.state.runs == 2)
+        gate.open()
+        try await until { log.state.runs == 1 && log.state.running == 1 }
+        gate.open()
+        try await until { log.state.runs == 2 && log.state.running == 0 }
         #expect(!log.state.overlapped)
         await queue.stop()
         queue.request()
-        try await Task.sleep(for: .milliseconds(80))
-        #expect(log.state.runs == 2, "no reload after stop")
+        #expect(log.state.runs == 2 && log.state.running == 0, "no reload after stop")
+    }
+
+    /// Yields until `condition` holds; fails after many tries instead of hanging.
+    private func until(_ condition: () -> Bool) async throws {
+        for _ in 0..<1_000_000 where !condition() { await Task.yield() }
+        try #require(condition())
+    }
+}
+
+/// Lets one waiter through per `open`, in order; an `open` with nobody waiting is kept.
+private final class Gate: Sendable {
+    private let state = Mutex<(permits: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
+
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let go = state.withLock { state -> Bool in
+                if state.permits > 0 {
+                    state.permits -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if go { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.permits += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume()
     }
 }
 
