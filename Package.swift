@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -64,11 +66,23 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-enable-copy-propagation=false"])]
         ),
 
+        // The KServe V2 HTTP/REST front: JSON (and Triton's binary tensor extension) transcoded to
+        // the same method handlers the gRPC port runs, served with Hummingbird.
+        .target(
+            name: "RESTFront",
+            dependencies: [
+                "RPCCore", "InferenceAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Flag parsing, logging bootstrap and lifecycle helpers shared by the executables.
         .target(
             name: "ServiceKit",
             dependencies: [
-                "RPCCore", "RPCTransport", "InferenceAPI",
+                "RPCCore", "RPCTransport", "InferenceAPI", "RESTFront",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -9,11 +9,11 @@ import RPCCore
 /// The size rules of tensor data, shared by decoding and `InferTensor.validate()`: element
 /// counts from shapes, and the layout of BYTES data (a 4-byte little-endian length before each
 /// element).
-enum TensorLayout {
+public enum TensorLayout {
     /// The number of elements `shape` describes (1 for a scalar's empty shape).
     ///
     /// INVALID_ARGUMENT naming `tensor` for a negative dimension or a count that overflows.
-    static func elementCount(shape: [Int64], tensor: @autoclosure () -> String) throws(RPCError) -> Int {
+    public static func elementCount(shape: [Int64], tensor: @autoclosure () -> String) throws(RPCError) -> Int {
         var count = 1
         for dimension in shape {
             guard dimension >= 0 else {

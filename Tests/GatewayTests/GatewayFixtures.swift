@@ -68,13 +68,13 @@ enum Mesh {
 
     static func gateway(
         _ scratch: GatewayScratch, port: Int = 0, healthCheckIntervalMs: Int = 200, extra: [String] = [],
-        environment: [String: String] = [:], readingMetricsPort: Bool = false
+        environment: [String: String] = [:], readingMetricsPort: Bool = false, readingHTTPPort: Bool = false
     ) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "gateway",
             ["--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
              "--health-check-interval-ms", "\(healthCheckIntervalMs)", "--routes-poll-interval-ms", "100", "--log-level", "warning"] + extra,
-            readingMetricsPort: readingMetricsPort, environment: environment)
+            readingMetricsPort: readingMetricsPort, readingHTTPPort: readingHTTPPort, environment: environment)
     }
 
     /// Runs the load peer in the background, calls `fault` once calls flow, and returns its counts.

@@ -8,11 +8,14 @@ public final class ServiceProcess: @unchecked Sendable {
     /// The metrics (HTTP/1.1) port from the `metrics listening on HOST:PORT` line, when
     /// `start` was asked to read it.
     public let metricsPort: Int?
+    /// The REST port from the `http listening on HOST:PORT` line, when `start` was asked to read it.
+    public let httpPort: Int?
 
-    private init(process: Process, port: Int, metricsPort: Int? = nil) {
+    private init(process: Process, port: Int, metricsPort: Int? = nil, httpPort: Int? = nil) {
         self.process = process
         self.port = port
         self.metricsPort = metricsPort
+        self.httpPort = httpPort
     }
 
     /// The directory holding the built executables: `$MESH_BIN_DIR`, else the test binary's.
@@ -31,9 +34,11 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Starts `name` with `arguments` and waits for its `listening on` line (and, with
     /// `readingMetricsPort`, for the `metrics listening on` line that follows it).
-    /// `environment` adds to (or replaces in) the test process's own.
+    /// `environment` adds to (or replaces in) the test process's own. With `readingHTTPPort`
+    /// (which implies `readingMetricsPort`) the `http listening on` line that follows is read too.
     public static func start(
-        _ name: String, _ arguments: [String], readingMetricsPort: Bool = false, environment: [String: String] = [:]
+        _ name: String, _ arguments: [String], readingMetricsPort: Bool = false, readingHTTPPort: Bool = false,
+        environment: [String: String] = [:]
     ) async throws -> ServiceProcess {
         let executable = binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -55,13 +60,19 @@ public final class ServiceProcess: @unchecked Sendable {
             process.terminate()
             throw PythonPeer.PeerError(description: "\(name) printed '\(line)' instead of 'listening on HOST:PORT'")
         }
-        guard readingMetricsPort else { return ServiceProcess(process: process, port: port) }
+        guard readingMetricsPort || readingHTTPPort else { return ServiceProcess(process: process, port: port) }
         let metricsLine = await readLine(handle)
         guard let metricsPort = Self.port(in: metricsLine, after: "metrics listening on ") else {
             process.terminate()
             throw PythonPeer.PeerError(description: "\(name) printed '\(metricsLine)' instead of 'metrics listening on HOST:PORT'")
         }
-        return ServiceProcess(process: process, port: port, metricsPort: metricsPort)
+        guard readingHTTPPort else { return ServiceProcess(process: process, port: port, metricsPort: metricsPort) }
+        let httpLine = await readLine(handle)
+        guard let httpPort = Self.port(in: httpLine, after: "http listening on ") else {
+            process.terminate()
+            throw PythonPeer.PeerError(description: "\(name) printed '\(httpLine)' instead of 'http listening on HOST:PORT'")
+        }
+        return ServiceProcess(process: process, port: port, metricsPort: metricsPort, httpPort: httpPort)
     }
 
     /// One line of the process's output, read on a Dispatch thread.

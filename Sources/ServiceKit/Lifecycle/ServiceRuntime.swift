@@ -1,9 +1,11 @@
 import InferenceAPI
 import Logging
 import NIOPosix
+import RESTFront
 import RPCCore
 import RPCTransport
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Everything a service executable runs besides its own gRPC services: logging, metrics, the
@@ -35,6 +37,8 @@ public final class ServiceRuntime: Sendable {
     /// A logger labelled with the service's name.
     public let logger: Logger
     private let signals: UnixSignalsSequence
+    /// The REST front over the gRPC server's methods, once `startServer` made it (`--http-listen`).
+    private let rest = Mutex<(any Service)?>(nil)
 
     private init(
         options: OperationsOptions, metrics: ServiceMetrics, readiness: Readiness, opsServer: OpsHTTPServer,
@@ -115,13 +119,20 @@ public final class ServiceRuntime: Sendable {
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         configuration.tls = try options.tls.serverTLS()
         configure(&configuration)
+        let instrumented = instrument(services + [HealthService(store: health.store)])
         let server = RPCServer(
-            configuration: configuration, services: instrument(services + [HealthService(store: health.store)]),
-            logger: logger, refusedCall: refusedCallRecorder, group: group)
+            configuration: configuration, services: instrumented, logger: logger, refusedCall: refusedCallRecorder, group: group)
         try await server.start()
         observeOpenConnections { server.connectionCount }
         announceListening(host: address.host, port: server.localPort!)
         announceMetricsListening()
+        if let httpAddress = try options.httpAddress() {
+            let front = RESTFront(services: instrumented, maxBodyBytes: maxMessageBytes, logger: logger)
+            let application = front.application(host: httpAddress.host, port: httpAddress.port) { port in
+                writeToStandardOutput("http listening on \(httpAddress.host):\(port)\n")
+            }
+            rest.withLock { $0 = application }
+        }
         return server
     }
 
@@ -140,7 +151,8 @@ public final class ServiceRuntime: Sendable {
         let serving = GRPCServerService(
             server: server, health: health, readiness: readiness, grace: options.shutdownGracePeriod, beforeDrain: beforeDrain)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [OpsHTTPService(server: opsServer)] + services + [serving], logger: logger))
+            services: [OpsHTTPService(server: opsServer)] + services + rest.withLock { $0.map { [$0] } ?? [] } + [serving],
+            logger: logger))
         let reloads = ReloadQueue(reload: { [logger] in
             ServerTLSReloads.reloadAll(logger: logger)
             await reload?()

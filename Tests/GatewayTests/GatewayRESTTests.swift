@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// REST calls through a real gateway get what gRPC calls get: bearer-token auth, the weighted
+/// split with sticky routing keys (`x-routing-key`), an explicit version in the path, the
+/// answering version in `x-model-version`, and clear errors; tritonclient.http works unchanged.
+@Suite("gateway over HTTP/REST")
+struct GatewayRESTTests {
+    @Test func routingStickinessAndAuthOverREST() async throws {
+        let scratch = try GatewayScratch()
+        let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
+        let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
+        try scratch.writeRoutes("""
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
+                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
+                traffic: {"1": 50, "2": 50}
+            """)
+        let tokensPath = "\(scratch.root)/tokens.yaml"
+        // The digest of "secret".
+        try """
+            tokens:
+              - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
+            """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        let gateway = try await Mesh.gateway(
+            scratch, extra: ["--auth-tokens", tokensPath, "--http-listen", "127.0.0.1:0"], readingHTTPPort: true)
+        let httpPort = try #require(gateway.httpPort)
+        let result = try await PythonPeer.json("rest_checks.py", ["gateway", String(httpPort), "iris", "secret"])
+
+        #expect(result["no_token"] as? [AnyHashable] == [401, "a bearer token is required (authorization: Bearer TOKEN)"])
+        #expect(result["status"] as? Int == 200)
+        #expect(result["model_name"] as? String == "iris")
+        #expect(["1", "2"].contains(result["header_version"] as? String ?? ""), "\(result)")
+        #expect(result["sticky"] as? Bool == true, "a routing key moved between versions: \(result)")
+        #expect(result["versions"] as? [String] == ["1", "2"], "four keys at 50/50 should reach both versions: \(result)")
+        #expect(result["explicit_version"] as? String == "1")
+        #expect((result["triton_labels"] as? [Int])?.count == 2)
+        let unrouted = result["unrouted"] as? [Any]
+        // The token covers iris only: the same PERMISSION_DENIED a gRPC caller gets, as 403.
+        #expect(unrouted?.first as? Int == 403, "\(unrouted ?? [])")
+        #expect((unrouted?.last as? String)?.contains("this token may not call model \"unrouted\"") == true, "\(unrouted ?? [])")
+        #expect(await gateway.terminate() == 0)
+        _ = await v1.terminate()
+        _ = await v2.terminate()
+    }
+}
