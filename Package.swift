@@ -241,6 +241,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
+        .testTarget(name: "RESTFrontTests", dependencies: ["RESTFront", "InferenceAPI", "RPCCore"]),
         .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ServiceKitTests",

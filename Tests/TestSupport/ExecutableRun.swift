@@ -9,8 +9,17 @@ public struct ExecutableRun: Sendable {
     /// Runs `name` (next to the test binary) with `arguments`; a process still running after
     /// `timeout` (an error that was not caught, so it serves) is killed and reported as such.
     public static func run(_ name: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ExecutableRun {
+        try await run(executable: ServiceProcess.binaryDirectory.appendingPathComponent(name), arguments, timeout: timeout)
+    }
+
+    /// Runs `command` with `/bin/sh -c`, as a user would type it.
+    public static func shell(_ command: String, timeout: Duration = .seconds(30)) async throws -> ExecutableRun {
+        try await run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", command], timeout: timeout)
+    }
+
+    private static func run(executable: URL, _ arguments: [String], timeout: Duration) async throws -> ExecutableRun {
         let process = Process()
-        process.executableURL = ServiceProcess.binaryDirectory.appendingPathComponent(name)
+        process.executableURL = executable
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = Pipe()
