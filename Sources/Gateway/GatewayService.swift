@@ -92,6 +92,25 @@ public final class GatewayService: InferenceServiceHandler {
         return response
     }
 
+    /// Asks a replica of the requested (or main) version for its configuration and answers with
+    /// the routed name.
+    public func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse {
+        try tokens?.authorize(context.metadata, model: request.name)
+        let model = try routed(request.name)
+        let versionName = request.version.isEmpty ? (model.primaryVersion ?? "") : request.version
+        guard let version = model.versions[versionName] else { throw unknownVersion(model, request.version) }
+        var report = Forwarder.Report()
+        let upstreamRequest = ModelConfigRequest(
+            name: model.route.workerModelName(for: versionName), version: Self.workerVersion(versionName))
+        var response = try await forwarder.call(
+            InferenceMethods.modelConfig, upstreamRequest, on: version.endpoints,
+            what: "\(model.name) version \(versionName)", metadata: [:],
+            deadline: context.deadline ?? .now + defaultTimeout, report: &report, as: ModelConfigResponse.self
+        ).message
+        response.name = model.name
+        return response
+    }
+
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
         context.annotations.note(model: request.modelName, requestID: request.id)
         try tokens?.authorize(context.metadata, model: request.modelName)

@@ -6,4 +6,5 @@ public enum InferenceMethods {
     public static let serverMetadata = "/inference.GRPCInferenceService/ServerMetadata"
     public static let modelMetadata = "/inference.GRPCInferenceService/ModelMetadata"
     public static let modelInfer = "/inference.GRPCInferenceService/ModelInfer"
+    public static let modelConfig = "/inference.GRPCInferenceService/ModelConfig"
 }

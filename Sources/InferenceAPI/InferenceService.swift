@@ -1,6 +1,6 @@
 import RPCCore
 
-/// `inference.GRPCInferenceService`: routes its six methods to a handler.
+/// `inference.GRPCInferenceService`: routes its methods to a handler.
 public struct InferenceService: RPCService {
     public let handler: any InferenceServiceHandler
 
@@ -17,6 +17,7 @@ public struct InferenceService: RPCService {
             .unary(InferenceMethods.serverMetadata) { try await handler.serverMetadata($0, context: $1) },
             .unary(InferenceMethods.modelMetadata) { try await handler.modelMetadata($0, context: $1) },
             .unary(InferenceMethods.modelInfer) { try await handler.modelInfer($0, context: $1) },
+            .unary(InferenceMethods.modelConfig) { try await handler.modelConfig($0, context: $1) },
         ]
     }
 }

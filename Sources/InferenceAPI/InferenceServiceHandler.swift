@@ -17,4 +17,12 @@ public protocol InferenceServiceHandler: Sendable {
         -> ModelMetadataResponse
     /// ModelInfer: run the model; inputs arrive validated, with raw little-endian data.
     func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse
+    /// ModelConfig (Triton's extension): the model's configuration; UNIMPLEMENTED by default.
+    func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse
+}
+
+extension InferenceServiceHandler {
+    public func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse {
+        throw RPCError(.unimplemented, "this server has no model configurations (ModelConfig)")
+    }
 }

@@ -60,6 +60,10 @@ public final class ModelWorkerService: InferenceServiceHandler {
         return metadata
     }
 
+    public func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse {
+        try resolve(try status(of: request.name), version: request.version).tritonConfiguration
+    }
+
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
         context.annotations.note(model: request.modelName, requestID: request.id)
         let served = try resolve(try status(of: request.modelName), version: request.modelVersion)

@@ -691,6 +691,339 @@ void   inference__infer_tensor_contents__free_unpacked
   assert(message->base.descriptor == &inference__infer_tensor_contents__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   inference__model_config_request__init
+                     (Inference__ModelConfigRequest         *message)
+{
+  static const Inference__ModelConfigRequest init_value = INFERENCE__MODEL_CONFIG_REQUEST__INIT;
+  *message = init_value;
+}
+size_t inference__model_config_request__get_packed_size
+                     (const Inference__ModelConfigRequest *message)
+{
+  assert(message->base.descriptor == &inference__model_config_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_config_request__pack
+                     (const Inference__ModelConfigRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_config_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_config_request__pack_to_buffer
+                     (const Inference__ModelConfigRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_config_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelConfigRequest *
+       inference__model_config_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelConfigRequest *)
+     protobuf_c_message_unpack (&inference__model_config_request__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_config_request__free_unpacked
+                     (Inference__ModelConfigRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_config_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_config_response__init
+                     (Inference__ModelConfigResponse         *message)
+{
+  static const Inference__ModelConfigResponse init_value = INFERENCE__MODEL_CONFIG_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t inference__model_config_response__get_packed_size
+                     (const Inference__ModelConfigResponse *message)
+{
+  assert(message->base.descriptor == &inference__model_config_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_config_response__pack
+                     (const Inference__ModelConfigResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_config_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_config_response__pack_to_buffer
+                     (const Inference__ModelConfigResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_config_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelConfigResponse *
+       inference__model_config_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelConfigResponse *)
+     protobuf_c_message_unpack (&inference__model_config_response__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_config_response__free_unpacked
+                     (Inference__ModelConfigResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_config_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_version_policy__latest__init
+                     (Inference__ModelVersionPolicy__Latest         *message)
+{
+  static const Inference__ModelVersionPolicy__Latest init_value = INFERENCE__MODEL_VERSION_POLICY__LATEST__INIT;
+  *message = init_value;
+}
+void   inference__model_version_policy__all__init
+                     (Inference__ModelVersionPolicy__All         *message)
+{
+  static const Inference__ModelVersionPolicy__All init_value = INFERENCE__MODEL_VERSION_POLICY__ALL__INIT;
+  *message = init_value;
+}
+void   inference__model_version_policy__specific__init
+                     (Inference__ModelVersionPolicy__Specific         *message)
+{
+  static const Inference__ModelVersionPolicy__Specific init_value = INFERENCE__MODEL_VERSION_POLICY__SPECIFIC__INIT;
+  *message = init_value;
+}
+void   inference__model_version_policy__init
+                     (Inference__ModelVersionPolicy         *message)
+{
+  static const Inference__ModelVersionPolicy init_value = INFERENCE__MODEL_VERSION_POLICY__INIT;
+  *message = init_value;
+}
+size_t inference__model_version_policy__get_packed_size
+                     (const Inference__ModelVersionPolicy *message)
+{
+  assert(message->base.descriptor == &inference__model_version_policy__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_version_policy__pack
+                     (const Inference__ModelVersionPolicy *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_version_policy__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_version_policy__pack_to_buffer
+                     (const Inference__ModelVersionPolicy *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_version_policy__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelVersionPolicy *
+       inference__model_version_policy__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelVersionPolicy *)
+     protobuf_c_message_unpack (&inference__model_version_policy__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_version_policy__free_unpacked
+                     (Inference__ModelVersionPolicy *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_version_policy__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_input__init
+                     (Inference__ModelInput         *message)
+{
+  static const Inference__ModelInput init_value = INFERENCE__MODEL_INPUT__INIT;
+  *message = init_value;
+}
+size_t inference__model_input__get_packed_size
+                     (const Inference__ModelInput *message)
+{
+  assert(message->base.descriptor == &inference__model_input__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_input__pack
+                     (const Inference__ModelInput *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_input__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_input__pack_to_buffer
+                     (const Inference__ModelInput *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_input__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelInput *
+       inference__model_input__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelInput *)
+     protobuf_c_message_unpack (&inference__model_input__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_input__free_unpacked
+                     (Inference__ModelInput *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_input__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_output__init
+                     (Inference__ModelOutput         *message)
+{
+  static const Inference__ModelOutput init_value = INFERENCE__MODEL_OUTPUT__INIT;
+  *message = init_value;
+}
+size_t inference__model_output__get_packed_size
+                     (const Inference__ModelOutput *message)
+{
+  assert(message->base.descriptor == &inference__model_output__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_output__pack
+                     (const Inference__ModelOutput *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_output__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_output__pack_to_buffer
+                     (const Inference__ModelOutput *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_output__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelOutput *
+       inference__model_output__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelOutput *)
+     protobuf_c_message_unpack (&inference__model_output__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_output__free_unpacked
+                     (Inference__ModelOutput *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_output__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_dynamic_batching__init
+                     (Inference__ModelDynamicBatching         *message)
+{
+  static const Inference__ModelDynamicBatching init_value = INFERENCE__MODEL_DYNAMIC_BATCHING__INIT;
+  *message = init_value;
+}
+size_t inference__model_dynamic_batching__get_packed_size
+                     (const Inference__ModelDynamicBatching *message)
+{
+  assert(message->base.descriptor == &inference__model_dynamic_batching__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_dynamic_batching__pack
+                     (const Inference__ModelDynamicBatching *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_dynamic_batching__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_dynamic_batching__pack_to_buffer
+                     (const Inference__ModelDynamicBatching *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_dynamic_batching__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelDynamicBatching *
+       inference__model_dynamic_batching__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelDynamicBatching *)
+     protobuf_c_message_unpack (&inference__model_dynamic_batching__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_dynamic_batching__free_unpacked
+                     (Inference__ModelDynamicBatching *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_dynamic_batching__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_config__init
+                     (Inference__ModelConfig         *message)
+{
+  static const Inference__ModelConfig init_value = INFERENCE__MODEL_CONFIG__INIT;
+  *message = init_value;
+}
+size_t inference__model_config__get_packed_size
+                     (const Inference__ModelConfig *message)
+{
+  assert(message->base.descriptor == &inference__model_config__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_config__pack
+                     (const Inference__ModelConfig *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_config__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_config__pack_to_buffer
+                     (const Inference__ModelConfig *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_config__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelConfig *
+       inference__model_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelConfig *)
+     protobuf_c_message_unpack (&inference__model_config__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_config__free_unpacked
+                     (Inference__ModelConfig *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_config__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define inference__server_live_request__field_descriptors NULL
 #define inference__server_live_request__field_indices_by_name NULL
 #define inference__server_live_request__number_ranges NULL
@@ -2103,7 +2436,619 @@ const ProtobufCMessageDescriptor inference__infer_tensor_contents__descriptor =
   (ProtobufCMessageInit) inference__infer_tensor_contents__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor inference__grpcinference_service__method_descriptors[6] =
+static const ProtobufCFieldDescriptor inference__model_config_request__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfigRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfigRequest, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_config_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange inference__model_config_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__model_config_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelConfigRequest",
+  "ModelConfigRequest",
+  "Inference__ModelConfigRequest",
+  "inference",
+  sizeof(Inference__ModelConfigRequest),
+  2,
+  inference__model_config_request__field_descriptors,
+  inference__model_config_request__field_indices_by_name,
+  1,  inference__model_config_request__number_ranges,
+  (ProtobufCMessageInit) inference__model_config_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_config_response__field_descriptors[1] =
+{
+  {
+    "config",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfigResponse, config),
+    &inference__model_config__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_config_response__field_indices_by_name[] = {
+  0,   /* field[0] = config */
+};
+static const ProtobufCIntRange inference__model_config_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor inference__model_config_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelConfigResponse",
+  "ModelConfigResponse",
+  "Inference__ModelConfigResponse",
+  "inference",
+  sizeof(Inference__ModelConfigResponse),
+  1,
+  inference__model_config_response__field_descriptors,
+  inference__model_config_response__field_indices_by_name,
+  1,  inference__model_config_response__number_ranges,
+  (ProtobufCMessageInit) inference__model_config_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_version_policy__latest__field_descriptors[1] =
+{
+  {
+    "num_versions",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelVersionPolicy__Latest, num_versions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_version_policy__latest__field_indices_by_name[] = {
+  0,   /* field[0] = num_versions */
+};
+static const ProtobufCIntRange inference__model_version_policy__latest__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor inference__model_version_policy__latest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelVersionPolicy.Latest",
+  "Latest",
+  "Inference__ModelVersionPolicy__Latest",
+  "inference",
+  sizeof(Inference__ModelVersionPolicy__Latest),
+  1,
+  inference__model_version_policy__latest__field_descriptors,
+  inference__model_version_policy__latest__field_indices_by_name,
+  1,  inference__model_version_policy__latest__number_ranges,
+  (ProtobufCMessageInit) inference__model_version_policy__latest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define inference__model_version_policy__all__field_descriptors NULL
+#define inference__model_version_policy__all__field_indices_by_name NULL
+#define inference__model_version_policy__all__number_ranges NULL
+const ProtobufCMessageDescriptor inference__model_version_policy__all__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelVersionPolicy.All",
+  "All",
+  "Inference__ModelVersionPolicy__All",
+  "inference",
+  sizeof(Inference__ModelVersionPolicy__All),
+  0,
+  inference__model_version_policy__all__field_descriptors,
+  inference__model_version_policy__all__field_indices_by_name,
+  0,  inference__model_version_policy__all__number_ranges,
+  (ProtobufCMessageInit) inference__model_version_policy__all__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_version_policy__specific__field_descriptors[1] =
+{
+  {
+    "versions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Inference__ModelVersionPolicy__Specific, n_versions),
+    offsetof(Inference__ModelVersionPolicy__Specific, versions),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_version_policy__specific__field_indices_by_name[] = {
+  0,   /* field[0] = versions */
+};
+static const ProtobufCIntRange inference__model_version_policy__specific__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor inference__model_version_policy__specific__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelVersionPolicy.Specific",
+  "Specific",
+  "Inference__ModelVersionPolicy__Specific",
+  "inference",
+  sizeof(Inference__ModelVersionPolicy__Specific),
+  1,
+  inference__model_version_policy__specific__field_descriptors,
+  inference__model_version_policy__specific__field_indices_by_name,
+  1,  inference__model_version_policy__specific__number_ranges,
+  (ProtobufCMessageInit) inference__model_version_policy__specific__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_version_policy__field_descriptors[3] =
+{
+  {
+    "latest",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelVersionPolicy, policy_choice_case),
+    offsetof(Inference__ModelVersionPolicy, latest),
+    &inference__model_version_policy__latest__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "all",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelVersionPolicy, policy_choice_case),
+    offsetof(Inference__ModelVersionPolicy, all),
+    &inference__model_version_policy__all__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "specific",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelVersionPolicy, policy_choice_case),
+    offsetof(Inference__ModelVersionPolicy, specific),
+    &inference__model_version_policy__specific__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_version_policy__field_indices_by_name[] = {
+  1,   /* field[1] = all */
+  0,   /* field[0] = latest */
+  2,   /* field[2] = specific */
+};
+static const ProtobufCIntRange inference__model_version_policy__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor inference__model_version_policy__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelVersionPolicy",
+  "ModelVersionPolicy",
+  "Inference__ModelVersionPolicy",
+  "inference",
+  sizeof(Inference__ModelVersionPolicy),
+  3,
+  inference__model_version_policy__field_descriptors,
+  inference__model_version_policy__field_indices_by_name,
+  1,  inference__model_version_policy__number_ranges,
+  (ProtobufCMessageInit) inference__model_version_policy__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_input__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelInput, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_type",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelInput, data_type),
+    &inference__data_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dims",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Inference__ModelInput, n_dims),
+    offsetof(Inference__ModelInput, dims),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_input__field_indices_by_name[] = {
+  1,   /* field[1] = data_type */
+  2,   /* field[2] = dims */
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange inference__model_input__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 4, 2 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor inference__model_input__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelInput",
+  "ModelInput",
+  "Inference__ModelInput",
+  "inference",
+  sizeof(Inference__ModelInput),
+  3,
+  inference__model_input__field_descriptors,
+  inference__model_input__field_indices_by_name,
+  2,  inference__model_input__number_ranges,
+  (ProtobufCMessageInit) inference__model_input__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_output__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelOutput, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_type",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelOutput, data_type),
+    &inference__data_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dims",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Inference__ModelOutput, n_dims),
+    offsetof(Inference__ModelOutput, dims),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_output__field_indices_by_name[] = {
+  1,   /* field[1] = data_type */
+  2,   /* field[2] = dims */
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange inference__model_output__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor inference__model_output__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelOutput",
+  "ModelOutput",
+  "Inference__ModelOutput",
+  "inference",
+  sizeof(Inference__ModelOutput),
+  3,
+  inference__model_output__field_descriptors,
+  inference__model_output__field_indices_by_name,
+  1,  inference__model_output__number_ranges,
+  (ProtobufCMessageInit) inference__model_output__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_dynamic_batching__field_descriptors[2] =
+{
+  {
+    "preferred_batch_size",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Inference__ModelDynamicBatching, n_preferred_batch_size),
+    offsetof(Inference__ModelDynamicBatching, preferred_batch_size),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_queue_delay_microseconds",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelDynamicBatching, max_queue_delay_microseconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_dynamic_batching__field_indices_by_name[] = {
+  1,   /* field[1] = max_queue_delay_microseconds */
+  0,   /* field[0] = preferred_batch_size */
+};
+static const ProtobufCIntRange inference__model_dynamic_batching__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__model_dynamic_batching__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelDynamicBatching",
+  "ModelDynamicBatching",
+  "Inference__ModelDynamicBatching",
+  "inference",
+  sizeof(Inference__ModelDynamicBatching),
+  2,
+  inference__model_dynamic_batching__field_descriptors,
+  inference__model_dynamic_batching__field_indices_by_name,
+  1,  inference__model_dynamic_batching__number_ranges,
+  (ProtobufCMessageInit) inference__model_dynamic_batching__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_config__field_descriptors[8] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfig, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "platform",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfig, platform),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version_policy",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfig, version_policy),
+    &inference__model_version_policy__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_batch_size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfig, max_batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "input",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelConfig, n_input),
+    offsetof(Inference__ModelConfig, input),
+    &inference__model_input__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "output",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelConfig, n_output),
+    offsetof(Inference__ModelConfig, output),
+    &inference__model_output__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dynamic_batching",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfig, dynamic_batching),
+    &inference__model_dynamic_batching__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "backend",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelConfig, backend),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_config__field_indices_by_name[] = {
+  7,   /* field[7] = backend */
+  6,   /* field[6] = dynamic_batching */
+  4,   /* field[4] = input */
+  3,   /* field[3] = max_batch_size */
+  0,   /* field[0] = name */
+  5,   /* field[5] = output */
+  1,   /* field[1] = platform */
+  2,   /* field[2] = version_policy */
+};
+static const ProtobufCIntRange inference__model_config__number_ranges[3 + 1] =
+{
+  { 1, 0 },
+  { 11, 6 },
+  { 17, 7 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor inference__model_config__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelConfig",
+  "ModelConfig",
+  "Inference__ModelConfig",
+  "inference",
+  sizeof(Inference__ModelConfig),
+  8,
+  inference__model_config__field_descriptors,
+  inference__model_config__field_indices_by_name,
+  3,  inference__model_config__number_ranges,
+  (ProtobufCMessageInit) inference__model_config__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue inference__data_type__enum_values_by_number[15] =
+{
+  { "TYPE_INVALID", "INFERENCE__DATA_TYPE__TYPE_INVALID", 0 },
+  { "TYPE_BOOL", "INFERENCE__DATA_TYPE__TYPE_BOOL", 1 },
+  { "TYPE_UINT8", "INFERENCE__DATA_TYPE__TYPE_UINT8", 2 },
+  { "TYPE_UINT16", "INFERENCE__DATA_TYPE__TYPE_UINT16", 3 },
+  { "TYPE_UINT32", "INFERENCE__DATA_TYPE__TYPE_UINT32", 4 },
+  { "TYPE_UINT64", "INFERENCE__DATA_TYPE__TYPE_UINT64", 5 },
+  { "TYPE_INT8", "INFERENCE__DATA_TYPE__TYPE_INT8", 6 },
+  { "TYPE_INT16", "INFERENCE__DATA_TYPE__TYPE_INT16", 7 },
+  { "TYPE_INT32", "INFERENCE__DATA_TYPE__TYPE_INT32", 8 },
+  { "TYPE_INT64", "INFERENCE__DATA_TYPE__TYPE_INT64", 9 },
+  { "TYPE_FP16", "INFERENCE__DATA_TYPE__TYPE_FP16", 10 },
+  { "TYPE_FP32", "INFERENCE__DATA_TYPE__TYPE_FP32", 11 },
+  { "TYPE_FP64", "INFERENCE__DATA_TYPE__TYPE_FP64", 12 },
+  { "TYPE_STRING", "INFERENCE__DATA_TYPE__TYPE_STRING", 13 },
+  { "TYPE_BF16", "INFERENCE__DATA_TYPE__TYPE_BF16", 14 },
+};
+static const ProtobufCIntRange inference__data_type__value_ranges[] = {
+{0, 0},{0, 15}
+};
+static const ProtobufCEnumValueIndex inference__data_type__enum_values_by_name[15] =
+{
+  { "TYPE_BF16", 14 },
+  { "TYPE_BOOL", 1 },
+  { "TYPE_FP16", 10 },
+  { "TYPE_FP32", 11 },
+  { "TYPE_FP64", 12 },
+  { "TYPE_INT16", 7 },
+  { "TYPE_INT32", 8 },
+  { "TYPE_INT64", 9 },
+  { "TYPE_INT8", 6 },
+  { "TYPE_INVALID", 0 },
+  { "TYPE_STRING", 13 },
+  { "TYPE_UINT16", 3 },
+  { "TYPE_UINT32", 4 },
+  { "TYPE_UINT64", 5 },
+  { "TYPE_UINT8", 2 },
+};
+const ProtobufCEnumDescriptor inference__data_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "inference.DataType",
+  "DataType",
+  "Inference__DataType",
+  "inference",
+  15,
+  inference__data_type__enum_values_by_number,
+  15,
+  inference__data_type__enum_values_by_name,
+  1,
+  inference__data_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor inference__grpcinference_service__method_descriptors[7] =
 {
   { "ServerLive", &inference__server_live_request__descriptor, &inference__server_live_response__descriptor },
   { "ServerReady", &inference__server_ready_request__descriptor, &inference__server_ready_response__descriptor },
@@ -2111,8 +3056,10 @@ static const ProtobufCMethodDescriptor inference__grpcinference_service__method_
   { "ServerMetadata", &inference__server_metadata_request__descriptor, &inference__server_metadata_response__descriptor },
   { "ModelMetadata", &inference__model_metadata_request__descriptor, &inference__model_metadata_response__descriptor },
   { "ModelInfer", &inference__model_infer_request__descriptor, &inference__model_infer_response__descriptor },
+  { "ModelConfig", &inference__model_config_request__descriptor, &inference__model_config_response__descriptor },
 };
 const unsigned inference__grpcinference_service__method_indices_by_name[] = {
+  6,        /* ModelConfig */
   5,        /* ModelInfer */
   4,        /* ModelMetadata */
   2,        /* ModelReady */
@@ -2127,7 +3074,7 @@ const ProtobufCServiceDescriptor inference__grpcinference_service__descriptor =
   "GRPCInferenceService",
   "Inference__GRPCInferenceService",
   "inference",
-  6,
+  7,
   inference__grpcinference_service__method_descriptors,
   inference__grpcinference_service__method_indices_by_name
 };
@@ -2178,6 +3125,14 @@ void inference__grpcinference_service__model_infer(ProtobufCService *service,
 {
   assert(service->descriptor == &inference__grpcinference_service__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void inference__grpcinference_service__model_config(ProtobufCService *service,
+                                                    const Inference__ModelConfigRequest *input,
+                                                    Inference__ModelConfigResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &inference__grpcinference_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void inference__grpcinference_service__init (Inference__GRPCInferenceService_Service *service,
                                              Inference__GRPCInferenceService_ServiceDestroy destroy)

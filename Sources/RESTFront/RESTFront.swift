@@ -72,6 +72,14 @@ public struct RESTFront: Sendable {
                     return RESTReply(json: RESTJSON.modelMetadata(metadata))
                 }
             }
+            router.get(RouterPath(prefix + "/config")) { request, context in
+                await respond(request, method: InferenceMethods.modelConfig) { call throws(RPCError) in
+                    let (model, version) = modelAndVersion(context)
+                    let config = try await call.unary(
+                        InferenceMethods.modelConfig, ModelConfigRequest(name: model, version: version), as: ModelConfigResponse.self)
+                    return RESTReply(json: RESTJSON.modelConfig(config))
+                }
+            }
             router.get(RouterPath(prefix + "/ready")) { request, context in
                 await respond(request, method: InferenceMethods.modelReady) { call throws(RPCError) in
                     let (model, version) = modelAndVersion(context)

@@ -15,6 +15,30 @@ enum RESTJSON {
             + "\"outputs\":[\(metadata.outputs.map(tensor).joined(separator: ","))]}"
     }
 
+    /// Triton's model configuration JSON (`GET /v2/models/{model}/config`).
+    static func modelConfig(_ config: ModelConfigResponse) -> String {
+        let policy: String
+        switch config.versionPolicy {
+        case .latest(let count): policy = "{\"latest\":{\"num_versions\":\(count)}}"
+        case .all: policy = "{\"all\":{}}"
+        case .specific(let versions): policy = "{\"specific\":{\"versions\":[\(versions.map(String.init).joined(separator: ","))]}}"
+        }
+        func tensors(_ list: [ModelConfigResponse.Tensor]) -> String {
+            list.map { tensor in
+                "{\"name\":\(JSONText.string(tensor.name)),\"data_type\":\"TYPE_\(tensor.datatype == .bytes ? "STRING" : tensor.datatype.rawValue)\","
+                    + "\"dims\":[\(tensor.dims.map(String.init).joined(separator: ","))]}"
+            }.joined(separator: ",")
+        }
+        var json = "{\"name\":\(JSONText.string(config.name)),\"platform\":\(JSONText.string(config.platform)),"
+            + "\"backend\":\(JSONText.string(config.backend)),\"version_policy\":\(policy),"
+            + "\"max_batch_size\":\(config.maxBatchSize),\"input\":[\(tensors(config.inputs))],\"output\":[\(tensors(config.outputs))]"
+        if let batching = config.dynamicBatching {
+            json += ",\"dynamic_batching\":{\"preferred_batch_size\":[\(batching.preferredBatchSizes.map(String.init).joined(separator: ","))],"
+                + "\"max_queue_delay_microseconds\":\(batching.maxQueueDelayMicroseconds)}"
+        }
+        return json + "}"
+    }
+
     private static func tensor(_ tensor: TensorMetadata) -> String {
         "{\"name\":\(JSONText.string(tensor.name)),\"datatype\":\"\(tensor.datatype.rawValue)\","
             + "\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))]}"

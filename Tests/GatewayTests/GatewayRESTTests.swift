@@ -47,3 +47,29 @@ struct GatewayRESTTests {
         _ = await v2.terminate()
     }
 }
+
+@Suite("gateway forwards Triton's ModelConfig")
+struct GatewayModelConfigTests {
+    @Test func perfAnalyzerSequenceThroughTheGateway() async throws {
+        let scratch = try GatewayScratch()
+        let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
+        try scratch.writeRoutes("""
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(worker.port)"]}
+            """)
+        let gateway = try await Mesh.gateway(scratch, extra: ["--http-listen", "127.0.0.1:0"], readingHTTPPort: true)
+        let result = try await PythonPeer.json(
+            "perf_analyzer_sequence.py",
+            [String(gateway.port), String(try #require(gateway.httpPort)), "iris", GatewayScratch.exampleModel(1)])
+        for transport in ["grpc", "http"] {
+            let answer = result[transport] as? [String: Any] ?? [:]
+            let config = answer["config"] as? [String: Any] ?? [:]
+            #expect(config["name"] as? String == "iris" && config["platform"] as? String == "onnxruntime_onnx", "\(transport): \(result)")
+            #expect(answer["labels_equal"] as? Bool == true, "\(transport): labels differ from onnxruntime")
+        }
+        #expect(await gateway.terminate() == 0)
+        _ = await worker.terminate()
+    }
+}

@@ -38,10 +38,38 @@ typedef struct Inference__ModelInferResponse__InferOutputTensor__ParametersEntry
 typedef struct Inference__ModelInferResponse__ParametersEntry Inference__ModelInferResponse__ParametersEntry;
 typedef struct Inference__InferParameter Inference__InferParameter;
 typedef struct Inference__InferTensorContents Inference__InferTensorContents;
+typedef struct Inference__ModelConfigRequest Inference__ModelConfigRequest;
+typedef struct Inference__ModelConfigResponse Inference__ModelConfigResponse;
+typedef struct Inference__ModelVersionPolicy Inference__ModelVersionPolicy;
+typedef struct Inference__ModelVersionPolicy__Latest Inference__ModelVersionPolicy__Latest;
+typedef struct Inference__ModelVersionPolicy__All Inference__ModelVersionPolicy__All;
+typedef struct Inference__ModelVersionPolicy__Specific Inference__ModelVersionPolicy__Specific;
+typedef struct Inference__ModelInput Inference__ModelInput;
+typedef struct Inference__ModelOutput Inference__ModelOutput;
+typedef struct Inference__ModelDynamicBatching Inference__ModelDynamicBatching;
+typedef struct Inference__ModelConfig Inference__ModelConfig;
 
 
 /* --- enums --- */
 
+typedef enum _Inference__DataType {
+  INFERENCE__DATA_TYPE__TYPE_INVALID = 0,
+  INFERENCE__DATA_TYPE__TYPE_BOOL = 1,
+  INFERENCE__DATA_TYPE__TYPE_UINT8 = 2,
+  INFERENCE__DATA_TYPE__TYPE_UINT16 = 3,
+  INFERENCE__DATA_TYPE__TYPE_UINT32 = 4,
+  INFERENCE__DATA_TYPE__TYPE_UINT64 = 5,
+  INFERENCE__DATA_TYPE__TYPE_INT8 = 6,
+  INFERENCE__DATA_TYPE__TYPE_INT16 = 7,
+  INFERENCE__DATA_TYPE__TYPE_INT32 = 8,
+  INFERENCE__DATA_TYPE__TYPE_INT64 = 9,
+  INFERENCE__DATA_TYPE__TYPE_FP16 = 10,
+  INFERENCE__DATA_TYPE__TYPE_FP32 = 11,
+  INFERENCE__DATA_TYPE__TYPE_FP64 = 12,
+  INFERENCE__DATA_TYPE__TYPE_STRING = 13,
+  INFERENCE__DATA_TYPE__TYPE_BF16 = 14
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(INFERENCE__DATA_TYPE)
+} Inference__DataType;
 
 /* --- messages --- */
 
@@ -356,6 +384,141 @@ struct  Inference__InferTensorContents
     , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
+/*
+ * Triton's model configuration, trimmed to what a served ONNX model has; field numbers as in
+ * Triton's model_config.proto and grpc_service.proto.
+ */
+struct  Inference__ModelConfigRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  char *version;
+};
+#define INFERENCE__MODEL_CONFIG_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_config_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Inference__ModelConfigResponse
+{
+  ProtobufCMessage base;
+  Inference__ModelConfig *config;
+};
+#define INFERENCE__MODEL_CONFIG_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_config_response__descriptor) \
+    , NULL }
+
+
+struct  Inference__ModelVersionPolicy__Latest
+{
+  ProtobufCMessage base;
+  uint32_t num_versions;
+};
+#define INFERENCE__MODEL_VERSION_POLICY__LATEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_version_policy__latest__descriptor) \
+    , 0 }
+
+
+struct  Inference__ModelVersionPolicy__All
+{
+  ProtobufCMessage base;
+};
+#define INFERENCE__MODEL_VERSION_POLICY__ALL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_version_policy__all__descriptor) \
+     }
+
+
+struct  Inference__ModelVersionPolicy__Specific
+{
+  ProtobufCMessage base;
+  size_t n_versions;
+  int64_t *versions;
+};
+#define INFERENCE__MODEL_VERSION_POLICY__SPECIFIC__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_version_policy__specific__descriptor) \
+    , 0,NULL }
+
+
+typedef enum {
+  INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE__NOT_SET = 0,
+  INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE_LATEST = 1,
+  INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE_ALL = 2,
+  INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE_SPECIFIC = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE__CASE)
+} Inference__ModelVersionPolicy__PolicyChoiceCase;
+
+struct  Inference__ModelVersionPolicy
+{
+  ProtobufCMessage base;
+  Inference__ModelVersionPolicy__PolicyChoiceCase policy_choice_case;
+  union {
+    Inference__ModelVersionPolicy__Latest *latest;
+    Inference__ModelVersionPolicy__All *all;
+    Inference__ModelVersionPolicy__Specific *specific;
+  };
+};
+#define INFERENCE__MODEL_VERSION_POLICY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_version_policy__descriptor) \
+    , INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE__NOT_SET, {0} }
+
+
+struct  Inference__ModelInput
+{
+  ProtobufCMessage base;
+  char *name;
+  Inference__DataType data_type;
+  size_t n_dims;
+  int64_t *dims;
+};
+#define INFERENCE__MODEL_INPUT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_input__descriptor) \
+    , (char *)protobuf_c_empty_string, INFERENCE__DATA_TYPE__TYPE_INVALID, 0,NULL }
+
+
+struct  Inference__ModelOutput
+{
+  ProtobufCMessage base;
+  char *name;
+  Inference__DataType data_type;
+  size_t n_dims;
+  int64_t *dims;
+};
+#define INFERENCE__MODEL_OUTPUT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_output__descriptor) \
+    , (char *)protobuf_c_empty_string, INFERENCE__DATA_TYPE__TYPE_INVALID, 0,NULL }
+
+
+struct  Inference__ModelDynamicBatching
+{
+  ProtobufCMessage base;
+  size_t n_preferred_batch_size;
+  int32_t *preferred_batch_size;
+  uint64_t max_queue_delay_microseconds;
+};
+#define INFERENCE__MODEL_DYNAMIC_BATCHING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_dynamic_batching__descriptor) \
+    , 0,NULL, 0 }
+
+
+struct  Inference__ModelConfig
+{
+  ProtobufCMessage base;
+  char *name;
+  char *platform;
+  Inference__ModelVersionPolicy *version_policy;
+  int32_t max_batch_size;
+  size_t n_input;
+  Inference__ModelInput **input;
+  size_t n_output;
+  Inference__ModelOutput **output;
+  Inference__ModelDynamicBatching *dynamic_batching;
+  char *backend;
+};
+#define INFERENCE__MODEL_CONFIG__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_config__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0,NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string }
+
+
 /* Inference__ServerLiveRequest methods */
 void   inference__server_live_request__init
                      (Inference__ServerLiveRequest         *message);
@@ -649,6 +812,148 @@ Inference__InferTensorContents *
 void   inference__infer_tensor_contents__free_unpacked
                      (Inference__InferTensorContents *message,
                       ProtobufCAllocator *allocator);
+/* Inference__ModelConfigRequest methods */
+void   inference__model_config_request__init
+                     (Inference__ModelConfigRequest         *message);
+size_t inference__model_config_request__get_packed_size
+                     (const Inference__ModelConfigRequest   *message);
+size_t inference__model_config_request__pack
+                     (const Inference__ModelConfigRequest   *message,
+                      uint8_t             *out);
+size_t inference__model_config_request__pack_to_buffer
+                     (const Inference__ModelConfigRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelConfigRequest *
+       inference__model_config_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_config_request__free_unpacked
+                     (Inference__ModelConfigRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelConfigResponse methods */
+void   inference__model_config_response__init
+                     (Inference__ModelConfigResponse         *message);
+size_t inference__model_config_response__get_packed_size
+                     (const Inference__ModelConfigResponse   *message);
+size_t inference__model_config_response__pack
+                     (const Inference__ModelConfigResponse   *message,
+                      uint8_t             *out);
+size_t inference__model_config_response__pack_to_buffer
+                     (const Inference__ModelConfigResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelConfigResponse *
+       inference__model_config_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_config_response__free_unpacked
+                     (Inference__ModelConfigResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelVersionPolicy__Latest methods */
+void   inference__model_version_policy__latest__init
+                     (Inference__ModelVersionPolicy__Latest         *message);
+/* Inference__ModelVersionPolicy__All methods */
+void   inference__model_version_policy__all__init
+                     (Inference__ModelVersionPolicy__All         *message);
+/* Inference__ModelVersionPolicy__Specific methods */
+void   inference__model_version_policy__specific__init
+                     (Inference__ModelVersionPolicy__Specific         *message);
+/* Inference__ModelVersionPolicy methods */
+void   inference__model_version_policy__init
+                     (Inference__ModelVersionPolicy         *message);
+size_t inference__model_version_policy__get_packed_size
+                     (const Inference__ModelVersionPolicy   *message);
+size_t inference__model_version_policy__pack
+                     (const Inference__ModelVersionPolicy   *message,
+                      uint8_t             *out);
+size_t inference__model_version_policy__pack_to_buffer
+                     (const Inference__ModelVersionPolicy   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelVersionPolicy *
+       inference__model_version_policy__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_version_policy__free_unpacked
+                     (Inference__ModelVersionPolicy *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelInput methods */
+void   inference__model_input__init
+                     (Inference__ModelInput         *message);
+size_t inference__model_input__get_packed_size
+                     (const Inference__ModelInput   *message);
+size_t inference__model_input__pack
+                     (const Inference__ModelInput   *message,
+                      uint8_t             *out);
+size_t inference__model_input__pack_to_buffer
+                     (const Inference__ModelInput   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelInput *
+       inference__model_input__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_input__free_unpacked
+                     (Inference__ModelInput *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelOutput methods */
+void   inference__model_output__init
+                     (Inference__ModelOutput         *message);
+size_t inference__model_output__get_packed_size
+                     (const Inference__ModelOutput   *message);
+size_t inference__model_output__pack
+                     (const Inference__ModelOutput   *message,
+                      uint8_t             *out);
+size_t inference__model_output__pack_to_buffer
+                     (const Inference__ModelOutput   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelOutput *
+       inference__model_output__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_output__free_unpacked
+                     (Inference__ModelOutput *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelDynamicBatching methods */
+void   inference__model_dynamic_batching__init
+                     (Inference__ModelDynamicBatching         *message);
+size_t inference__model_dynamic_batching__get_packed_size
+                     (const Inference__ModelDynamicBatching   *message);
+size_t inference__model_dynamic_batching__pack
+                     (const Inference__ModelDynamicBatching   *message,
+                      uint8_t             *out);
+size_t inference__model_dynamic_batching__pack_to_buffer
+                     (const Inference__ModelDynamicBatching   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelDynamicBatching *
+       inference__model_dynamic_batching__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_dynamic_batching__free_unpacked
+                     (Inference__ModelDynamicBatching *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelConfig methods */
+void   inference__model_config__init
+                     (Inference__ModelConfig         *message);
+size_t inference__model_config__get_packed_size
+                     (const Inference__ModelConfig   *message);
+size_t inference__model_config__pack
+                     (const Inference__ModelConfig   *message,
+                      uint8_t             *out);
+size_t inference__model_config__pack_to_buffer
+                     (const Inference__ModelConfig   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelConfig *
+       inference__model_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_config__free_unpacked
+                     (Inference__ModelConfig *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Inference__ServerLiveRequest_Closure)
@@ -720,6 +1025,36 @@ typedef void (*Inference__InferParameter_Closure)
 typedef void (*Inference__InferTensorContents_Closure)
                  (const Inference__InferTensorContents *message,
                   void *closure_data);
+typedef void (*Inference__ModelConfigRequest_Closure)
+                 (const Inference__ModelConfigRequest *message,
+                  void *closure_data);
+typedef void (*Inference__ModelConfigResponse_Closure)
+                 (const Inference__ModelConfigResponse *message,
+                  void *closure_data);
+typedef void (*Inference__ModelVersionPolicy__Latest_Closure)
+                 (const Inference__ModelVersionPolicy__Latest *message,
+                  void *closure_data);
+typedef void (*Inference__ModelVersionPolicy__All_Closure)
+                 (const Inference__ModelVersionPolicy__All *message,
+                  void *closure_data);
+typedef void (*Inference__ModelVersionPolicy__Specific_Closure)
+                 (const Inference__ModelVersionPolicy__Specific *message,
+                  void *closure_data);
+typedef void (*Inference__ModelVersionPolicy_Closure)
+                 (const Inference__ModelVersionPolicy *message,
+                  void *closure_data);
+typedef void (*Inference__ModelInput_Closure)
+                 (const Inference__ModelInput *message,
+                  void *closure_data);
+typedef void (*Inference__ModelOutput_Closure)
+                 (const Inference__ModelOutput *message,
+                  void *closure_data);
+typedef void (*Inference__ModelDynamicBatching_Closure)
+                 (const Inference__ModelDynamicBatching *message,
+                  void *closure_data);
+typedef void (*Inference__ModelConfig_Closure)
+                 (const Inference__ModelConfig *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -751,6 +1086,10 @@ struct Inference__GRPCInferenceService_Service
                       const Inference__ModelInferRequest *input,
                       Inference__ModelInferResponse_Closure closure,
                       void *closure_data);
+  void (*model_config)(Inference__GRPCInferenceService_Service *service,
+                       const Inference__ModelConfigRequest *input,
+                       Inference__ModelConfigResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Inference__GRPCInferenceService_ServiceDestroy)(Inference__GRPCInferenceService_Service *);
 void inference__grpcinference_service__init (Inference__GRPCInferenceService_Service *service,
@@ -764,7 +1103,8 @@ void inference__grpcinference_service__init (Inference__GRPCInferenceService_Ser
       function_prefix__ ## model_ready,\
       function_prefix__ ## server_metadata,\
       function_prefix__ ## model_metadata,\
-      function_prefix__ ## model_infer  }
+      function_prefix__ ## model_infer,\
+      function_prefix__ ## model_config  }
 void inference__grpcinference_service__server_live(ProtobufCService *service,
                                                    const Inference__ServerLiveRequest *input,
                                                    Inference__ServerLiveResponse_Closure closure,
@@ -789,9 +1129,14 @@ void inference__grpcinference_service__model_infer(ProtobufCService *service,
                                                    const Inference__ModelInferRequest *input,
                                                    Inference__ModelInferResponse_Closure closure,
                                                    void *closure_data);
+void inference__grpcinference_service__model_config(ProtobufCService *service,
+                                                    const Inference__ModelConfigRequest *input,
+                                                    Inference__ModelConfigResponse_Closure closure,
+                                                    void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    inference__data_type__descriptor;
 extern const ProtobufCMessageDescriptor inference__server_live_request__descriptor;
 extern const ProtobufCMessageDescriptor inference__server_live_response__descriptor;
 extern const ProtobufCMessageDescriptor inference__server_ready_request__descriptor;
@@ -815,6 +1160,16 @@ extern const ProtobufCMessageDescriptor inference__model_infer_response__infer_o
 extern const ProtobufCMessageDescriptor inference__model_infer_response__parameters_entry__descriptor;
 extern const ProtobufCMessageDescriptor inference__infer_parameter__descriptor;
 extern const ProtobufCMessageDescriptor inference__infer_tensor_contents__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_config_request__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_config_response__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_version_policy__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_version_policy__latest__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_version_policy__all__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_version_policy__specific__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_input__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_output__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_dynamic_batching__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_config__descriptor;
 extern const ProtobufCServiceDescriptor inference__grpcinference_service__descriptor;
 
 PROTOBUF_C__END_DECLS
