@@ -2,9 +2,9 @@
 10% of the feature values removed (NaN), and the checks of a served export.
 
     export_models.py train DIR FRAMEWORK   fits binary, multiclass and regression models; prints
-                                           [{"name", "fitted", "sample", "kind"}] as JSON
+                                           {"models": [{"name", "fitted", "sample", "kind"}]}
     export_models.py refusals DIR          fits models export-model must refuse; prints
-                                           [{"name", "fitted", "sample"?, "expect"}]
+                                           {"models": [{"name", "fitted", "sample"?, "expect"}]}
     export_models.py check PORT NAME FITTED SAMPLE ONNX KIND
                                            calls the worker with tritonclient on the sample rows and
                                            compares with the framework's predict/predict_proba and with
@@ -13,6 +13,7 @@
 import json
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -227,6 +228,10 @@ def check(port, name, fitted, sample, onnx_path, kind):
     frame = frame.drop(columns=[c for c in ["row_id"] if c in frame.columns])
     x = frame.to_numpy(dtype=np.float32)
     client = grpcclient.InferenceServerClient(f"127.0.0.1:{port}")
+    # The worker loads new versions on its next repository scan: wait for it (no deadline here;
+    # the test's own timeout bounds it).
+    while not client.is_model_ready(name):
+        time.sleep(0.05)
     metadata = client.get_model_metadata(name, as_json=True)
     request = grpcclient.InferInput("X", list(x.shape), "FP32")
     request.set_data_from_numpy(x)
@@ -260,9 +265,9 @@ def main():
     if command == "train":
         directory, framework = sys.argv[2], sys.argv[3]
         trainers = {"sklearn": train_sklearn, "xgboost": train_xgboost, "lightgbm": train_lightgbm, "catboost": train_catboost}
-        print(json.dumps(trainers[framework](directory)))
+        print(json.dumps({"models": trainers[framework](directory)}))
     elif command == "refusals":
-        print(json.dumps(refusals(sys.argv[2])))
+        print(json.dumps({"models": refusals(sys.argv[2])}))
     elif command == "check":
         port, name, fitted, sample, onnx_path, kind = sys.argv[2:8]
         print(json.dumps(check(int(port), name, fitted, sample, onnx_path, kind)))

@@ -135,6 +135,11 @@ class XGBoost(Adapter):
         else:
             self.kind = "regressor"
 
+    def mismatch_hint(self):
+        if self.objective in ("reg:logistic", "binary:logitraw"):
+            return f"objective '{self.objective}': onnxmltools does not reproduce its transform and base score"
+        return ""
+
     def dmatrix(self, x):
         import xgboost
         return xgboost.DMatrix(self.frame(x), missing=np.nan)
