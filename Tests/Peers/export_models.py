@@ -15,6 +15,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -205,7 +206,8 @@ def framework_answers(model, frame):
     module = type(model).__module__.split(".")[0]
     if module == "xgboost" and type(model).__name__ == "Booster":
         import xgboost
-        p = model.predict(xgboost.DMatrix(x, missing=np.nan))
+        data = pd.DataFrame(x, columns=model.feature_names) if model.feature_names else x
+        p = model.predict(xgboost.DMatrix(data, missing=np.nan))
         if p.ndim == 2:
             return p.argmax(axis=1), p
         objective = json.loads(model.save_config())["learner"]["objective"]["name"]
@@ -221,6 +223,14 @@ def framework_answers(model, frame):
     return None, np.asarray(model.predict(frame), dtype=np.float64).reshape(-1, 1)
 
 
+def ready(client, name):
+    from tritonclient.utils import InferenceServerException
+    try:
+        return client.is_model_ready(name)
+    except InferenceServerException:  # NOT_FOUND until the scan that finds it
+        return False
+
+
 def check(port, name, fitted, sample, onnx_path, kind):
     import onnxruntime as ort
     import tritonclient.grpc as grpcclient
@@ -230,12 +240,19 @@ def check(port, name, fitted, sample, onnx_path, kind):
     client = grpcclient.InferenceServerClient(f"127.0.0.1:{port}")
     # The worker loads new versions on its next repository scan: wait for it (no deadline here;
     # the test's own timeout bounds it).
-    while not client.is_model_ready(name):
+    while not ready(client, name):
         time.sleep(0.05)
     metadata = client.get_model_metadata(name, as_json=True)
-    request = grpcclient.InferInput("X", list(x.shape), "FP32")
-    request.set_data_from_numpy(x)
-    response = client.infer(name, [request])
+    # Calls of at most 32 rows (batched models take up to 64), four at a time so the worker can merge them.
+    def call(chunk):
+        request = grpcclient.InferInput("X", list(chunk.shape), "FP32")
+        request.set_data_from_numpy(chunk)
+        response = client.infer(name, [request])
+        return {output: response.as_numpy(output) for output in ("label", "probabilities", "predictions")
+                if response.get_output(output) is not None}
+    with ThreadPoolExecutor(4) as pool:
+        parts = list(pool.map(call, [x[i:i + 32] for i in range(0, len(x), 32)]))
+    served = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
     ort_outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"X": x})))
     labels, values = framework_answers(load(fitted), frame)
@@ -243,8 +260,8 @@ def check(port, name, fitted, sample, onnx_path, kind):
               "inputs": [(i["name"], i["datatype"], [int(d) for d in i["shape"]]) for i in metadata["inputs"]],
               "outputs": [o["name"] for o in metadata["outputs"]]}
     if kind == "classifier":
-        served_p = response.as_numpy("probabilities").astype(np.float64)
-        served_l = response.as_numpy("label").ravel()
+        served_p = served["probabilities"].astype(np.float64)
+        served_l = served["label"].ravel()
         result["max_probability_difference_framework"] = float(np.abs(served_p - values).max())
         result["max_probability_difference_onnxruntime"] = float(np.abs(served_p - ort_outputs["probabilities"]).max())
         top = np.sort(values, axis=1)
@@ -253,7 +270,7 @@ def check(port, name, fitted, sample, onnx_path, kind):
         result["label_mismatches_framework"] = int((~same & ~ties).sum())
         result["label_mismatches_onnxruntime"] = int((served_l != ort_outputs["label"].ravel()).sum())
     else:
-        served = response.as_numpy("predictions").astype(np.float64).reshape(len(x), -1)
+        served = served["predictions"].astype(np.float64).reshape(len(x), -1)
         result["max_relative_difference_framework"] = float((np.abs(served - values) / np.maximum(1, np.abs(values))).max())
         ort_values = ort_outputs["predictions"].astype(np.float64).reshape(len(x), -1)
         result["max_relative_difference_onnxruntime"] = float((np.abs(served - ort_values) / np.maximum(1, np.abs(ort_values))).max())

@@ -115,7 +115,8 @@ def thresholds(graph, n):
         features, values = attributes.get("nodes_featureids", []), attributes.get("nodes_values", [])
         modes = attributes.get("nodes_modes", [])
         for feature, value, mode in zip(features, values, modes):
-            if mode != b"LEAF" and 0 <= feature < n and np.isfinite(value):
+            # LightGBM writes +-1e300-like thresholds for splits that only separate missing values.
+            if mode != b"LEAF" and 0 <= feature < n and abs(value) < 1e30:
                 found.setdefault(feature, []).append(value)
     return {f: np.asarray(v, dtype=np.float64) for f, v in found.items()}
 
