@@ -9,10 +9,11 @@ enum ExportModel {
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) async throws -> Run {
+    /// Runs `script` (export-model by default) with `arguments`; `pythonOptions` go before the script.
+    static func run(_ arguments: [String], script: String = "scripts/export-model", pythonOptions: [String] = []) async throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PythonPeer.interpreter)
-        process.arguments = [PythonPeer.repositoryRoot.appendingPathComponent("scripts/export-model").path] + arguments
+        process.arguments = pythonOptions + [PythonPeer.repositoryRoot.appendingPathComponent(script).path] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["ONNX_CHECK"] = ServiceProcess.binaryDirectory.appendingPathComponent("onnx-check").path
         process.environment = environment

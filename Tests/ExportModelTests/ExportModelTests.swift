@@ -81,7 +81,7 @@ struct ExportModelTests {
         }
     }
 
-    @Test("help, usage errors (exit 2) and an existing version (exit 1)")
+    @Test("help, usage errors and missing packages (exit 2), next free version, an existing version (exit 1)")
     func commandLine() async throws {
         let help = try await ExportModel.run(["--help"])
         #expect(help.status == 0 && help.stdout.contains("usage: export-model") && help.stdout.contains("Exit status"))
@@ -91,6 +91,14 @@ struct ExportModelTests {
         #expect(noName.status == 2 && noName.stderr.contains("the following arguments are required: --name"))
         let batching = try await ExportModel.run(["x", "--name", "m", "--repository", "/tmp", "--preferred-batch-sizes", "8"])
         #expect(batching.status == 2 && batching.stderr.contains("need --max-batch-size"))
+
+        // python -S leaves out site-packages: the scripts name what to install instead of a traceback.
+        let bare = try await ExportModel.run(["x", "--name", "m", "--repository", "/tmp"], pythonOptions: ["-S"])
+        #expect(bare.status == 2 && bare.stderr == "error: missing Python package: pip install numpy onnx joblib\n", "\(bare.stderr)")
+        let pipeline = try await ExportModel.run(["x", "--name", "m", "--output", "/tmp/m.yaml"], script: "scripts/export-pipeline",
+                                                 pythonOptions: ["-S"])
+        #expect(pipeline.status == 2, "\(pipeline.stderr)")
+        #expect(pipeline.stderr == "error: missing Python package: pip install pyyaml numpy scikit-learn joblib\n", "\(pipeline.stderr)")
 
         let work = try TemporaryDirectory()
         let trained = try await PythonPeer.json("export_models.py", ["train", work.path, "xgboost"])
