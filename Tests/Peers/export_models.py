@@ -74,8 +74,16 @@ def train_sklearn(directory):
     x, sample, y = dataset("regression")
     boosted = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(x, y)
     models.append(("regression", boosted, x, sample))
-    return [entry(directory, "sklearn", kind, save(m, os.path.join(directory, f"sklearn-{kind}.joblib")), s)
-            for kind, m, _, s in models]
+    out = [entry(directory, "sklearn", kind, save(m, os.path.join(directory, f"sklearn-{kind}.joblib")), s)
+           for kind, m, _, s in models]
+    # A Pipeline ending in an XGBoost classifier: skl2onnx with onnxmltools' converter registered.
+    # (Not after a StandardScaler: its float32 arithmetic in the graph moves values that sit on
+    # XGBoost's split points by one ulp; export-model refuses that on the sample rows.)
+    import xgboost
+    x, sample, y = dataset("multiclass")
+    pipe = make_pipeline(SimpleImputer(strategy="median"), xgboost.XGBClassifier(n_estimators=10, max_depth=3, random_state=0)).fit(x, y)
+    out.append(entry(directory, "sklearn-xgboost", "multiclass", save(pipe, os.path.join(directory, "sklearn-xgboost.joblib")), sample))
+    return out
 
 
 def train_xgboost(directory):
@@ -151,6 +159,19 @@ def refusals(directory):
     path = os.path.join(directory, "refuse-transformer.joblib")
     save(make_pipeline(SimpleImputer(), StandardScaler()).fit(x), path)
     out.append({"name": "pipeline-ends-in-transformer", "fitted": path, "expect": "scripts/export-pipeline"})
+
+    path = os.path.join(directory, "refuse-pipeline-lightgbm-regressor.joblib")
+    xr, _, yr = dataset("regression")
+    save(make_pipeline(StandardScaler(), lightgbm.LGBMRegressor(n_estimators=5, verbose=-1)).fit(xr, yr), path)
+    out.append({"name": "pipeline-ends-in-boosted-regressor", "fitted": path, "expect": "cannot convert faithfully inside a Pipeline"})
+
+    # A StandardScaler's float32 arithmetic in the graph moves sample values off XGBoost's split points.
+    path = os.path.join(directory, "refuse-scaler-xgboost.joblib")
+    xm, sm, ym = dataset("multiclass")
+    save(make_pipeline(StandardScaler(), xgboost.XGBClassifier(n_estimators=10, max_depth=3, random_state=0)).fit(xm, ym), path)
+    out.append({"name": "scaler-then-xgboost-differs", "fitted": path,
+                "sample": write_sample(sm, os.path.join(directory, "scaler-xgboost.csv")),
+                "expect": "differs from Pipeline ending in XGBClassifier"})
 
     path = os.path.join(directory, "refuse-knn.joblib")
     save(KNeighborsClassifier(n_neighbors=3).fit(x.fillna(0), y), path)

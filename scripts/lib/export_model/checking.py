@@ -88,7 +88,7 @@ def read_sample(path, adapter, limit):
 
 
 def generated(model, exported):
-    """Rows around the trees' split thresholds (or a scaler's mean and scale), 10% missing."""
+    """Rows around the trees' split thresholds (or a leading scaler's mean +- 3 scales), 10% missing."""
     n = exported.n_features
     rng = np.random.default_rng(0)
     low, high = np.full(n, -3.0), np.full(n, 3.0)
@@ -97,10 +97,8 @@ def generated(model, exported):
         spread = max(values.max() - values.min(), 1e-3)
         low[feature], high[feature] = values.min() - 0.1 * spread, values.max() + 0.1 * spread
     mean, scale = scaler_statistics(model, n)
-    if mean is not None:
-        for f in range(n):
-            if f not in found:
-                low[f], high[f] = mean[f] - 3 * scale[f], mean[f] + 3 * scale[f]
+    if mean is not None:  # a scaler first: the trees' thresholds are in its output's units, not the input's
+        low, high = mean - 3 * scale, mean + 3 * scale
     x = rng.uniform(low, high, size=(GENERATED_ROWS, n)).astype(np.float32)
     x[rng.random(x.shape) < MISSING_FRACTION] = np.nan
     return x

@@ -63,12 +63,39 @@ def sklearn_graph(adapter):
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
     options = {id(adapter.final): {"zipmap": False}} if adapter.kind == "classifier" else None
+    if adapter.boosted:
+        register_boosted_classifiers()
     with bool_lists_as_ints():
         graph = to_onnx(adapter.model, initial_types=[("X", FloatTensorType([None, adapter.n_features]))],
                         options=options, target_opset=SKLEARN_OPSET)
     sklearn_trees.add_missing_tracking(graph, adapter.final)
     float_thresholds.lower_rounded_up(graph, float_thresholds.sklearn_thresholds(adapter.final))
+    if adapter.boosted == "lightgbm":
+        float_thresholds.lower_rounded_up(graph, float_thresholds.lightgbm_thresholds(
+            adapter.final.booster_.dump_model()["tree_info"]))
     return graph
+
+
+def register_boosted_classifiers():
+    """onnxmltools' converters for XGBClassifier and LGBMClassifier as the last step of a Pipeline,
+    registered with skl2onnx the way skl2onnx's documentation shows."""
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+    options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+    try:
+        import xgboost
+        from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+        update_registered_converter(xgboost.XGBClassifier, "XGBoostXGBClassifier",
+                                    calculate_linear_classifier_output_shapes, convert_xgboost, options=options)
+    except ModuleNotFoundError:
+        pass
+    try:
+        import lightgbm
+        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+        update_registered_converter(lightgbm.LGBMClassifier, "LightGbmLGBMClassifier",
+                                    calculate_linear_classifier_output_shapes, convert_lightgbm, options=options)
+    except ModuleNotFoundError:
+        pass
 
 
 @contextlib.contextmanager

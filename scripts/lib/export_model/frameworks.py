@@ -75,9 +75,13 @@ class ScikitLearn(Adapter):
             where = "the Pipeline ends in" if self.final is not model else "the model is"
             raise Refused(f"{where} {type(self.final).__name__}, a preprocessing step: serve it with "
                           "scripts/export-pipeline (feature-preprocessor), and export only a model with export-model")
-        if root_module(self.final) != "sklearn":
-            raise Refused(f"the Pipeline ends in {type(self.final).__module__}.{type(self.final).__name__}: export the "
-                          "preprocessing with scripts/export-pipeline and the final model on its own with export-model")
+        self.boosted = root_module(self.final) if root_module(self.final) in ("xgboost", "lightgbm") else None
+        if root_module(self.final) not in ("sklearn", "xgboost", "lightgbm") or \
+                (self.boosted and not is_classifier(self.final)):
+            # skl2onnx with onnxmltools' boosted regressors registered answers differently (checked on 1.20/1.16).
+            raise Refused(f"the Pipeline ends in {type(self.final).__module__}.{type(self.final).__name__}, which "
+                          "skl2onnx cannot convert faithfully inside a Pipeline: export the preprocessing with "
+                          "scripts/export-pipeline and the final model on its own with export-model")
         if is_classifier(model):
             self.kind = "classifier"
             self.classes = list(self.final.classes_)
