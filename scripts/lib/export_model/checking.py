@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 
@@ -32,6 +33,8 @@ def onnx_check_binary(flag):
     if shutil.which("swift") is None:
         raise Usage("swift is not on PATH: build onnx-check (swift build -c release --product onnx-check) and pass "
                     "--onnx-check PATH or set ONNX_CHECK")
+    print("export-model: building onnx-check (swift build -c release; the first build takes a few minutes)",
+          file=sys.stderr)
     build = subprocess.run(["swift", "build", "-c", "release", "--product", "onnx-check"], cwd=ROOT,
                            capture_output=True, text=True)
     if build.returncode != 0:
