@@ -259,9 +259,12 @@ def check(port, name, fitted, sample, onnx_path, kind):
     frame = frame.drop(columns=[c for c in ["row_id"] if c in frame.columns])
     x = frame.to_numpy(dtype=np.float32)
     client = grpcclient.InferenceServerClient(f"127.0.0.1:{port}")
-    # The worker loads new versions on its next repository scan: wait for it (no deadline here;
-    # the test's own timeout bounds it).
+    # The worker loads new versions on its next repository scan: wait for it, but give up after
+    # two minutes (a version that never loads) instead of hanging the test run.
+    give_up = time.monotonic() + 120
     while not ready(client, name):
+        if time.monotonic() > give_up:
+            sys.exit(f"model '{name}' never became ready on 127.0.0.1:{port}")
         time.sleep(0.05)
     metadata = client.get_model_metadata(name, as_json=True)
     # Calls of at most 32 rows (batched models take up to 64), four at a time so the worker can merge them.
