@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "feature-preprocessor", targets: ["feature-preprocessor"]),
         .executable(name: "gateway", targets: ["gateway"]),
         .executable(name: "infer-cli", targets: ["infer-cli"]),
+        .executable(name: "onnx-check", targets: ["onnx-check"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -65,6 +66,9 @@ let package = Package(
             name: "ONNXEngine", dependencies: ["ProtoC", "CProtobufC"],
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-enable-copy-propagation=false"])]
         ),
+        // onnx-check: the engine on CSV rows, outputs as JSON, for scripts/export-model's verification.
+        .target(name: "ONNXCheck", dependencies: ["ONNXEngine"]),
+        .executableTarget(name: "onnx-check", dependencies: ["ONNXCheck"]),
 
         // The KServe V2 HTTP/REST front: JSON (and Triton's binary tensor extension) transcoded to
         // the same method handlers the gRPC port runs, served with Hummingbird.
@@ -243,6 +247,9 @@ let package = Package(
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
         .testTarget(name: "RESTFrontTests", dependencies: ["RESTFront", "InferenceAPI", "RPCCore"]),
         .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "ONNXCheckTests", dependencies: ["ONNXCheck", "ONNXEngine", "TestSupport"]),
+        // scripts/export-model end to end: four frameworks trained at test time, a real worker, tritonclient.
+        .testTarget(name: "ExportModelTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "TestSupport", "RPCEcho", .product(name: "Logging", package: "swift-log")]),

@@ -5,20 +5,26 @@
 #   bench/engine.sh [SECONDS]   (default 3 per measurement)
 # Models: the iris examples (v1 logistic regression, v2 random forest), an MLP on digits
 # (64 → 128 → 64 → 10) and gradient boosting on breast cancer (100 trees), the last two made by
-# Tests/ONNXEngineTests/Fixtures/make_models.py.
+# Tests/ONNXEngineTests/Fixtures/make_models.py; XGBoost (100 trees, depth 6) and LightGBM (100
+# trees, 31 leaves) classifiers on breast cancer, trained and exported by scripts/export-model
+# (bench/engine_models.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-3}
 py=.venv/bin/python
 swift build -c release --scratch-path .build-onnx-release --product onnx-bench >/dev/null
+swift build -c release --scratch-path .build-onnx-release --product onnx-check >/dev/null
 bench=.build-onnx-release/release/onnx-bench
 fixtures=Tests/ONNXEngineTests/Fixtures
+boosted=$(mktemp -d)
+trap 'rm -rf "$boosted"' EXIT
 models=(
   "iris-v1-logreg examples/models/iris/1/model.onnx"
   "iris-v2-forest examples/models/iris/2/model.onnx"
   "mlp-digits $fixtures/mlp_digits.onnx"
   "gboost-cancer $fixtures/gboost_cancer.onnx"
 )
+while read -r name path; do models+=("$name $path"); done < <($py bench/engine_models.py "$boosted" .build-onnx-release/release/onnx-check)
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
