@@ -67,15 +67,17 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-enable-copy-propagation=false"])]
         ),
         // onnx-check: the engine on CSV rows, outputs as JSON, for scripts/export-model's verification.
-        .target(name: "ONNXCheck", dependencies: ["ONNXEngine"]),
+        .target(name: "ONNXCheck", dependencies: ["ONNXEngine", "JSONEscaping"]),
         .executableTarget(name: "onnx-check", dependencies: ["ONNXCheck"]),
 
+        // JSON string literals for documents built by hand (logs, REST answers, CLI output).
+        .target(name: "JSONEscaping"),
         // The KServe V2 HTTP/REST front: JSON (and Triton's binary tensor extension) transcoded to
         // the same method handlers the gRPC port runs, served with Hummingbird.
         .target(
             name: "RESTFront",
             dependencies: [
-                "RPCCore", "InferenceAPI",
+                "RPCCore", "InferenceAPI", "JSONEscaping",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -86,7 +88,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "RPCCore", "RPCTransport", "InferenceAPI", "RESTFront",
+                "RPCCore", "RPCTransport", "InferenceAPI", "RESTFront", "JSONEscaping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -161,7 +163,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport",
+                "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -180,7 +182,7 @@ let package = Package(
             ]
         ),
         // infer-cli's logic: reading rows from CSV/JSON into tensors, rendering tables and JSON.
-        .target(name: "InferCLICore", dependencies: ["AdminAPI", "InferenceAPI", "RPCCore"]),
+        .target(name: "InferCLICore", dependencies: ["AdminAPI", "InferenceAPI", "RPCCore", "JSONEscaping"]),
         .executableTarget(
             name: "infer-cli",
             dependencies: [

@@ -4,8 +4,9 @@ import RPCTransport
 import Routing
 
 /// Sends one call to one of a set's replicas, retrying on another replica only when the first
-/// never started on it (no connection, stream refused, draining) or answered that it does not
-/// serve the routed model.
+/// never started on it (no connection, stream refused, draining), answered that it does not
+/// serve the routed model, or died before answering anything (once per call: the inference
+/// methods the gateway forwards have no side effects).
 ///
 /// A replica that could not take the call because it has no usable connection (it went away,
 /// or it is draining) is reported `.unreachable` to the balancer, and the retry is free; a
@@ -67,6 +68,7 @@ public struct Forwarder: Sendable {
         var generator = FastRandomNumberGenerator()
         var lastError: RPCError?
         var lastWasUnreachable = false
+        var unansweredRetries = 0
         for attempt in 0..<max(0, maxAttempts) {
             guard let pick = set.balancer.begin(excluding: failed, random: &generator) else { break }
             let upstream = pick.endpoint
@@ -95,10 +97,16 @@ public struct Forwarder: Sendable {
                 set.balancer.end(upstream, outcome: .success)
                 return result
             } catch {
-                // Never started and no usable connection left: the replica went away or drains.
-                lastWasUnreachable = error.unprocessed && client.state != .ready
+                // Never started (or never answered) and no usable connection left: the replica
+                // went away or drains.
+                lastWasUnreachable = (error.unprocessed || error.unanswered) && client.state != .ready
                 set.balancer.end(upstream, outcome: lastWasUnreachable ? .unreachable : Self.outcome(of: error))
-                guard error.unprocessed || Self.doesNotServeTheRoute(error.code), !Task.isCancelled else { throw error }
+                // Inference has no side effects, so a call whose replica died before answering
+                // anything may run again elsewhere; once only, so a request that kills replicas
+                // cannot take down more than two.
+                let resend = error.unanswered && unansweredRetries == 0
+                if resend { unansweredRetries += 1 }
+                guard error.unprocessed || resend || Self.doesNotServeTheRoute(error.code), !Task.isCancelled else { throw error }
                 failed.append(upstream)
                 // A replica's own answer tells the caller more than a refused connection.
                 if lastError?.unprocessed ?? true { lastError = error }

@@ -7,6 +7,7 @@ import NIOPosix
 import RPCCore
 import RPCTransport
 import Routing
+import ServiceKit
 import ServiceLifecycle
 import Synchronization
 
@@ -96,7 +97,7 @@ public final class Gateway: Service, Sendable {
     /// state and closes every upstream connection.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.every(self.options.routesPollInterval) { await self.reloadRoutes() } }
+            group.addTask { await self.every(self.options.routesPollInterval) { _ = await self.reloadRoutes() } }
             group.addTask { await self.every(self.options.tickInterval) { self.tick() } }
             group.addTask {
                 await self.every(self.options.healthCheckInterval) { await self.prober.probe(self.table.endpointSets) }
@@ -221,15 +222,8 @@ public final class Gateway: Service, Sendable {
     }
 
     /// Runs `body` every `interval` until graceful shutdown; a running body finishes first.
-    private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
-        while true {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
-            await body()
-        }
+    private func every(_ interval: Duration, _ body: @escaping @Sendable () async -> Void) async {
+        try? await PeriodicService(every: interval, body).run()
     }
 }
 

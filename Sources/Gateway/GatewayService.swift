@@ -75,18 +75,11 @@ public final class GatewayService: InferenceServiceHandler {
     /// Asks a replica of the requested (or main) version and answers with the routed name and
     /// every routed version.
     public func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws -> ModelMetadataResponse {
-        try tokens?.authorize(context.metadata, model: request.name)
-        let model = try routed(request.name)
-        let versionName = request.version.isEmpty ? (model.primaryVersion ?? "") : request.version
-        guard let version = model.versions[versionName] else { throw unknownVersion(model, request.version) }
-        var report = Forwarder.Report()
-        let upstreamRequest = ModelMetadataRequest(
-            name: model.route.workerModelName(for: versionName), version: Self.workerVersion(versionName))
-        var response = try await forwarder.call(
-            InferenceMethods.modelMetadata, upstreamRequest, on: version.endpoints,
-            what: "\(model.name) version \(versionName)", metadata: [:],
-            deadline: context.deadline ?? .now + defaultTimeout, report: &report, as: ModelMetadataResponse.self
-        ).message
+        let (model, reply) = try await askVersion(
+            InferenceMethods.modelMetadata, model: request.name, version: request.version, context: context,
+            as: ModelMetadataResponse.self
+        ) { ModelMetadataRequest(name: $0, version: $1) }
+        var response = reply
         response.name = model.name
         response.versions = model.route.versionOrder
         return response
@@ -95,20 +88,33 @@ public final class GatewayService: InferenceServiceHandler {
     /// Asks a replica of the requested (or main) version for its configuration and answers with
     /// the routed name.
     public func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse {
-        try tokens?.authorize(context.metadata, model: request.name)
-        let model = try routed(request.name)
-        let versionName = request.version.isEmpty ? (model.primaryVersion ?? "") : request.version
-        guard let version = model.versions[versionName] else { throw unknownVersion(model, request.version) }
-        var report = Forwarder.Report()
-        let upstreamRequest = ModelConfigRequest(
-            name: model.route.workerModelName(for: versionName), version: Self.workerVersion(versionName))
-        var response = try await forwarder.call(
-            InferenceMethods.modelConfig, upstreamRequest, on: version.endpoints,
-            what: "\(model.name) version \(versionName)", metadata: [:],
-            deadline: context.deadline ?? .now + defaultTimeout, report: &report, as: ModelConfigResponse.self
-        ).message
+        let (model, reply) = try await askVersion(
+            InferenceMethods.modelConfig, model: request.name, version: request.version, context: context,
+            as: ModelConfigResponse.self
+        ) { ModelConfigRequest(name: $0, version: $1) }
+        var response = reply
         response.name = model.name
         return response
+    }
+
+    /// Sends a question about one version (its metadata, its configuration) to a replica of it:
+    /// the requested version, or the main one when none is named, under the worker's own model
+    /// name and version number. `request` builds the question from those two.
+    private func askVersion<Request: WireMessage, Response: WireMessage>(
+        _ path: String, model name: String, version requested: String, context: ServerContext, as: Response.Type,
+        request: (_ workerModel: String, _ workerVersion: String) -> Request
+    ) async throws -> (ModelRuntime, Response) {
+        try tokens?.authorize(context.metadata, model: name)
+        let model = try routed(name)
+        let versionName = requested.isEmpty ? (model.primaryVersion ?? "") : requested
+        guard let version = model.versions[versionName] else { throw unknownVersion(model, requested) }
+        var report = Forwarder.Report()
+        let response = try await forwarder.call(
+            path, request(model.route.workerModelName(for: versionName), Self.workerVersion(versionName)), on: version.endpoints,
+            what: "\(model.name) version \(versionName)", metadata: [:],
+            deadline: context.deadline ?? .now + defaultTimeout, report: &report, as: Response.self
+        ).message
+        return (model, response)
     }
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {

@@ -1,3 +1,4 @@
+import JSONEscaping
 import ONNXEngine
 
 /// The model's outputs as one JSON object, `{"outputs": [{"name", "dtype", "shape", "data"}, ...]}`
@@ -34,18 +35,6 @@ public enum OutputsJSON {
     }
 
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONString.quoted(text)
     }
 }

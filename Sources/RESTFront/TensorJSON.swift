@@ -1,5 +1,6 @@
 import Foundation
 import InferenceAPI
+import JSONEscaping
 import RPCCore
 
 /// Tensor contents between the KServe V2 JSON form (`data`, flattened or nested, BYTES as
@@ -188,19 +189,7 @@ enum TensorJSON {
 /// JSON text for strings and numbers, written by hand so a response is one string build.
 enum JSONText {
     static func string(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONString.quoted(value)
     }
 
     /// A finite number as JSON; JSON has no NaN or infinity, so those are `null`.

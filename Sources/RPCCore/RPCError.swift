@@ -9,6 +9,10 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Set by the client when the server never started on the request (no connection, stream
     /// refused, connection draining): another server can safely be asked instead.
     public var unprocessed: Bool
+    /// Set by the client when the connection was lost before the server answered anything (no
+    /// response headers): the server may or may not have run the call, so only an idempotent
+    /// call may be sent again.
+    public var unanswered = false
 
     public init(_ code: StatusCode, _ message: String, metadata: Metadata = [:], unprocessed: Bool = false) {
         self.code = code

@@ -48,9 +48,16 @@ final class ClientCall: @unchecked Sendable {  // Confined to its connection's e
 
     /// Ends the call once: OK completes it, anything else fails it with the status.
     func complete(code: StatusCode, message: String, trailers: Metadata, unprocessed: Bool = false) {
+        finish(code == .ok ? nil : RPCError(code, message, metadata: trailers, unprocessed: unprocessed), trailers: trailers)
+    }
+
+    func fail(_ error: RPCError) {
+        finish(error, trailers: error.metadata)
+    }
+
+    private func finish(_ error: RPCError?, trailers: Metadata) {
         guard !finished else { return }
         finished = true
-        let error = code == .ok ? nil : RPCError(code, message, metadata: trailers, unprocessed: unprocessed)
         switch consumer {
         case .collect(let promise):
             if let error {
@@ -61,9 +68,5 @@ final class ClientCall: @unchecked Sendable {  // Confined to its connection's e
         case .stream(let yield):
             yield(error.map { .failure($0) })
         }
-    }
-
-    func fail(_ error: RPCError) {
-        complete(code: error.code, message: error.message, trailers: error.metadata, unprocessed: error.unprocessed)
     }
 }

@@ -136,11 +136,17 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         call.fail(error)
     }
 
+    /// Fails every call of a lost connection; those the server had not answered at all are
+    /// marked `unanswered`.
     private func failAll(_ error: RPCError) {
         let pending = calls.values
         calls.removeAll()
         deadlines?.removeAll()
-        for call in pending { call.fail(error) }
+        for call in pending {
+            var failure = error
+            failure.unanswered = call.responseHeaders == nil
+            call.fail(failure)
+        }
     }
 
     // MARK: Session events

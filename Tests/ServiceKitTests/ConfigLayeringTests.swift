@@ -36,7 +36,7 @@ struct ConfigLayeringTests {
         let names = layering.options.map(\.name)
         #expect(names == [
             "listen", "model-repository", "poll-interval-ms", "inference-threads", "tag", "verbose",
-            "metrics-listen", "shutdown-grace", "log-level", "log-format", "access-log", "otlp-endpoint", "trace-sample-ratio", "tls-cert", "tls-key", "tls-client-ca",
+            "metrics-listen", "http-listen", "shutdown-grace", "log-level", "log-format", "access-log", "otlp-endpoint", "trace-sample-ratio", "tls-cert", "tls-key", "tls-client-ca",
         ])
         let byName = Dictionary(uniqueKeysWithValues: layering.options.map { ($0.name, $0) })
         #expect(byName["listen"]?.defaultValue == "0.0.0.0:8001")
@@ -164,6 +164,7 @@ struct ConfigLayeringTests {
             tag: [x]
             verbose: true
             metrics-listen: 0.0.0.0:9090
+            http-listen: null
             shutdown-grace: 10
             log-level: info
             log-format: text

@@ -26,7 +26,15 @@ struct ShutdownOrderTests {
         // A call the handler holds for 2 s, started before the signal.
         async let slow = client.unary(
             EchoMethods.get, EchoRequest(payload: [1, 2, 3], delayMilliseconds: 2000), timeout: .seconds(20), as: EchoResponse.self)
-        try await Task.sleep(for: .milliseconds(300))
+        // Signal only once the server holds the call (a loaded machine may take a while).
+        let inFlight = #"rpc_server_requests_in_flight{method="/rpctest.Echo/Get"}"#
+        var seen: [String: Double]?
+        for _ in 0..<500 {
+            seen = await OpsHTTP.metrics(port: metricsPort, timeoutSeconds: 2)
+            if seen?[inFlight] == 1 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(seen?[inFlight] == 1, "the call never reached the server: \(seen?.filter { $0.key.contains("Echo") } ?? [:])")
         let signalled = ContinuousClock.now
         server.send(SIGTERM)
         // Not ready while the call is still in flight.

@@ -1,3 +1,4 @@
+import JSONEscaping
 import Logging
 
 #if canImport(Glibc)
@@ -118,20 +119,6 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func appendString(_ string: String, to line: inout String) {
-        line += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
+        JSONString.append(string, to: &line)
     }
 }
