@@ -8,7 +8,8 @@ import UnixSignals
 /// ```swift
 /// let runtime = try await ServiceRuntime.start(operations, service: "gateway")
 /// let server = RPCServer(
-///     configuration: ..., services: runtime.instrument([...]), refusedCall: runtime.refusedCallRecorder)
+///     configuration: ..., services: runtime.instrument([...], adding: [auth]),
+///     refusedCall: runtime.refusedCallRecorder)
 /// try await server.start()
 /// runtime.observeOpenConnections { server.connectionCount }
 /// runtime.readiness.setCheck { routes.isValid ? .ready : .notReady("no valid routes") }
@@ -24,12 +25,16 @@ public final class ServiceRuntime: Sendable {
     public let options: OperationsOptions
     /// The process's metrics, behind `/metrics`.
     public let metrics: ServiceMetrics
-    /// Per-method call metrics, used by `instrument`.
+    /// Per-method call metrics, one of `interceptors`.
     public let rpcMetrics: RPCMetrics
-    /// A log line per finished call (`--access-log`), used by `instrument`.
+    /// A log line per finished call (`--access-log`), one of `interceptors`.
     public let accessLog: AccessLog
-    /// Span export when `--otlp-endpoint` is set, used by `instrument`.
+    /// Span export when `--otlp-endpoint` is set; its span per call is one of `interceptors`.
     public let tracing: TracingExport?
+    /// What every call of the process's servers runs through, outermost first: the access log
+    /// (so it sees the span's trace id and every other interceptor's outcome), the span when
+    /// exported, then call metrics.
+    public let interceptors: [any ServerInterceptor]
     /// What `/readyz` answers; set the service's check once it is built.
     public let readiness: Readiness
     /// The HTTP/1.1 ops port.
@@ -47,6 +52,7 @@ public final class ServiceRuntime: Sendable {
         rpcMetrics = RPCMetrics(metrics: metrics)
         accessLog = AccessLog(mode: options.logging.accessLog)
         self.tracing = tracing
+        interceptors = [accessLog] + (tracing.map { [$0.interceptor] } ?? []) + [rpcMetrics]
         self.readiness = readiness
         self.opsServer = opsServer
         self.logger = logger
@@ -82,11 +88,11 @@ public final class ServiceRuntime: Sendable {
             signals: signals, tracing: tracing)
     }
 
-    /// The services with per-method call metrics, spans when exported, and the access log
-    /// (outermost, so it sees the span's trace id).
-    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        let measured = rpcMetrics.instrument(services)
-        return accessLog.instrument(tracing?.instrument(measured) ?? measured)
+    /// The services with `interceptors` and then the service's own (`adding`, e.g. auth, which
+    /// so runs innermost: its refusals are measured, traced and logged) composed around every
+    /// method, once: give the result to the server.
+    public func instrument(_ services: [any RPCService], adding own: [any ServerInterceptor] = []) -> [any RPCService] {
+        InterceptorChain(interceptors + own).apply(to: services)
     }
 
     /// Counts calls the transport answers without a handler; pass it as `RPCServer(refusedCall:)`.
