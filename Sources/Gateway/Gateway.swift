@@ -65,7 +65,7 @@ public final class Gateway: Sendable {
         clients = UpstreamClients(configuration: options.client, group: options.clientGroup)
         let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
         service = GatewayService(table: table, forwarder: forwarder, metrics: metrics, logger: logger,
-                                 defaultTimeout: options.defaultTimeout, tokens: options.tokens)
+                                 defaultTimeout: options.defaultTimeout)
         canary = CanaryDriver(table: table, statePath: options.canaryStatePath, metrics: metrics, logger: logger)
         prober = HealthProber(clients: clients, logger: logger)
     }
@@ -73,6 +73,12 @@ public final class Gateway: Sendable {
     /// The services to serve on the gRPC port.
     public var services: [any RPCService] {
         [GatewayInferenceService(service: service), GatewayAdminService(handler: GatewayAdmin(gateway: self))]
+    }
+
+    /// The gateway's own interceptors, to compose innermost around `services`: the bearer-token
+    /// checks when `--auth-tokens` is set.
+    public var interceptors: [any ServerInterceptor] {
+        options.tokens.map { [AuthInterceptor(tokens: $0)] } ?? []
     }
 
     /// Reads the routes file and the saved canary states, and resolves and probes the endpoints

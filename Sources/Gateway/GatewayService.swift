@@ -17,8 +17,6 @@ public final class GatewayService: InferenceServiceHandler {
     public let metrics: GatewayMetrics
     /// Deadline for upstream calls when the caller sent none, so a hung replica cannot hold a call forever.
     public let defaultTimeout: Duration
-    /// Who may call; nil lets everyone in.
-    public let tokens: AccessTokens?
     /// Shadow calls in flight; more than `maxShadowCalls` are skipped rather than queued.
     private let shadowCalls = Atomic<Int>(0)
     public let maxShadowCalls = 64
@@ -29,9 +27,8 @@ public final class GatewayService: InferenceServiceHandler {
 
     public init(
         table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger,
-        defaultTimeout: Duration = .seconds(30), tokens: AccessTokens? = nil
+        defaultTimeout: Duration = .seconds(30)
     ) {
-        self.tokens = tokens
         self.table = table
         self.forwarder = forwarder
         self.metrics = metrics
@@ -58,12 +55,10 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
-        _ = try tokens?.authenticate(context.metadata)
         return ServerMetadataResponse(name: "inference-mesh-gateway", version: GatewayVersion.current, extensions: [])
     }
 
     public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
-        try tokens?.authorize(context.metadata, model: request.name)
         let model = try routed(request.name)
         if request.version.isEmpty {
             return ModelReadyResponse(ready: model.hasUsableReplica)
@@ -75,7 +70,6 @@ public final class GatewayService: InferenceServiceHandler {
     /// Asks a replica of the requested (or main) version and answers with the routed name and
     /// every routed version.
     public func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws -> ModelMetadataResponse {
-        try tokens?.authorize(context.metadata, model: request.name)
         let model = try routed(request.name)
         let versionName = request.version.isEmpty ? (model.primaryVersion ?? "") : request.version
         guard let version = model.versions[versionName] else { throw unknownVersion(model, request.version) }
@@ -94,11 +88,10 @@ public final class GatewayService: InferenceServiceHandler {
 
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
         context.annotations.note(model: request.modelName, requestID: request.id)
-        try tokens?.authorize(context.metadata, model: request.modelName)
         return try await infer(request, model: try routed(request.modelName), context: context)
     }
 
-    /// ModelInfer on a decoded request, already authorized and routed to `model`.
+    /// ModelInfer on a decoded request, routed to `model`.
     private func infer(_ request: InferRequest, model: ModelRuntime, context: ServerContext) async throws -> InferResponse {
         let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
         var generator = FastRandomNumberGenerator()
@@ -137,7 +130,6 @@ public final class GatewayService: InferenceServiceHandler {
         let modelName = request.string(1)
         let requestID = request.string(3)
         context.annotations.note(model: modelName, requestID: requestID)
-        try tokens?.authorize(context.metadata, model: modelName)
         let model = try routed(modelName)
         if model.pipeline != nil {
             let decoded = try bytes.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }

@@ -121,7 +121,7 @@ struct GatewayCommand: ServiceCommand {
         configuration.tls = try operations.tls.serverTLS()
         let server = RPCServer(
             configuration: configuration,
-            services: runtime.instrument(gateway.services + [HealthService(store: health)]), logger: logger,
+            services: runtime.instrument(gateway.services + [HealthService(store: health)], adding: gateway.interceptors), logger: logger,
             refusedCall: runtime.refusedCallRecorder, group: loops)
         try await server.start()
         runtime.observeOpenConnections { server.connectionCount }
