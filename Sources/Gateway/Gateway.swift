@@ -236,7 +236,7 @@ public final class Gateway: Sendable {
 }
 
 /// `inference.GRPCInferenceService` for the gateway: the standard method table, except that
-/// ModelInfer works on the serialized message (see `GatewayService.modelInferRaw`).
+/// ModelInfer works on the serialized message (see `GatewayService.modelInfer(_:context:)`).
 struct GatewayInferenceService: RPCService {
     let service: GatewayService
 
@@ -245,7 +245,7 @@ struct GatewayInferenceService: RPCService {
         let standard = InferenceService(handler: service).methods.filter { $0.path != InferenceMethods.modelInfer }
         return standard + [
             MethodHandler(path: InferenceMethods.modelInfer, kind: .unary) { bytes, context, _ in
-                try await service.modelInferRaw(bytes, context: context)
+                try await service.modelInfer(bytes, context: context)
             },
         ]
     }
