@@ -70,7 +70,7 @@ public final class Gateway: Service, Sendable {
         clients = UpstreamClients(configuration: options.client, group: options.clientGroup)
         let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
         service = GatewayService(table: table, forwarder: forwarder, metrics: metrics, logger: logger,
-                                 defaultTimeout: options.defaultTimeout, tokens: options.tokens)
+                                 defaultTimeout: options.defaultTimeout)
         canary = CanaryDriver(table: table, statePath: options.canaryStatePath, metrics: metrics, logger: logger)
         prober = HealthProber(clients: clients, logger: logger)
     }
@@ -78,6 +78,12 @@ public final class Gateway: Service, Sendable {
     /// The services to serve on the gRPC port.
     public var services: [any RPCService] {
         [GatewayInferenceService(service: service), GatewayAdminService(handler: GatewayAdmin(gateway: self))]
+    }
+
+    /// The gateway's own interceptors, to compose innermost around `services`: the bearer-token
+    /// checks when `--auth-tokens` is set.
+    public var interceptors: [any ServerInterceptor] {
+        options.tokens.map { [AuthInterceptor(tokens: $0)] } ?? []
     }
 
     /// Reads the routes file and the saved canary states, and resolves and probes the endpoints
@@ -228,7 +234,7 @@ public final class Gateway: Service, Sendable {
 }
 
 /// `inference.GRPCInferenceService` for the gateway: the standard method table, except that
-/// ModelInfer works on the serialized message (see `GatewayService.modelInferRaw`).
+/// ModelInfer works on the serialized message (see `GatewayService.modelInfer(_:context:)`).
 struct GatewayInferenceService: RPCService {
     let service: GatewayService
 
@@ -237,7 +243,7 @@ struct GatewayInferenceService: RPCService {
         let standard = InferenceService(handler: service).methods.filter { $0.path != InferenceMethods.modelInfer }
         return standard + [
             MethodHandler(path: InferenceMethods.modelInfer, kind: .unary) { bytes, context, _ in
-                try await service.modelInferRaw(bytes, context: context)
+                try await service.modelInfer(bytes, context: context)
             },
         ]
     }

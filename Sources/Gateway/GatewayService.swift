@@ -17,8 +17,6 @@ public final class GatewayService: InferenceServiceHandler {
     public let metrics: GatewayMetrics
     /// Deadline for upstream calls when the caller sent none, so a hung replica cannot hold a call forever.
     public let defaultTimeout: Duration
-    /// Who may call; nil lets everyone in.
-    public let tokens: AccessTokens?
     /// Shadow calls in flight; more than `maxShadowCalls` are skipped rather than queued.
     private let shadowCalls = Atomic<Int>(0)
     public let maxShadowCalls = 64
@@ -29,9 +27,8 @@ public final class GatewayService: InferenceServiceHandler {
 
     public init(
         table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger,
-        defaultTimeout: Duration = .seconds(30), tokens: AccessTokens? = nil
+        defaultTimeout: Duration = .seconds(30)
     ) {
-        self.tokens = tokens
         self.table = table
         self.forwarder = forwarder
         self.metrics = metrics
@@ -58,12 +55,10 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
-        _ = try tokens?.authenticate(context.metadata)
         return ServerMetadataResponse(name: "inference-mesh-gateway", version: GatewayVersion.current, extensions: [])
     }
 
     public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
-        try tokens?.authorize(context.metadata, model: request.name)
         let model = try routed(request.name)
         if request.version.isEmpty {
             return ModelReadyResponse(ready: model.hasUsableReplica)
@@ -104,7 +99,6 @@ public final class GatewayService: InferenceServiceHandler {
         _ path: String, model name: String, version requested: String, context: ServerContext, as: Response.Type,
         request: (_ workerModel: String, _ workerVersion: String) -> Request
     ) async throws -> (ModelRuntime, Response) {
-        try tokens?.authorize(context.metadata, model: name)
         let model = try routed(name)
         let versionName = requested.isEmpty ? (model.primaryVersion ?? "") : requested
         guard let version = model.versions[versionName] else { throw unknownVersion(model, requested) }
@@ -117,65 +111,40 @@ public final class GatewayService: InferenceServiceHandler {
         return (model, response)
     }
 
+    /// ModelInfer on a decoded request: the serialized path below, for callers in this process.
     public func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse {
-        context.annotations.note(model: request.modelName, requestID: request.id)
-        try tokens?.authorize(context.metadata, model: request.modelName)
-        return try await infer(request, model: try routed(request.modelName), context: context)
+        try InferResponse(wireBytes: try await modelInfer(request.wireBytes(), context: context))
     }
 
-    /// ModelInfer on a decoded request, already authorized and routed to `model`.
-    private func infer(_ request: InferRequest, model: ModelRuntime, context: ServerContext) async throws -> InferResponse {
-        let routingKey = request.parameters["routing_key"]?.stringValue ?? context.metadata["x-routing-key"]
-        var generator = FastRandomNumberGenerator()
-        let choice = try choose(model, explicitVersion: request.modelVersion, routingKey: routingKey, generator: &generator)
-        let deadline = context.deadline ?? .now + defaultTimeout
-        let metadata = forwardedMetadata(context.metadata, generator: &generator)
-        noteTraceID(context, metadata)
-
-        var modelRequest = request
-        if let pipeline = model.pipeline, let pipelineRoute = model.route.pipeline {
-            modelRequest = try await preprocess(request, pipeline: pipeline, route: pipelineRoute, model: model,
-                                                metadata: metadata, deadline: deadline)
-        }
-        let upstreamRequest = modelRequest
-        return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
-            var versioned = upstreamRequest
-            versioned.modelName = model.route.workerModelName(for: version.version)
-            versioned.modelVersion = Self.workerVersion(version.version)
-            var response = try await self.forwarder.call(
-                InferenceMethods.modelInfer, versioned, on: version.endpoints,
-                what: "\(model.name) version \(version.version)", metadata: metadata, deadline: deadline,
-                report: &report, as: InferResponse.self
-            ).message
-            response.modelName = model.name
-            response.modelVersion = version.version
-            if response.id.isEmpty { response.id = request.id }
-            return response
-        }
-    }
-
-    /// ModelInfer on serialized bytes: for routes without a pipeline the tensors are forwarded as
-    /// they came, and only `model_name` and `model_version` are rewritten on the way in and out,
-    /// which saves decoding and re-encoding every tensor at this hop.
-    public func modelInferRaw(_ bytes: [UInt8], context: ServerContext) async throws -> [UInt8] {
+    /// ModelInfer on the serialized message, the one path every call takes. The request is decoded
+    /// only as far as its route needs: a route with a preprocessing pipeline gets the tensors
+    /// decoded for the pipeline call; otherwise the tensors are forwarded as they came, and only
+    /// `model_name` and `model_version` are rewritten on the way in and out, which saves decoding
+    /// and re-encoding every tensor at this hop.
+    public func modelInfer(_ bytes: [UInt8], context: ServerContext) async throws -> [UInt8] {
         let request = try ProtobufFields(bytes, messageName: "inference.ModelInferRequest")
         let modelName = request.string(1)
         let requestID = request.string(3)
         context.annotations.note(model: modelName, requestID: requestID)
-        try tokens?.authorize(context.metadata, model: modelName)
         let model = try routed(modelName)
-        if model.pipeline != nil {
-            let decoded = try bytes.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }
-            return try await infer(decoded, model: model, context: context).wireBytes()
-        }
+        let decoded = model.pipeline == nil
+            ? nil : try bytes.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }
         let routingKey = request.stringParameter(4, key: "routing_key") ?? context.metadata["x-routing-key"]
         var generator = FastRandomNumberGenerator()
         let choice = try choose(model, explicitVersion: request.string(2), routingKey: routingKey, generator: &generator)
         let deadline = context.deadline ?? .now + defaultTimeout
         let metadata = forwardedMetadata(context.metadata, generator: &generator)
         noteTraceID(context, metadata)
+        let upstreamRequest: ProtobufFields
+        if let decoded, let pipeline = model.pipeline, let pipelineRoute = model.route.pipeline {
+            let modelRequest = try await preprocess(decoded, pipeline: pipeline, route: pipelineRoute, model: model,
+                                                    metadata: metadata, deadline: deadline)
+            upstreamRequest = try ProtobufFields(modelRequest.wireBytes(), messageName: "inference.ModelInferRequest")
+        } else {
+            upstreamRequest = request
+        }
         return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
-            let upstream = request.rewriting([
+            let upstream = upstreamRequest.rewriting([
                 (1, model.route.workerModelName(for: version.version)), (2, Self.workerVersion(version.version))])
             let reply = try await self.forwarder.callRaw(
                 InferenceMethods.modelInfer, upstream, on: version.endpoints,
@@ -335,14 +304,6 @@ public final class GatewayService: InferenceServiceHandler {
     static func workerVersion(_ version: String) -> String {
         if let number = Int(version), number > 0 { return version }
         return ""
-    }
-}
-
-extension InferParameter {
-    /// The value when it is a string parameter.
-    var stringValue: String? {
-        if case .string(let value) = self { return value }
-        return nil
     }
 }
 

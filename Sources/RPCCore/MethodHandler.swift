@@ -15,15 +15,15 @@ public struct MethodHandler: Sendable {
     public let kind: Kind
     /// Runs the call: decodes the request, calls the typed handler and returns the bytes of the
     /// single reply (unary) or nil after writing every reply to `stream` (server streaming).
-    public let run: @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
+    public let run: Run
+
+    /// The shape of `run`, and of the `next` an interceptor calls.
+    public typealias Run = @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
         async throws -> [UInt8]?
 
-    /// A method from its parts; for wrappers (metrics, auth) that pass the bytes through.
-    public init(
-        path: String, kind: Kind,
-        run: @escaping @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
-            async throws -> [UInt8]?
-    ) {
+    /// A method from its parts; for methods that work on the serialized bytes, and for
+    /// `InterceptorChain`, which wraps `run`.
+    public init(path: String, kind: Kind, run: @escaping Run) {
         self.path = path
         self.kind = kind
         self.run = run

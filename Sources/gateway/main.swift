@@ -117,7 +117,8 @@ struct GatewayCommand: ServiceCommand {
         }
         let health = ServingHealth { gateway.service.isReady }
         let server = try await runtime.startServer(
-            address, services: gateway.services, health: health, maxMessageBytes: maxMessageBytes, group: loops)
+            address, services: gateway.services, adding: gateway.interceptors, health: health, maxMessageBytes: maxMessageBytes,
+            group: loops)
         await runtime.run(
             server: server, health: health,
             services: [gateway, PeriodicService(every: .milliseconds(500)) { health.update() }],

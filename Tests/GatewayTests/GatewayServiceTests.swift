@@ -129,4 +129,34 @@ struct GatewayServiceTests {
             #expect(traced.annotations.values.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
         }
     }
+
+    @Test func aPipelineRouteSendsThePipelinesOutputsAsTheModelsInputs() async throws {
+        // The second worker stands in for the feature-preprocessor: it answers with its inputs.
+        try await withGateway(routes: { p1, p2 in
+            """
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(p1)"]}
+                pipeline: {model: iris-features, endpoints: ["127.0.0.1:\(p2)"]}
+            """
+        }) { gateway, model, pipeline in
+            let context = ServerContext(method: InferenceMethods.modelInfer, metadata: [:], deadline: nil, peer: "test")
+            let response = try await gateway.service.modelInfer(Self.request, context: context)
+            #expect(response.modelName == "iris")
+            #expect(response.modelVersion == "1")
+            #expect(response.id == "req-7")
+            #expect(response.outputs == Self.request.inputs)
+            let features = try #require(pipeline.lastRequest.withLock { $0 })
+            #expect(features.modelName == "iris-features")
+            #expect(features.inputs == Self.request.inputs)
+            let sent = try #require(model.lastRequest.withLock { $0 })
+            #expect(sent.modelName == "iris")
+            #expect(sent.modelVersion == "1")
+            #expect(sent.id == "req-7")
+            #expect(sent.parameters["tenant"] == .string("blue"))
+            #expect(sent.inputs == Self.request.inputs)
+            #expect(context.response.headers["x-model-version"] == "1")
+        }
+    }
 }

@@ -32,7 +32,7 @@ struct AccessLogUnitTests {
         var handler = JSONLogHandler(label: "access", service: "gateway", sink: { line in captured.withLock { $0.append(line) } })
         handler.logLevel = .info
         let log = AccessLog(mode: mode, logger: Logger(label: "access") { _ in handler })
-        let methods = Self.methods.map(log.instrument)
+        let methods = Self.methods.map(InterceptorChain([log]).apply(to:))
         for (index, request, metadata) in calls {
             var headers: Metadata = [:]
             for (name, value) in metadata { headers.add(name, value) }

@@ -73,7 +73,7 @@ struct RPCMetricsTests {
     @Test func countsEveryCallByMethodAndStatusAndTimesIt() async throws {
         let metrics = ServiceMetrics()
         let gate = Gate()
-        let services = RPCMetrics(metrics: metrics).instrument([SampleService(gate: gate)])
+        let services = InterceptorChain([RPCMetrics(metrics: metrics)]).apply(to: [SampleService(gate: gate)])
         let methods = Dictionary(uniqueKeysWithValues: services.flatMap(\.methods).map { ($0.path, $0) })
         #expect(methods.count == 4)
         #expect(methods["/test.Sample/Stream"]?.kind == .serverStreaming)
@@ -121,8 +121,8 @@ struct RPCMetricsTests {
 
     @Test func aCallPastItsDeadlineCountsAsDeadlineExceeded() async throws {
         let metrics = ServiceMetrics()
-        let method = RPCMetrics(metrics: metrics).instrument(
-            .unary("/test.Sample/Slow") { (request: Blob, _: ServerContext) in
+        let method = InterceptorChain([RPCMetrics(metrics: metrics)]).apply(
+            to: .unary("/test.Sample/Slow") { (request: Blob, _: ServerContext) in
                 try await Task.sleep(for: .milliseconds(20))
                 return request
             })

@@ -24,12 +24,16 @@ public final class ServiceRuntime: Sendable {
     public let options: OperationsOptions
     /// The process's metrics, behind `/metrics`.
     public let metrics: ServiceMetrics
-    /// Per-method call metrics, used by `instrument`.
+    /// Per-method call metrics, one of `interceptors`.
     public let rpcMetrics: RPCMetrics
-    /// A log line per finished call (`--access-log`), used by `instrument`.
+    /// A log line per finished call (`--access-log`), one of `interceptors`.
     public let accessLog: AccessLog
-    /// Span export when `--otlp-endpoint` is set, used by `instrument`.
+    /// Span export when `--otlp-endpoint` is set; its span per call is one of `interceptors`.
     public let tracing: TracingExport?
+    /// What every call of the process's servers runs through, outermost first: the access log
+    /// (so it sees the span's trace id and every other interceptor's outcome), the span when
+    /// exported, then call metrics.
+    public let interceptors: [any ServerInterceptor]
     /// What `/readyz` answers; set the service's check once it is built.
     public let readiness: Readiness
     /// The HTTP/1.1 ops port.
@@ -49,6 +53,7 @@ public final class ServiceRuntime: Sendable {
         rpcMetrics = RPCMetrics(metrics: metrics)
         accessLog = AccessLog(mode: options.logging.accessLog)
         self.tracing = tracing
+        interceptors = [accessLog] + (tracing.map { [$0.interceptor] } ?? []) + [rpcMetrics]
         self.readiness = readiness
         self.opsServer = opsServer
         self.logger = logger
@@ -84,11 +89,11 @@ public final class ServiceRuntime: Sendable {
             signals: signals, tracing: tracing)
     }
 
-    /// The services with per-method call metrics, spans when exported, and the access log
-    /// (outermost, so it sees the span's trace id).
-    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        let measured = rpcMetrics.instrument(services)
-        return accessLog.instrument(tracing?.instrument(measured) ?? measured)
+    /// The services with `interceptors` and then the service's own (`adding`, e.g. auth, which
+    /// so runs innermost: its refusals are measured, traced and logged) composed around every
+    /// method, once: give the result to the server.
+    public func instrument(_ services: [any RPCService], adding own: [any ServerInterceptor] = []) -> [any RPCService] {
+        InterceptorChain(interceptors + own).apply(to: services)
     }
 
     /// Counts calls the transport answers without a handler; pass it as `RPCServer(refusedCall:)`.
@@ -108,18 +113,20 @@ public final class ServiceRuntime: Sendable {
         writeToStandardOutput("metrics listening on \(opsServer.address.host):\(opsServer.localPort ?? 0)\n")
     }
 
-    /// Builds the gRPC server (the runtime's instrumentation around `services`, plus grpc.health
-    /// answered from `health`, TLS from the shared options), starts it, and announces its port
-    /// and then the metrics port on stdout. `configure` adjusts the configuration first.
+    /// Builds the gRPC server (the runtime's interceptors, then `own`, around `services`, plus
+    /// grpc.health answered from `health`, TLS from the shared options), starts it, and announces
+    /// its port and then the metrics port on stdout. `configure` adjusts the configuration first.
+    /// The REST front of `--http-listen` runs the same instrumented methods.
     public func startServer(
-        _ address: ListenAddress, services: [any RPCService], health: ServingHealth, maxMessageBytes: Int,
+        _ address: ListenAddress, services: [any RPCService], adding own: [any ServerInterceptor] = [],
+        health: ServingHealth, maxMessageBytes: Int,
         group: MultiThreadedEventLoopGroup? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> RPCServer {
         var configuration = ServerConfiguration(host: address.host, port: address.port)
         configuration.limits.maxReceiveMessageLength = maxMessageBytes
         configuration.tls = try options.tls.serverTLS()
         configure(&configuration)
-        let instrumented = instrument(services + [HealthService(store: health.store)])
+        let instrumented = instrument(services + [HealthService(store: health.store)], adding: own)
         let server = RPCServer(
             configuration: configuration, services: instrumented, logger: logger, refusedCall: refusedCallRecorder, group: group)
         try await server.start()

@@ -12,10 +12,10 @@ public enum AccessLogMode: String, Sendable, CaseIterable, ExpressibleByArgument
     case off
 }
 
-/// One log line per finished call, labelled `access`: method, status, duration, peer, and what
+/// One log line per finished call (an interceptor), labelled `access`: method, status, duration, peer, and what
 /// the handler noted in `ServerContext.annotations` (model, version, request id, trace id).
 /// Request and response payloads are never logged.
-public struct AccessLog: Sendable {
+public struct AccessLog: ServerInterceptor {
     public let mode: AccessLogMode
     public let logger: Logger
 
@@ -24,32 +24,27 @@ public struct AccessLog: Sendable {
         self.logger = logger
     }
 
-    /// The services with every method logged (unchanged when the mode is `off`).
-    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        guard mode != .off else { return services }
-        return services.map { LoggedService(methods: $0.methods.map(instrument)) }
+    /// Whether `method` is a health probe (a successful probe is not logged), or nil when the mode is `off`.
+    public func prepare(for method: MethodHandler) -> Bool? {
+        guard mode != .off else { return nil }
+        return method.path.hasPrefix("/grpc.health.v1.Health/")
     }
 
-    /// One method, logged.
-    public func instrument(_ method: MethodHandler) -> MethodHandler {
-        guard mode != .off else { return method }
-        let run = method.run
-        let isProbe = method.path.hasPrefix("/grpc.health.v1.Health/")
-        @Sendable func logged(_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
-            async throws -> [UInt8]?
-        {
-            let start = ContinuousClock.now
-            do {
-                let reply = try await run(request, context, stream)
-                if mode == .all && !isProbe { record(.ok, error: nil, start: start, context: context) }
-                return reply
-            } catch {
-                let failure = RPCError(from: error)
-                record(failure.code, error: failure.message, start: start, context: context)
-                throw error
-            }
+    /// Logs one call once it has ended, as the mode asks.
+    public func intercept(
+        _ request: [UInt8], context: ServerContext, stream: any ResponseStreamSink, state isProbe: Bool,
+        next: MethodHandler.Run
+    ) async throws -> [UInt8]? {
+        let start = ContinuousClock.now
+        do {
+            let reply = try await next(request, context, stream)
+            if mode == .all && !isProbe { record(.ok, error: nil, start: start, context: context) }
+            return reply
+        } catch {
+            let failure = RPCError(from: error)
+            record(failure.code, error: failure.message, start: start, context: context)
+            throw error
         }
-        return MethodHandler(path: method.path, kind: method.kind, run: logged)
     }
 
     func record(_ code: StatusCode, error: String?, start: ContinuousClock.Instant, context: ServerContext) {
@@ -98,9 +93,4 @@ public struct AccessLog: Sendable {
         default: false
         }
     }
-}
-
-/// A service whose methods were wrapped.
-private struct LoggedService: RPCService {
-    let methods: [MethodHandler]
 }

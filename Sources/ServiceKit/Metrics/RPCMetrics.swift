@@ -2,12 +2,12 @@ import Metrics
 public import RPCCore
 import Synchronization
 
-/// Per-method call metrics for any `RPCService`: wrap the services once, before giving them to
-/// the server, and every call is counted by status, timed, and tracked while in flight.
+/// Per-method call metrics, as a server interceptor: every call is counted by status, timed, and
+/// tracked while in flight.
 ///
 /// Handles are made once per method (and once per status code, the first time a code occurs),
 /// so a call costs two atomic updates, two clock reads and a histogram update.
-public final class RPCMetrics: Sendable {
+public final class RPCMetrics: ServerInterceptor {
     private let metrics: ServiceMetrics
     private let activeCalls = Atomic<Int>(0)
     private let refused = Mutex<[RefusedKey: Counter]>([:])
@@ -24,35 +24,31 @@ public final class RPCMetrics: Sendable {
         metrics.addCollector { [self] in active.set(activeCalls.load(ordering: .relaxed)) }
     }
 
-    /// The services with every method instrumented.
-    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        services.map { InstrumentedService(methods: $0.methods.map(instrument)) }
+    /// The handles of `method`, made once when the server's interceptors are composed.
+    public func prepare(for method: MethodHandler) -> MethodInstruments? {
+        MethodInstruments(path: method.path, metrics: metrics)
     }
 
-    /// One method, instrumented.
-    public func instrument(_ method: MethodHandler) -> MethodHandler {
-        let instruments = MethodInstruments(path: method.path, metrics: metrics)
-        let run = method.run
-        @Sendable func measured(_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
-            async throws -> [UInt8]?
-        {
-            let start = ContinuousClock.now
-            instruments.inFlight.increment()
-            self.activeCalls.add(1, ordering: .relaxed)
-            defer {
-                self.activeCalls.subtract(1, ordering: .relaxed)
-                instruments.inFlight.decrement()
-            }
-            do {
-                let reply = try await run(request, context, stream)
-                instruments.finished(.ok, after: start, context: context)
-                return reply
-            } catch {
-                instruments.finished(RPCError(from: error).code, after: start, context: context)
-                throw error
-            }
+    /// Counts, times and tracks one call.
+    public func intercept(
+        _ request: [UInt8], context: ServerContext, stream: any ResponseStreamSink, state instruments: MethodInstruments,
+        next: MethodHandler.Run
+    ) async throws -> [UInt8]? {
+        let start = ContinuousClock.now
+        instruments.inFlight.increment()
+        activeCalls.add(1, ordering: .relaxed)
+        defer {
+            activeCalls.subtract(1, ordering: .relaxed)
+            instruments.inFlight.decrement()
         }
-        return MethodHandler(path: method.path, kind: method.kind, run: measured)
+        do {
+            let reply = try await next(request, context, stream)
+            instruments.finished(.ok, after: start, context: context)
+            return reply
+        } catch {
+            instruments.finished(RPCError(from: error).code, after: start, context: context)
+            throw error
+        }
     }
 
     /// Counts a call the transport answered without running a handler (give it to
@@ -77,7 +73,7 @@ public final class RPCMetrics: Sendable {
 }
 
 /// The handles of one method.
-final class MethodInstruments: Sendable {
+public final class MethodInstruments: Sendable {
     let path: String
     let inFlight: Meter
     let duration: Timer
@@ -118,9 +114,4 @@ final class MethodInstruments: Sendable {
             "rpc_server_requests_total", help: "Calls that ended, per method and gRPC status code.",
             labels: [("method", path), ("code", code.description)])
     }
-}
-
-/// A service whose methods were wrapped.
-private struct InstrumentedService: RPCService {
-    let methods: [MethodHandler]
 }

@@ -2,43 +2,45 @@ import Instrumentation
 import RPCCore
 import Tracing
 
-/// A server span per call for the tracer bootstrapped by `TracingExport`: its parent is the
+/// A server span per call (an interceptor) for the tracer bootstrapped by `TracingExport`: its parent is the
 /// caller's `traceparent`, it is the current context while the handler runs (so the gateway's
 /// upstream calls carry it on), and it ends with the call's status, model and version.
-struct CallTracing: Sendable {
-    func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        services.map { TracedService(methods: $0.methods.map(instrument)) }
+struct CallTracing: ServerInterceptor {
+    /// The span's name and `rpc.*` attributes of one method.
+    struct MethodNames: Sendable {
+        var span: String
+        var service: String
+        var method: String
     }
 
-    func instrument(_ method: MethodHandler) -> MethodHandler {
-        let run = method.run
+    func prepare(for method: MethodHandler) -> MethodNames? {
         // `inference.GRPCInferenceService/ModelInfer`: the span name gRPC instrumentations use.
         let spanName = String(method.path.drop { $0 == "/" })
         let parts = spanName.split(separator: "/", maxSplits: 1).map(String.init)
-        let service = parts.first ?? spanName
-        let rpcMethod = parts.count > 1 ? parts[1] : ""
-        @Sendable func traced(_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
-            async throws -> [UInt8]?
-        {
-            var parent = ServiceContext.topLevel
-            InstrumentationSystem.instrument.extract(context.metadata, into: &parent, using: MetadataExtractor())
-            let span = InstrumentationSystem.tracer.startSpan(spanName, context: parent, ofKind: .server)
-            span.attributes["rpc.system"] = "grpc"
-            span.attributes["rpc.service"] = service
-            span.attributes["rpc.method"] = rpcMethod
-            span.attributes["client.address"] = context.peer
-            context.annotations.note(traceID: Self.traceID(of: span.context))
-            do {
-                let reply = try await ServiceContext.withValue(span.context) { try await run(request, context, stream) }
-                finish(span, code: .ok, message: nil, context: context)
-                return reply
-            } catch {
-                let failure = RPCError(from: error)
-                finish(span, code: failure.code, message: failure.message, context: context)
-                throw error
-            }
+        return MethodNames(span: spanName, service: parts.first ?? spanName, method: parts.count > 1 ? parts[1] : "")
+    }
+
+    func intercept(
+        _ request: [UInt8], context: ServerContext, stream: any ResponseStreamSink, state names: MethodNames,
+        next: MethodHandler.Run
+    ) async throws -> [UInt8]? {
+        var parent = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(context.metadata, into: &parent, using: MetadataExtractor())
+        let span = InstrumentationSystem.tracer.startSpan(names.span, context: parent, ofKind: .server)
+        span.attributes["rpc.system"] = "grpc"
+        span.attributes["rpc.service"] = names.service
+        span.attributes["rpc.method"] = names.method
+        span.attributes["client.address"] = context.peer
+        context.annotations.note(traceID: Self.traceID(of: span.context))
+        do {
+            let reply = try await ServiceContext.withValue(span.context) { try await next(request, context, stream) }
+            finish(span, code: .ok, message: nil, context: context)
+            return reply
+        } catch {
+            let failure = RPCError(from: error)
+            finish(span, code: failure.code, message: failure.message, context: context)
+            throw error
         }
-        return MethodHandler(path: method.path, kind: method.kind, run: traced)
     }
 
     private func finish(_ span: any Span, code: StatusCode, message: String?, context: ServerContext) {
@@ -57,9 +59,4 @@ struct CallTracing: Sendable {
         InstrumentationSystem.instrument.inject(context, into: &headers, using: HeaderDictionaryInjector())
         return headers["traceparent"].flatMap(TraceContext.traceID(of:))
     }
-}
-
-/// A service whose methods were wrapped.
-private struct TracedService: RPCService {
-    let methods: [MethodHandler]
 }

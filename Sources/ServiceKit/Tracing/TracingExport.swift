@@ -1,6 +1,5 @@
 import Logging
 import OTel
-public import RPCCore
 import ServiceLifecycle
 import Tracing
 
@@ -11,7 +10,8 @@ import Tracing
 public final class TracingExport: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, Never>
-    private let tracing = CallTracing()
+    /// A server span per call; `ServiceRuntime` puts it in every server's interceptors.
+    let interceptor = CallTracing()
 
     private init(group: ServiceGroup, running: Task<Void, Never>) {
         self.group = group
@@ -51,11 +51,6 @@ public final class TracingExport: Sendable {
     static func tracesURL(base: String) -> String {
         if base.hasSuffix("/v1/traces") { return base }
         return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/v1/traces"
-    }
-
-    /// The services with a server span per call.
-    public func instrument(_ services: [any RPCService]) -> [any RPCService] {
-        tracing.instrument(services)
     }
 
     /// Sends the spans still queued and stops the exporter.
