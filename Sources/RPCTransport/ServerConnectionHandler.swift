@@ -31,7 +31,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var context: ChannelHandlerContext?
     private var streams: [Int32: ServerStream] = [:]
     private var state = State.active
-    private var flushScheduled = false
+    /// Writes the session's output; made when the session starts.
+    private var output: SessionOutput?
     private var peer = "unknown"
     private var keepaliveTimer: RepeatedTask?
     /// Expires calls that carry a `grpc-timeout`; made when the session starts.
@@ -44,8 +45,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Queued body bytes above which a streaming handler's next write waits.
     private static let writeHighWater = 1 << 20
-    /// Bytes taken from nghttp2 per channel write.
-    private static let outputChunk = 64 * 1024
 
     /// Told about calls answered before any handler ran (the method path, nil when unknown).
     private let refusedCall: RPCServer.RefusedCallObserver?
@@ -87,6 +86,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                     maxHeaderListSize: limits.maxHeaderListSize))
             session.delegate = self
             self.session = session
+            output = SessionOutput(session: session, context: context) { [weak self] in self?.flushOutput() }
         } catch {
             logger.error("could not create an HTTP/2 session", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -224,7 +224,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         pingTimeout = nil
         if state == .noticeSent {
             state = .goAwayDue
-            scheduleFlush()
+            output?.schedule()
         }
     }
 
@@ -287,7 +287,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
             stream.finish()
             resetIfRequestStillOpen(stream)
-            scheduleFlush()
+            output?.schedule()
         case .failure(let error):
             fail(stream, error)
         }
@@ -309,7 +309,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         finishWithStatus(stream, code: rpcError.code, message: rpcError.message, trailers: trailers)
         stream.finish()
         resetIfRequestStillOpen(stream)
-        scheduleFlush()
+        output?.schedule()
     }
 
     private func finishWithStatus(_ stream: ServerStream, code: StatusCode, message: String, trailers: Metadata) {
@@ -338,7 +338,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         headers += Self.statusTrailers(error.code, error.message, error.metadata)
         session.submitResponse(stream: id, headers: headers, endStream: true)
         if !requestEnded { session.resetAfterResponse(stream: id) }
-        scheduleFlush()
+        output?.schedule()
     }
 
     private func deadlineExpired(stream id: Int32) {
@@ -365,7 +365,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         sendHeadersIfNeeded(stream)
         let pending = session.enqueueMessage(stream: id, message)
-        scheduleFlush()
+        output?.schedule()
         guard pending > Self.writeHighWater else { return loop.makeSucceededVoidFuture() }
         let promise = loop.makePromise(of: Void.self)
         stream.writeWaiters.append(promise)
@@ -397,34 +397,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     // MARK: Output, keepalive and shutdown
 
-    private func scheduleFlush() {
-        guard !flushScheduled, let loop = context?.eventLoop else { return }
-        flushScheduled = true
-        // Coalesces the replies finishing in one loop tick into one write.
-        loop.execute { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
-            loopBound.value.flushScheduled = false
-            loopBound.value.flushOutput()
-        }
-    }
-
     private func flushOutput() {
-        guard let session, let context, state != .closed else { return }
+        guard let session, let output, state != .closed else { return }
         if state == .goAwayDue {
             state = .draining
             session.submitGoAway()
         }
         do {
-            // Only while the socket takes bytes: from a peer that stops reading, replies wait in
-            // the streams' queues (where writeHighWater holds their writers back), not in NIO's
-            // outbound buffer. channelWritabilityChanged resumes.
-            var wrote = false
-            while context.channel.isWritable,
-                  let output = try session.drainOutput(allocator: context.channel.allocator, limit: Self.outputChunk)
-            {
-                context.write(wrapOutboundOut(output), promise: nil)
-                wrote = true
-            }
-            if wrote { context.flush() }
+            // Stops while the socket takes no bytes; channelWritabilityChanged resumes.
+            try output.write()
         } catch {
             logger.debug("HTTP/2 send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
             close()
@@ -469,7 +450,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private func closeIfDrained() {
-        if state == .draining, streams.isEmpty { scheduleFlush() }
+        if state == .draining, streams.isEmpty { output?.schedule() }
     }
 
     private func close() {
