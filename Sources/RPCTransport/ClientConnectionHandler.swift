@@ -17,7 +17,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Expires calls that have a deadline; made when the session starts.
     private var deadlines: CallDeadlines?
     private var calls: [Int32: ClientCall] = [:]
-    private var flushScheduled = false
+    /// Writes the session's output; made when the session starts.
+    private var output: SessionOutput?
     private var closed = false
     /// Set when the server sent GOAWAY: no new calls go on this connection.
     private(set) var isDraining = false
@@ -51,6 +52,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             let session = try HTTP2Session(role: .client, settings: .init())
             session.delegate = self
             self.session = session
+            if let context { output = SessionOutput(session: session, context: context) { [weak self] in self?.flushOutput() } }
         } catch {
             context?.close(promise: nil)
             return
@@ -123,7 +125,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         calls[stream] = call
         if let timeout { deadlines?.set(stream, in: timeout) }
         session.enqueueMessage(stream: stream, call.request, end: true)
-        scheduleFlush()
+        output?.schedule()
     }
 
     /// Ends a call early (deadline, task cancellation): resets its stream and fails it.
@@ -131,7 +133,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         guard !call.finished else { return }
         if let stream = call.streamID {
             session?.resetStream(stream, errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
-            scheduleFlush()
+            output?.schedule()
         }
         call.fail(error)
     }
@@ -264,28 +266,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     // MARK: Output
 
-    private func scheduleFlush() {
-        guard !flushScheduled, let loop = context?.eventLoop else { return }
-        flushScheduled = true
-        loop.execute { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
-            loopBound.value.flushScheduled = false
-            loopBound.value.flushOutput()
-        }
-    }
-
     private func flushOutput() {
-        guard let session, let context, !closed else { return }
+        guard let output, let context, !closed else { return }
         do {
-            // Only while the socket takes bytes, so a server that stops reading cannot make
-            // requests pile up in NIO's outbound buffer; channelWritabilityChanged resumes.
-            var wrote = false
-            while context.channel.isWritable,
-                  let output = try session.drainOutput(allocator: context.channel.allocator, limit: 64 * 1024)
-            {
-                context.write(wrapOutboundOut(output), promise: nil)
-                wrote = true
-            }
-            if wrote { context.flush() }
+            // Stops while the socket takes no bytes; channelWritabilityChanged resumes.
+            try output.write()
         } catch {
             failAll(RPCError(.internal, "HTTP/2 send to \(authority) failed: \(error)"))
             context.close(promise: nil)

@@ -31,7 +31,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var context: ChannelHandlerContext?
     private var streams: [Int32: ServerStream] = [:]
     private var state = State.active
-    private var flushScheduled = false
+    /// Writes the session's output; made when the session starts.
+    private var output: SessionOutput?
     private var peer = "unknown"
     private var keepaliveTimer: RepeatedTask?
     /// Expires calls that carry a `grpc-timeout`; made when the session starts.
@@ -44,8 +45,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Queued body bytes above which a streaming handler's next write waits.
     private static let writeHighWater = 1 << 20
-    /// Bytes taken from nghttp2 per channel write.
-    private static let outputChunk = 64 * 1024
 
     /// Told about calls answered before any handler ran (the method path, nil when unknown).
     private let refusedCall: RPCServer.RefusedCallObserver?
@@ -87,6 +86,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                     maxHeaderListSize: limits.maxHeaderListSize))
             session.delegate = self
             self.session = session
+            output = SessionOutput(session: session, context: context) { [weak self] in self?.flushOutput() }
         } catch {
             logger.error("could not create an HTTP/2 session", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -153,7 +153,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func session(_ session: HTTP2Session, headers: HeaderList, stream id: Int32, endStream: Bool) {
         if let stream = streams[id] {
             // Request trailers: allowed, carry nothing we use.
-            if endStream { requestEnded(stream) }
+            if endStream { perform(stream.machine.requestEnded(), on: stream) }
             return
         }
         let request = RequestHead(headers)
@@ -173,12 +173,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             id: id, method: method, context: context, maxMessageLength: configuration.limits.maxReceiveMessageLength)
         streams[id] = stream
         if let nanos = request.timeoutNanoseconds, deadline != nil { deadlines?.set(id, in: nanos) }
-        if endStream { requestEnded(stream) }
+        if endStream { perform(stream.machine.requestEnded(), on: stream) }
     }
 
     func session(_ session: HTTP2Session, headerListTooLargeOn stream: Int32, endStream: Bool) {
         if let existing = streams[stream] {
-            refuse(existing, RPCError(.resourceExhausted, "request trailers exceed \(configuration.limits.maxHeaderListSize) bytes"))
+            perform(existing.machine.trailersTooLarge(limit: configuration.limits.maxHeaderListSize), on: existing)
             return
         }
         refusedCall?(nil, .resourceExhausted)
@@ -189,28 +189,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func session(_ session: HTTP2Session, data: UnsafeRawBufferPointer, stream id: Int32) {
-        guard let stream = streams[id], case .receiving = stream.phase else { return }
-        do {
-            try stream.deframer.append(data) { message throws(RPCError) in
-                guard stream.request == nil else {
-                    throw RPCError(.internal, "\(stream.method.path) takes one request message; received more")
-                }
-                stream.request = message
-            }
-        } catch {
-            refuse(stream, RPCError(from: error))
-        }
+        if let stream = streams[id] { perform(stream.machine.receivedData(data), on: stream) }
     }
 
     func session(_ session: HTTP2Session, endOfDataOn id: Int32) {
-        if let stream = streams[id] { requestEnded(stream) }
+        if let stream = streams[id] { perform(stream.machine.requestEnded(), on: stream) }
     }
 
     func session(_ session: HTTP2Session, closed id: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: id) else { return }
         streamsWithWaiters.remove(id)
         deadlines?.remove(id)
-        if !stream.isFinished, errorCode != 0 {
+        if case .cancelHandler = stream.machine.streamClosed(), errorCode != 0 {
             logger.debug("client reset the stream; cancelling its handler", metadata: ["method": "\(stream.method.path)", "stream": "\(id)"])
         }
         stream.finish()
@@ -224,7 +214,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         pingTimeout = nil
         if state == .noticeSent {
             state = .goAwayDue
-            scheduleFlush()
+            output?.schedule()
         }
     }
 
@@ -232,19 +222,37 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private static let longestDeadlineNanoseconds: Int64 = 365 * 24 * 3_600 * 1_000_000_000
 
-    private func requestEnded(_ stream: ServerStream) {
-        stream.requestEnded = true
-        guard case .receiving = stream.phase else { return }
-        if stream.deframer.hasPartialMessage {
-            refuse(stream, RPCError(.internal, "the request ended inside a message (truncated length-prefixed message)"))
-            return
+    /// Does what a stream's state machine asked for.
+    private func perform(_ action: ServerStreamStateMachine.Action, on stream: ServerStream) {
+        switch action {
+        case .none, .rejectWrite:
+            break
+        case .startHandler(let request):
+            run(stream, request: request)
+        case .sendMessage(let message, let headers):
+            // write(_:stream:) sends its own, as it needs the queued byte count.
+            _ = send(message, headers: headers, on: stream)
+        case .close(let ending, let resetRequest, let refused):
+            if let refused { refusedCall?(stream.method.path, refused) }
+            if let session {
+                switch ending {
+                case .trailersOnly(let headers):
+                    session.submitResponse(stream: stream.id, headers: headers, endStream: true)
+                case .body(let headers, let reply, let trailers):
+                    if let headers { session.submitResponse(stream: stream.id, headers: headers, endStream: false) }
+                    if let reply {
+                        session.enqueueMessage(stream: stream.id, reply, end: true, trailers: trailers)
+                    } else {
+                        session.enqueue(stream: stream.id, bytes: [], end: true, trailers: trailers)
+                    }
+                }
+                if resetRequest { session.resetAfterResponse(stream: stream.id) }
+            }
+            stream.finish()
+            output?.schedule()
+        case .cancelHandler:
+            stream.finish()
         }
-        guard let request = stream.request else {
-            refuse(stream, RPCError(.internal, "the request ended without a message"))
-            return
-        }
-        stream.request = nil
-        run(stream, request: request)
     }
 
     private func run(_ stream: ServerStream, request: [UInt8]) {
@@ -271,101 +279,39 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
         }
         // A handler that never suspends has already finished (immediate tasks start inline).
-        if case .receiving = stream.phase { stream.phase = .running(task) }
+        if !stream.machine.isFinished { stream.task = task }
     }
 
     private func handlerFinished(stream id: Int32, outcome: Result<[UInt8]?, any Error>) {
-        guard let stream = streams[id], !stream.isFinished else { return }
+        guard let stream = streams[id] else { return }
         switch outcome {
-        case .success(let reply):
-            let trailers = stream.context.response.trailers
-            if let reply {
-                sendHeadersIfNeeded(stream)
-                session?.enqueueMessage(stream: id, reply, end: true, trailers: Self.statusTrailers(.ok, "", trailers))
-            } else {
-                finishWithStatus(stream, code: .ok, message: "", trailers: trailers)
-            }
-            stream.finish()
-            resetIfRequestStillOpen(stream)
-            scheduleFlush()
-        case .failure(let error):
-            fail(stream, error)
+        case .success(let reply): perform(stream.machine.handlerReturned(reply), on: stream)
+        case .failure(let error): perform(stream.machine.handlerFailed(error), on: stream)
         }
-    }
-
-    /// Ends a call whose handler never started, and reports it.
-    private func refuse(_ stream: ServerStream, _ error: RPCError) {
-        guard !stream.isFinished else { return }
-        refusedCall?(stream.method.path, error.code)
-        fail(stream, error)
-    }
-
-    /// Ends a call with an error status (Trailers-Only when nothing was sent yet).
-    private func fail(_ stream: ServerStream, _ error: any Error) {
-        guard !stream.isFinished else { return }
-        let rpcError = RPCError(from: error)
-        var trailers = stream.context.response.trailers
-        for (name, value) in rpcError.metadata { trailers.add(name, value) }
-        finishWithStatus(stream, code: rpcError.code, message: rpcError.message, trailers: trailers)
-        stream.finish()
-        resetIfRequestStillOpen(stream)
-        scheduleFlush()
-    }
-
-    private func finishWithStatus(_ stream: ServerStream, code: StatusCode, message: String, trailers: Metadata) {
-        guard let session else { return }
-        if stream.headersSent {
-            session.enqueue(stream: stream.id, bytes: [], end: true, trailers: Self.statusTrailers(code, message, trailers))
-        } else {
-            stream.headersSent = true
-            var headers = Self.responseHeaders(stream.context.response.headers)
-            headers += Self.statusTrailers(code, message, trailers)
-            session.submitResponse(stream: stream.id, headers: headers, endStream: true)
-        }
-    }
-
-    /// A client still uploading after we answered is told to stop (RST_STREAM NO_ERROR), as
-    /// HTTP/2 allows once the response is complete.
-    private func resetIfRequestStillOpen(_ stream: ServerStream) {
-        if !stream.requestEnded { session?.resetAfterResponse(stream: stream.id) }
     }
 
     /// Answers a stream that never became a call (bad headers, unknown method).
     private func reject(stream id: Int32, _ error: RPCError, httpStatus: Int = 200, requestEnded: Bool) {
         guard let session else { return }
-        var headers = Self.responseHeaders([:])
+        var headers = ResponseHeaderLists.trailersOnly(headers: [:], error.code, error.message, error.metadata)
         headers[0].value = String(httpStatus)
-        headers += Self.statusTrailers(error.code, error.message, error.metadata)
         session.submitResponse(stream: id, headers: headers, endStream: true)
         if !requestEnded { session.resetAfterResponse(stream: id) }
-        scheduleFlush()
+        output?.schedule()
     }
 
     private func deadlineExpired(stream id: Int32) {
-        guard let stream = streams[id], !stream.isFinished else { return }
-        let error = RPCError(.deadlineExceeded, "deadline exceeded while serving \(stream.method.path)")
-        if case .receiving = stream.phase {
-            refuse(stream, error)
-        } else {
-            fail(stream, error)
-        }
-    }
-
-    private func sendHeadersIfNeeded(_ stream: ServerStream) {
-        guard !stream.headersSent, let session else { return }
-        stream.headersSent = true
-        session.submitResponse(stream: stream.id, headers: Self.responseHeaders(stream.context.response.headers), endStream: false)
+        if let stream = streams[id] { perform(stream.machine.deadlineExpired(), on: stream) }
     }
 
     /// Queues one streamed reply; the future completes when the handler may write again.
     fileprivate func write(_ message: [UInt8], stream id: Int32) -> EventLoopFuture<Void> {
         let loop = context!.eventLoop
-        guard let stream = streams[id], !stream.isFinished, let session else {
+        guard let stream = streams[id], case .sendMessage(let message, let headers) = stream.machine.handlerWrites(message),
+              let pending = send(message, headers: headers, on: stream)
+        else {
             return loop.makeFailedFuture(RPCError(.cancelled, "the call has ended"))
         }
-        sendHeadersIfNeeded(stream)
-        let pending = session.enqueueMessage(stream: id, message)
-        scheduleFlush()
         guard pending > Self.writeHighWater else { return loop.makeSucceededVoidFuture() }
         let promise = loop.makePromise(of: Void.self)
         stream.writeWaiters.append(promise)
@@ -373,58 +319,26 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return promise.futureResult
     }
 
-    private static let plainResponseHeaders: HeaderList = [
-        HeaderField(":status", "200"), HeaderField("content-type", "application/grpc"),
-    ]
-    private static let okTrailers: HeaderList = [HeaderField("grpc-status", "0")]
-
-    private static func responseHeaders(_ custom: Metadata) -> HeaderList {
-        if custom.isEmpty { return plainResponseHeaders }
-        var headers = plainResponseHeaders
-        // Room for the custom fields and a Trailers-Only status, so one allocation.
-        headers.reserveCapacity(headers.count + custom.count + 3)
-        for (name, value) in custom { headers.append(HeaderField(name, value)) }
-        return headers
-    }
-
-    private static func statusTrailers(_ code: StatusCode, _ message: String, _ custom: Metadata) -> HeaderList {
-        if code == .ok, message.isEmpty, custom.isEmpty { return okTrailers }
-        var trailers: HeaderList = [HeaderField("grpc-status", String(code.rawValue))]
-        if !message.isEmpty { trailers.append(HeaderField("grpc-message", PercentEncoding.encode(message))) }
-        for (name, value) in custom { trailers.append(HeaderField(name, value)) }
-        return trailers
+    /// Queues a streamed reply after `headers` if any; returns the stream's queued bytes.
+    private func send(_ message: [UInt8], headers: HeaderList?, on stream: ServerStream) -> Int? {
+        guard let session else { return nil }
+        if let headers { session.submitResponse(stream: stream.id, headers: headers, endStream: false) }
+        let pending = session.enqueueMessage(stream: stream.id, message)
+        output?.schedule()
+        return pending
     }
 
     // MARK: Output, keepalive and shutdown
 
-    private func scheduleFlush() {
-        guard !flushScheduled, let loop = context?.eventLoop else { return }
-        flushScheduled = true
-        // Coalesces the replies finishing in one loop tick into one write.
-        loop.execute { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
-            loopBound.value.flushScheduled = false
-            loopBound.value.flushOutput()
-        }
-    }
-
     private func flushOutput() {
-        guard let session, let context, state != .closed else { return }
+        guard let session, let output, state != .closed else { return }
         if state == .goAwayDue {
             state = .draining
             session.submitGoAway()
         }
         do {
-            // Only while the socket takes bytes: from a peer that stops reading, replies wait in
-            // the streams' queues (where writeHighWater holds their writers back), not in NIO's
-            // outbound buffer. channelWritabilityChanged resumes.
-            var wrote = false
-            while context.channel.isWritable,
-                  let output = try session.drainOutput(allocator: context.channel.allocator, limit: Self.outputChunk)
-            {
-                context.write(wrapOutboundOut(output), promise: nil)
-                wrote = true
-            }
-            if wrote { context.flush() }
+            // Stops while the socket takes no bytes; channelWritabilityChanged resumes.
+            try output.write()
         } catch {
             logger.debug("HTTP/2 send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
             close()
@@ -469,7 +383,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private func closeIfDrained() {
-        if state == .draining, streams.isEmpty { scheduleFlush() }
+        if state == .draining, streams.isEmpty { output?.schedule() }
     }
 
     private func close() {

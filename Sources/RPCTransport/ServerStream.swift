@@ -1,25 +1,16 @@
 import NIOCore
 import RPCCore
 
-/// The server's state for one gRPC call (one HTTP/2 stream).
+/// One gRPC call on a server connection (one HTTP/2 stream): its state machine and what the
+/// machine does not hold, the handler's task and writers waiting for the queued body to drain.
+/// Confined to the connection's event loop.
 final class ServerStream {
-    enum Phase {
-        /// Collecting the request message.
-        case receiving
-        /// The handler task is running.
-        case running(Task<Void, Never>)
-        /// The status was sent (or the stream was reset); late results are dropped.
-        case finished
-    }
-
     let id: Int32
     let method: MethodHandler
     let context: ServerContext
-    var deframer: MessageDeframer
-    var request: [UInt8]?
-    var phase = Phase.receiving
-    var headersSent = false
-    var requestEnded = false
+    var machine: ServerStreamStateMachine
+    /// The handler, once started (unless it finished without suspending).
+    var task: Task<Void, Never>?
     /// Writers of a streaming handler waiting for the queued body to drain.
     var writeWaiters: [EventLoopPromise<Void>] = []
 
@@ -27,22 +18,14 @@ final class ServerStream {
         self.id = id
         self.method = method
         self.context = context
-        self.deframer = MessageDeframer(maxMessageLength: maxMessageLength)
+        self.machine = ServerStreamStateMachine(
+            method: method.path, response: context.response, maxMessageLength: maxMessageLength)
     }
 
-    var isFinished: Bool {
-        if case .finished = phase { return true }
-        return false
-    }
-
-    /// Moves to `.finished`, cancelling the handler.
+    /// Cancels the handler and fails its waiting writers: the call has ended.
     func finish() {
-        if case .running(let task) = phase { task.cancel() }
-        phase = .finished
-        failWriters()
-    }
-
-    func failWriters() {
+        task?.cancel()
+        task = nil
         let waiters = writeWaiters
         writeWaiters = []
         for waiter in waiters { waiter.fail(RPCError(.cancelled, "the call has ended")) }
