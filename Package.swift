@@ -230,8 +230,10 @@ let package = Package(
             name: "FuzzInferRequest", dependencies: ["FuzzSupport", "InferenceAPI", "RPCCore"], path: "Fuzz/InferRequest"),
         .executableTarget(
             name: "FuzzModelInfer",
-            dependencies: ["FuzzSupport", "ModelWorker", "ModelRepository", "InferenceAPI", "RPCCore",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FuzzSupport", "ModelWorker", "ModelRepository", "InferenceAPI", "RPCCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Fuzz/ModelInfer"),
         .executableTarget(name: "FuzzONNXModel", dependencies: ["FuzzSupport", "ONNXEngine"], path: "Fuzz/ONNXModel"),
         .executableTarget(name: "FuzzPipelineSpec", dependencies: ["FuzzSupport", "FeaturePipeline"], path: "Fuzz/PipelineSpec"),
@@ -261,8 +263,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelWorkerTests",
-            dependencies: ["ModelWorker", "ModelRepository", "ONNXEngine", "InferenceAPI", "RPCCore", "RPCTransport",
-                           "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "ModelWorker", "ModelRepository", "ONNXEngine", "InferenceAPI", "RPCCore", "RPCTransport",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "FeaturePipelineTests", dependencies: ["FeaturePipeline"]),
         .testTarget(
@@ -276,15 +280,19 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RPCTransportTests",
-            dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "TestSupport",
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

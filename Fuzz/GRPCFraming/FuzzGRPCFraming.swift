@@ -20,10 +20,10 @@ enum FuzzGRPCFraming {
             let chunked = deframe(stream, limit: limit, chunkSize: chunkSize)
             var accepted = false
             switch (whole, chunked) {
-            case let (.success(a), .success(b)):
+            case (.success(let a), .success(let b)):
                 precondition(a == b, "chunking changed the messages")
                 accepted = !a.messages.isEmpty
-            case let (.failure(a), .failure(b)):
+            case (.failure(let a), .failure(let b)):
                 precondition(a.code == b.code, "chunking changed the error: \(a) vs \(b)")
             default:
                 preconditionFailure("chunking changed the outcome: \(whole) vs \(chunked)")

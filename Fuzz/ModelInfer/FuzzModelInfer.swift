@@ -17,7 +17,8 @@ import RPCCore
 enum FuzzModelInfer {
     static func main() {
         let service = makeService()
-        let context = ServerContext(method: "/inference.GRPCInferenceService/ModelInfer", metadata: [:], deadline: nil, peer: "fuzz")
+        let context = ServerContext(
+            method: "/inference.GRPCInferenceService/ModelInfer", metadata: [:], deadline: nil, peer: "fuzz")
         FuzzDriver.run { input in
             guard let request = try? InferRequest(wireBytes: input) else { return false }
             let outcome = blockingWait { () async -> Result<InferResponse, RPCError> in

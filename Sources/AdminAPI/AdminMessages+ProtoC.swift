@@ -286,13 +286,14 @@ extension AutoscalingHintList: WireMessage {
             bytes, messageName: "inferencemesh.admin.v1.AutoscalingHintsResponse",
             unpack: inferencemesh__admin__v1__autoscaling_hints_response__unpack
         ) { message in
-            AutoscalingHintList(hints: values(message.hints, count: message.n_hints) { hint in
-                AutoscalingHint(
-                    model: ProtoCCodec.string(hint.model), version: ProtoCCodec.string(hint.version),
-                    stableConcurrency: hint.stable_concurrency, panicConcurrency: hint.panic_concurrency,
-                    desiredReplicas: hint.desired_replicas, readyReplicas: hint.ready_replicas,
-                    panic: hint.panic != 0, targetConcurrency: hint.target_concurrency)
-            })
+            AutoscalingHintList(
+                hints: values(message.hints, count: message.n_hints) { hint in
+                    AutoscalingHint(
+                        model: ProtoCCodec.string(hint.model), version: ProtoCCodec.string(hint.version),
+                        stableConcurrency: hint.stable_concurrency, panicConcurrency: hint.panic_concurrency,
+                        desiredReplicas: hint.desired_replicas, readyReplicas: hint.ready_replicas,
+                        panic: hint.panic != 0, targetConcurrency: hint.target_concurrency)
+                })
         }
     }
 
@@ -325,14 +326,15 @@ extension EndpointStatusList: WireMessage {
             bytes, messageName: "inferencemesh.admin.v1.EndpointHealthResponse",
             unpack: inferencemesh__admin__v1__endpoint_health_response__unpack
         ) { message in
-            EndpointStatusList(endpoints: values(message.endpoints, count: message.n_endpoints) { status in
-                EndpointStatus(
-                    model: ProtoCCodec.string(status.model), version: ProtoCCodec.string(status.version),
-                    endpoint: ProtoCCodec.string(status.endpoint), address: ProtoCCodec.string(status.address),
-                    state: ProtoCCodec.string(status.state), outstanding: status.outstanding,
-                    consecutiveFailures: status.consecutive_failures,
-                    ejectedUntilUnixMilliseconds: status.ejected_until_unix_ms, panic: status.panic != 0)
-            })
+            EndpointStatusList(
+                endpoints: values(message.endpoints, count: message.n_endpoints) { status in
+                    EndpointStatus(
+                        model: ProtoCCodec.string(status.model), version: ProtoCCodec.string(status.version),
+                        endpoint: ProtoCCodec.string(status.endpoint), address: ProtoCCodec.string(status.address),
+                        state: ProtoCCodec.string(status.state), outstanding: status.outstanding,
+                        consecutiveFailures: status.consecutive_failures,
+                        ejectedUntilUnixMilliseconds: status.ejected_until_unix_ms, panic: status.panic != 0)
+                })
         }
     }
 
@@ -341,7 +343,8 @@ extension EndpointStatusList: WireMessage {
             var message = Inferencemesh__Admin__V1__EndpointHealthResponse()
             inferencemesh__admin__v1__endpoint_health_response__init(&message)
             message.n_endpoints = endpoints.count
-            message.endpoints = pointerArray(endpoints, arena: arena) { (status, element: UnsafeMutablePointer<CEndpointStatus>) in
+            message.endpoints = pointerArray(endpoints, arena: arena) {
+                (status, element: UnsafeMutablePointer<CEndpointStatus>) in
                 inferencemesh__admin__v1__endpoint_status__init(element)
                 element.pointee.model = arena.string(status.model)
                 element.pointee.version = arena.string(status.version)

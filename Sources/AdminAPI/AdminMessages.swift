@@ -109,7 +109,8 @@ public struct VersionMeasurement: Sendable, Hashable {
     public var p50Milliseconds: Double
     public var p99Milliseconds: Double
 
-    public init(version: String, calls: UInt64 = 0, errors: UInt64 = 0, p50Milliseconds: Double = 0, p99Milliseconds: Double = 0) {
+    public init(version: String, calls: UInt64 = 0, errors: UInt64 = 0, p50Milliseconds: Double = 0, p99Milliseconds: Double = 0)
+    {
         self.version = version
         self.calls = calls
         self.errors = errors

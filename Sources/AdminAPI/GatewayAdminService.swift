@@ -32,8 +32,12 @@ public struct GatewayAdminService: RPCService {
         let handler = self.handler
         return [
             .unary(AdminMethods.listRoutes) { (_: ListRoutesRequest, context) in try await handler.listRoutes(context: context) },
-            .unary(AdminMethods.getRoute) { (request: ModelSelector, context) in try await handler.getRoute(request, context: context) },
-            .unary(AdminMethods.setRoute) { (request: RouteDocument, context) in try await handler.setRoute(request, context: context) },
+            .unary(AdminMethods.getRoute) { (request: ModelSelector, context) in
+                try await handler.getRoute(request, context: context)
+            },
+            .unary(AdminMethods.setRoute) { (request: RouteDocument, context) in
+                try await handler.setRoute(request, context: context)
+            },
             .unary(AdminMethods.canaryAction) { (request: CanaryActionRequest, context) in
                 try await handler.canaryAction(request, context: context)
             },

@@ -23,7 +23,8 @@ struct ColumnTransformerStep: CompiledStep {
                 switch reference {
                 case .index(let index):
                     guard index < context.schema.count else {
-                        throw context.error("\(where_) selects column \(index), but the step receives \(context.schema.count) columns")
+                        throw context.error(
+                            "\(where_) selects column \(index), but the step receives \(context.schema.count) columns")
                     }
                     columns.append(index)
                 case .name(let name):
@@ -31,7 +32,8 @@ struct ColumnTransformerStep: CompiledStep {
                         let named = context.schema.compactMap(\.name)
                         throw context.error(
                             "\(where_) selects column '\(name)', which is not "
-                                + (named.isEmpty ? "addressable by name here (use positions)" : "one of \(named.joined(separator: ", "))"))
+                                + (named.isEmpty
+                                    ? "addressable by name here (use positions)" : "one of \(named.joined(separator: ", "))"))
                     }
                     columns.append(index)
                 }

@@ -16,7 +16,9 @@ extension CategoryIndex {
 }
 
 /// Checks that an encoder's categories are of the column's kind (missing fits both).
-func checkCategoryKinds(_ categories: [CategoryValue], column: ColumnInfo, field: String, _ context: Context) throws(PipelineSpecError) {
+func checkCategoryKinds(
+    _ categories: [CategoryValue], column: ColumnInfo, field: String, _ context: Context
+) throws(PipelineSpecError) {
     for category in categories {
         switch (category, column.kind) {
         case (_, .ignored):
@@ -83,15 +85,17 @@ struct OneHotStep: CompiledStep {
             let outputOf = spec.categories.map { category in
                 adjusted(infrequent.contains(category) ? infrequentColumn : frequent.firstIndex(of: category))
             }
-            let unknown: Int? = switch handleUnknown {
-            case .error: nil
-            case .ignore: -1
-            case .infrequentIfExist: adjusted(infrequentColumn)
-            }
+            let unknown: Int? =
+                switch handleUnknown {
+                case .error: nil
+                case .ignore: -1
+                case .infrequentIfExist: adjusted(infrequentColumn)
+                }
             if let dropped { names.remove(at: dropped) }
-            features.append(Feature(
-                index: CategoryIndex(spec.categories), categories: spec.categories, outputOf: outputOf,
-                unknownOutput: unknown, width: names.count, label: column.label))
+            features.append(
+                Feature(
+                    index: CategoryIndex(spec.categories), categories: spec.categories, outputOf: outputOf,
+                    unknownOutput: unknown, width: names.count, label: column.label))
             schema += names.map { context.derived("\(column.label)=\($0)") }
         }
         return StepCompiler.Compiled(step: OneHotStep(features: features), schema: schema)

@@ -6,7 +6,8 @@ struct FeatureHasherStep: CompiledStep {
     let alternateSign: Bool
     let labels: [String]
 
-    static func compile(_ context: Context, features: Int, alternateSign: Bool) throws(PipelineSpecError) -> StepCompiler.Compiled {
+    static func compile(_ context: Context, features: Int, alternateSign: Bool) throws(PipelineSpecError) -> StepCompiler.Compiled
+    {
         try context.refuseIgnored()
         if let number = context.schema.first(where: { $0.kind == .numeric }) {
             throw context.error("hashes text, but column '\(number.label)' holds numbers")
@@ -26,7 +27,8 @@ struct FeatureHasherStep: CompiledStep {
             text.bytes.withUnsafeBufferPointer { bytes in
                 for row in 0..<batch.rows {
                     let hash = MurmurHash3.hash32(UnsafeBufferPointer(rebasing: bytes[text.range(of: row)]), seed: 0)
-                    let column = hash == Int32.min
+                    let column =
+                        hash == Int32.min
                         ? (Int(Int32.max) - (features - 1)) % features
                         : Int(Swift.abs(hash)) % features
                     output[column][row] += alternateSign && hash < 0 ? -1 : 1

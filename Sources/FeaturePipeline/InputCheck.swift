@@ -16,7 +16,8 @@ struct InputCheck {
                         continue
                     }
                     if input.type == .int && (value.rounded(.towardZero) != value || !value.isFinite) {
-                        throw PipelineInputError(row: row, column: input.name, reason: "\(value) is not an integer (the column is int)")
+                        throw PipelineInputError(
+                            row: row, column: input.name, reason: "\(value) is not an integer (the column is int)")
                     }
                     if input.type == .bool && value != 0 && value != 1 {
                         throw PipelineInputError(row: row, column: input.name, reason: "\(value) is not a bool (0 or 1)")

@@ -25,11 +25,13 @@ struct KBinsStep: CompiledStep {
         var output: [ColumnData] = []
         for (index, edges) in innerEdges.enumerated() {
             var values = batch.takeNumbers(index)
-            var oneHotColumns = oneHot ? [[Double]](repeating: [Double](repeating: 0, count: batch.rows), count: edges.count + 1) : []
+            var oneHotColumns =
+                oneHot ? [[Double]](repeating: [Double](repeating: 0, count: batch.rows), count: edges.count + 1) : []
             for row in values.indices {
                 let x = values[row]
                 guard x.isFinite else {
-                    throw PipelineInputError(row: row, column: labels[index], reason: "kbins_discretizer needs a finite value, got \(x)")
+                    throw PipelineInputError(
+                        row: row, column: labels[index], reason: "kbins_discretizer needs a finite value, got \(x)")
                 }
                 // Binary search for the first edge above x.
                 var low = 0

@@ -30,12 +30,14 @@ extension PipelineSpec {
         if let node = top["name"] {
             name = try reader.string(node, at: "name")
             guard name == stem else {
-                throw reader.error("'\(name)' differs from the file name '\(stem)'; a pipeline is served under its file name", at: "name", node)
+                throw reader.error(
+                    "'\(name)' differs from the file name '\(stem)'; a pipeline is served under its file name", at: "name", node)
             }
         }
-        let version = try top["version"].map { node throws(PipelineSpecError) in
-            try reader.integer(node, at: "version", in: 1...Int(Int32.max))
-        } ?? 1
+        let version =
+            try top["version"].map { node throws(PipelineSpecError) in
+                try reader.integer(node, at: "version", in: 1...Int(Int32.max))
+            } ?? 1
         let inputs = try Self.inputs(try reader.required(top, "inputs", at: "top level", root), reader)
         var output = OutputSpec()
         if let node = top["output"] {
@@ -72,8 +74,11 @@ extension PipelineSpec {
             let pairs = try reader.mapping(element, at: path, known: ["name", "type", "nullable"])
             let name = try reader.string(try reader.required(pairs, "name", at: path, element), at: "\(path).name")
             guard seen.insert(name).inserted else { throw reader.error("column '\(name)' is listed twice", at: path, element) }
-            let type = try reader.choice(try reader.required(pairs, "type", at: path, element), at: "\(path).type", as: ColumnType.self)
-            let nullable = try pairs["nullable"].map { node throws(PipelineSpecError) in try reader.bool(node, at: "\(path).nullable") } ?? false
+            let type = try reader.choice(
+                try reader.required(pairs, "type", at: path, element), at: "\(path).type", as: ColumnType.self)
+            let nullable =
+                try pairs["nullable"].map { node throws(PipelineSpecError) in try reader.bool(node, at: "\(path).nullable") }
+                ?? false
             columns.append(InputColumn(name: name, type: type, nullable: nullable))
         }
         return columns
@@ -152,7 +157,9 @@ struct StepParser {
         case "max_abs_scaler":
             kind = .maxAbsScaler(scale: try reader.numbers(try need("scale"), at: field("scale")))
         case "normalizer":
-            kind = .normalizer(try p["norm"].map { n throws(PipelineSpecError) in try reader.choice(n, at: field("norm"), as: Step.Norm.self) } ?? .l2)
+            kind = .normalizer(
+                try p["norm"].map { n throws(PipelineSpecError) in try reader.choice(n, at: field("norm"), as: Step.Norm.self) }
+                    ?? .l2)
         case "simple_imputer":
             kind = try imputer(p, need: need, field: field)
         case "one_hot_encoder":
@@ -160,7 +167,9 @@ struct StepParser {
         case "ordinal_encoder":
             kind = try ordinal(p, need: need, field: field)
         case "binarizer":
-            kind = .binarizer(threshold: try p["threshold"].map { n throws(PipelineSpecError) in try reader.number(n, at: field("threshold")) } ?? 0)
+            kind = .binarizer(
+                threshold: try p["threshold"].map { n throws(PipelineSpecError) in try reader.number(n, at: field("threshold")) }
+                    ?? 0)
         case "function_transformer":
             kind = .function(try reader.choice(try need("function"), at: field("function"), as: ElementFunction.self))
         case "clip":
@@ -176,12 +185,18 @@ struct StepParser {
         case "polynomial_features":
             kind = .polynomialFeatures(
                 degree: try reader.integer(try need("degree"), at: field("degree"), in: 1...3),
-                interactionOnly: try p["interaction_only"].map { n throws(PipelineSpecError) in try reader.bool(n, at: field("interaction_only")) } ?? false,
-                includeBias: try p["include_bias"].map { n throws(PipelineSpecError) in try reader.bool(n, at: field("include_bias")) } ?? true)
+                interactionOnly: try p["interaction_only"].map { n throws(PipelineSpecError) in
+                    try reader.bool(n, at: field("interaction_only"))
+                } ?? false,
+                includeBias: try p["include_bias"].map { n throws(PipelineSpecError) in
+                    try reader.bool(n, at: field("include_bias"))
+                } ?? true)
         case "feature_hasher":
             kind = .featureHasher(
                 features: try reader.integer(try need("n_features"), at: field("n_features"), in: 1...(1 << 20)),
-                alternateSign: try p["alternate_sign"].map { n throws(PipelineSpecError) in try reader.bool(n, at: field("alternate_sign")) } ?? true)
+                alternateSign: try p["alternate_sign"].map { n throws(PipelineSpecError) in
+                    try reader.bool(n, at: field("alternate_sign"))
+                } ?? true)
         default:  // column_transformer
             kind = try columnTransformer(p, need: need, field: field)
         }
@@ -203,27 +218,32 @@ struct StepParser {
         var indicators: [Int] = []
         if let node = p["indicator_features"] {
             for (index, element) in try reader.sequence(node, at: field("indicator_features")).enumerated() {
-                indicators.append(try reader.integer(element, at: "\(field("indicator_features"))[\(index)]", in: 0...(statistics.count - 1)))
+                indicators.append(
+                    try reader.integer(element, at: "\(field("indicator_features"))[\(index)]", in: 0...(statistics.count - 1)))
             }
         }
         return .simpleImputer(strategy: strategy, statistics: statistics, indicatorFeatures: indicators)
     }
 
     private func oneHot(_ p: [String: Node], need: Need, field: Field) throws(PipelineSpecError) -> Step.Kind {
-        let handle = try p["handle_unknown"].map { n throws(PipelineSpecError) in
-            try reader.choice(n, at: field("handle_unknown"), as: Step.UnknownCategory.self)
-        } ?? .error
+        let handle =
+            try p["handle_unknown"].map { n throws(PipelineSpecError) in
+                try reader.choice(n, at: field("handle_unknown"), as: Step.UnknownCategory.self)
+            } ?? .error
         var features: [Step.OneHotFeature] = []
         for (index, element) in try reader.sequence(try need("features"), at: field("features")).enumerated() {
             let path = "\(field("features"))[\(index)]"
             let f = try reader.mapping(element, at: path, known: ["categories", "drop", "infrequent"])
-            let categories = try reader.categories(try reader.required(f, "categories", at: path, element), at: "\(path).categories")
+            let categories = try reader.categories(
+                try reader.required(f, "categories", at: path, element), at: "\(path).categories")
             try unique(categories, at: "\(path).categories", element)
             let drop = try f["drop"].map { n throws(PipelineSpecError) in try reader.category(n, at: "\(path).drop") }
             if let drop, !categories.contains(drop) {
                 throw reader.error("drop \(drop) is not one of the categories", at: path, element)
             }
-            let infrequent = try f["infrequent"].map { n throws(PipelineSpecError) in try reader.categories(n, at: "\(path).infrequent") } ?? []
+            let infrequent =
+                try f["infrequent"].map { n throws(PipelineSpecError) in try reader.categories(n, at: "\(path).infrequent") }
+                ?? []
             if let stray = infrequent.first(where: { !categories.contains($0) }) {
                 throw reader.error("infrequent category \(stray) is not one of the categories", at: path, element)
             }
@@ -239,21 +259,25 @@ struct StepParser {
             try unique(values, at: "\(field("categories"))[\(index)]", element)
             categories.append(values)
         }
-        let handle = try p["handle_unknown"].map { n throws(PipelineSpecError) in try reader.string(n, at: field("handle_unknown")) } ?? "error"
+        let handle =
+            try p["handle_unknown"].map { n throws(PipelineSpecError) in try reader.string(n, at: field("handle_unknown")) }
+            ?? "error"
         var unknownValue: Double?
         switch handle {
         case "error":
             if p["unknown_value"].map({ !reader.isNull($0) }) == true {
-                throw reader.error("unknown_value needs handle_unknown: use_encoded_value", at: field("unknown_value"), p["unknown_value"])
+                throw reader.error(
+                    "unknown_value needs handle_unknown: use_encoded_value", at: field("unknown_value"), p["unknown_value"])
             }
         case "use_encoded_value":
             unknownValue = try reader.number(try need("unknown_value"), at: field("unknown_value"), finite: false)
         default:
             throw reader.error("'\(handle)' is not error or use_encoded_value", at: field("handle_unknown"), p["handle_unknown"])
         }
-        let missing = try p["encoded_missing_value"].map { n throws(PipelineSpecError) in
-            try reader.number(n, at: field("encoded_missing_value"), finite: false)
-        } ?? .nan
+        let missing =
+            try p["encoded_missing_value"].map { n throws(PipelineSpecError) in
+                try reader.number(n, at: field("encoded_missing_value"), finite: false)
+            } ?? .nan
         return .ordinalEncoder(categories: categories, unknownValue: unknownValue, encodedMissingValue: missing)
     }
 
@@ -282,7 +306,9 @@ struct StepParser {
             let name = try t["name"].map { n throws(PipelineSpecError) in try reader.string(n, at: "\(path).name") } ?? "\(index)"
             path += " '\(name)'"
             var columns: [ColumnReference] = []
-            for (position, column) in try reader.sequence(try reader.required(t, "columns", at: path, element), at: "\(path).columns").enumerated() {
+            for (position, column) in try reader.sequence(
+                try reader.required(t, "columns", at: path, element), at: "\(path).columns"
+            ).enumerated() {
                 if column.tagName == .int {
                     columns.append(.index(try reader.integer(column, at: "\(path).columns[\(position)]", in: 0...Int(Int32.max))))
                 } else {
@@ -292,7 +318,8 @@ struct StepParser {
             let steps = try t["steps"].map { n throws(PipelineSpecError) in try self.steps(n, at: "\(path).steps") } ?? []
             transformers.append(Step.Transformer(name: name, columns: columns, steps: steps))
         }
-        let remainder = try p["remainder"].map { n throws(PipelineSpecError) in try reader.string(n, at: field("remainder")) } ?? "drop"
+        let remainder =
+            try p["remainder"].map { n throws(PipelineSpecError) in try reader.string(n, at: field("remainder")) } ?? "drop"
         guard remainder == "drop" || remainder == "passthrough" else {
             throw reader.error("'\(remainder)' is not drop or passthrough", at: field("remainder"), p["remainder"])
         }

@@ -87,7 +87,8 @@ struct ElementwiseStep: CompiledStep {
             case .binarize(let threshold):
                 // scikit-learn's Binarizer refuses NaN.
                 if let row = values.firstIndex(where: \.isNaN) {
-                    throw PipelineInputError(row: row, column: labels[index], reason: "binarizer cannot take a missing value (NaN)")
+                    throw PipelineInputError(
+                        row: row, column: labels[index], reason: "binarizer cannot take a missing value (NaN)")
                 }
                 for row in values.indices { values[row] = values[row] > threshold ? 1 : 0 }
             case .function(let function):
@@ -135,7 +136,8 @@ struct NormalizerStep: CompiledStep {
         for index in 0..<batch.columns.count {
             let values = batch.numbers(index)
             if let row = values.firstIndex(where: { !$0.isFinite }) {
-                throw PipelineInputError(row: row, column: labels[index], reason: "normalizer needs finite values, got \(values[row])")
+                throw PipelineInputError(
+                    row: row, column: labels[index], reason: "normalizer needs finite values, got \(values[row])")
             }
             for row in 0..<batch.rows {
                 let x = values[row]

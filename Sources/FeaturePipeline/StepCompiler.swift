@@ -9,7 +9,8 @@ struct StepCompiler {
     }
 
     func compile(_ step: Step, schema: [ColumnInfo], at index: String) throws(PipelineSpecError) -> Compiled {
-        let context = Context(file: file, path: "\(index)\(step.name.map { " '\($0)'" } ?? "") (\(step.typeName))", schema: schema)
+        let context = Context(
+            file: file, path: "\(index)\(step.name.map { " '\($0)'" } ?? "") (\(step.typeName))", schema: schema)
         switch step.kind {
         case .standardScaler(let mean, let scale):
             return try AffineStep.compile(context, subtract: mean, subtractField: "mean", divide: scale, divideField: "scale")
@@ -26,7 +27,8 @@ struct StepCompiler {
         case .oneHotEncoder(let handleUnknown, let features):
             return try OneHotStep.compile(context, handleUnknown: handleUnknown, features: features)
         case .ordinalEncoder(let categories, let unknownValue, let missingValue):
-            return try OrdinalStep.compile(context, categories: categories, unknownValue: unknownValue, missingValue: missingValue)
+            return try OrdinalStep.compile(
+                context, categories: categories, unknownValue: unknownValue, missingValue: missingValue)
         case .binarizer(let threshold):
             return try ElementwiseStep.compile(context, operation: .binarize(threshold))
         case .function(let function):
@@ -40,7 +42,8 @@ struct StepCompiler {
         case .featureHasher(let features, let alternateSign):
             return try FeatureHasherStep.compile(context, features: features, alternateSign: alternateSign)
         case .columnTransformer(let transformers, let remainder):
-            return try ColumnTransformerStep.compile(context, compiler: self, transformers: transformers, remainderPassthrough: remainder)
+            return try ColumnTransformerStep.compile(
+                context, compiler: self, transformers: transformers, remainderPassthrough: remainder)
         }
     }
 }

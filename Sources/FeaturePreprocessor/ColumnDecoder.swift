@@ -99,7 +99,8 @@ struct ColumnDecoder {
         default:
             throw RPCError(
                 .invalidArgument,
-                "\(label) has datatype \(tensor.datatype), but the column is \(input.type): send FP32, FP64, INT64, INT32 or BOOL")
+                "\(label) has datatype \(tensor.datatype), but the column is \(input.type): send FP32, FP64, INT64, INT32 or BOOL"
+            )
         }
         return .numbers(values)
     }
@@ -141,10 +142,12 @@ struct ColumnDecoder {
 
     private func apply(_ mask: InferTensor, to column: ColumnData, input: InputColumn, rows: Int) throws(RPCError) -> ColumnData {
         guard mask.datatype == .bool else {
-            throw RPCError(.invalidArgument, "input '\(mask.name)' has datatype \(mask.datatype), but a missing-value mask is BOOL")
+            throw RPCError(
+                .invalidArgument, "input '\(mask.name)' has datatype \(mask.datatype), but a missing-value mask is BOOL")
         }
         guard try rowCount(mask) == rows else {
-            throw RPCError(.invalidArgument, "input '\(mask.name)' has \(mask.shape.first ?? 0) rows but '\(input.name)' has \(rows)")
+            throw RPCError(
+                .invalidArgument, "input '\(mask.name)' has \(mask.shape.first ?? 0) rows but '\(input.name)' has \(rows)")
         }
         let missing = try mask.bools()
         switch column {
@@ -154,7 +157,11 @@ struct ColumnDecoder {
         case .text(let text):
             var masked = TextColumn(reservingRows: rows, bytes: text.bytes.count)
             for row in 0..<rows {
-                if missing[row] || text.missing[row] { masked.appendMissing() } else { masked.append(text.bytes[text.range(of: row)]) }
+                if missing[row] || text.missing[row] {
+                    masked.appendMissing()
+                } else {
+                    masked.append(text.bytes[text.range(of: row)])
+                }
             }
             return .text(masked)
         }

@@ -68,21 +68,25 @@ public final class FeaturePreprocessorService: InferenceServiceHandler {
         let plan = served.plan
         let output = plan.spec.output
         for requested in request.outputs where requested.name != output.name {
-            throw RPCError(.invalidArgument, "pipeline '\(served.name)' has no output '\(requested.name)' (outputs: \(output.name))")
+            throw RPCError(
+                .invalidArgument, "pipeline '\(served.name)' has no output '\(requested.name)' (outputs: \(output.name))")
         }
         let batch = try ColumnDecoder(spec: plan.spec, maxRows: limits.maxRows).decode(request)
         let (elements, overflow) = batch.rows.multipliedReportingOverflow(by: plan.featureCount)
         guard !overflow, elements <= limits.maxOutputElements else {
             throw RPCError(
                 .invalidArgument,
-                "\(batch.rows) rows × \(plan.featureCount) features is more than the limit of \(limits.maxOutputElements) output elements")
+                "\(batch.rows) rows × \(plan.featureCount) features is more than the limit of \(limits.maxOutputElements) output elements"
+            )
         }
         let shape = [Int64(batch.rows), Int64(plan.featureCount)]
         let tensor: InferTensor
         do {
             switch output.dtype {
-            case .fp32: tensor = InferTensor(name: output.name, shape: shape, values: try plan.transformRowMajor(batch, as: Float.self))
-            case .fp64: tensor = InferTensor(name: output.name, shape: shape, values: try plan.transformRowMajor(batch, as: Double.self))
+            case .fp32:
+                tensor = InferTensor(name: output.name, shape: shape, values: try plan.transformRowMajor(batch, as: Float.self))
+            case .fp64:
+                tensor = InferTensor(name: output.name, shape: shape, values: try plan.transformRowMajor(batch, as: Double.self))
             }
         } catch {
             throw RPCError(.invalidArgument, "pipeline '\(served.name)': \(error.description)")

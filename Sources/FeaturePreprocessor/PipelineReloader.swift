@@ -96,7 +96,9 @@ public actor PipelineReloader {
             let served = entries[name]?.served
             logger.info(
                 "loaded pipeline",
-                metadata: ["pipeline": "\(name)", "version": "\(served?.version ?? 0)", "features": "\(served?.plan.featureCount ?? 0)"])
+                metadata: [
+                    "pipeline": "\(name)", "version": "\(served?.version ?? 0)", "features": "\(served?.plan.featureCount ?? 0)",
+                ])
         }
         for name in report.removed { logger.info("removed pipeline", metadata: ["pipeline": "\(name)"]) }
         for (name, error) in report.failed.sorted(by: { $0.key < $1.key }) {

@@ -83,17 +83,19 @@ struct RecordsDecoder {
 
     private func column(_ input: InputColumn, _ records: [[String: Value]]) throws(RPCError) -> ColumnData {
         func wrong(_ row: Int, _ value: Value) -> RPCError {
-            let found = switch value {
-            case .bool: "a bool"
-            case .number: "a number"
-            case .text: "text"
-            default: "an array or object"
-            }
-            let expected = switch input.type {
-            case .string, .any: "text"
-            case .bool: "a bool"
-            case .float, .int: "a number"
-            }
+            let found =
+                switch value {
+                case .bool: "a bool"
+                case .number: "a number"
+                case .text: "text"
+                default: "an array or object"
+                }
+            let expected =
+                switch input.type {
+                case .string, .any: "text"
+                case .bool: "a bool"
+                case .float, .int: "a number"
+                }
             return RPCError(.invalidArgument, "row \(row), column '\(input.name)': expected \(expected), got \(found)")
         }
         if input.type == .any {

@@ -41,7 +41,7 @@ public final class CanaryDriver: Sendable {
     public func evaluate(now: Date = Date()) {
         for model in table.models.values {
             guard let policy = model.route.canary,
-                  let stable = model.versions[policy.stable], let candidate = model.versions[policy.candidate]
+                let stable = model.versions[policy.stable], let candidate = model.versions[policy.candidate]
             else { continue }
             model.updateCanary { state in
                 guard let current = state else { return }
@@ -56,12 +56,16 @@ public final class CanaryDriver: Sendable {
                 }
                 if case .hold = decision.action { return }
                 metrics.canaryTransition(model: model.name, phase: decision.state.phase.name)
-                logger.notice("canary \(decision.state.phase.name)", metadata: [
-                    "model": "\(model.name)", "candidate": "\(policy.candidate)",
-                    "weight": "\(decision.state.candidateWeight)", "reason": "\(decision.reason)"])
+                logger.notice(
+                    "canary \(decision.state.phase.name)",
+                    metadata: [
+                        "model": "\(model.name)", "candidate": "\(policy.candidate)",
+                        "weight": "\(decision.state.candidateWeight)", "reason": "\(decision.reason)",
+                    ])
             }
             if let state = model.canary {
-                metrics.canary(model: model.name, weight: state.weights[policy.candidate].map { Int($0) } ?? 0, phase: state.phase.name)
+                metrics.canary(
+                    model: model.name, weight: state.weights[policy.candidate].map { Int($0) } ?? 0, phase: state.phase.name)
             }
         }
         persist()
@@ -76,9 +80,12 @@ public final class CanaryDriver: Sendable {
         model.versions[policy.stable]?.stats.reset()
         model.versions[policy.candidate]?.stats.reset()
         if let state = model.canary {
-            logger.notice("canary \(state.phase.name) by an operator", metadata: [
-                "model": "\(model.name)", "weight": "\(state.candidateWeight)",
-                "reason": "\(state.history.last?.reason ?? "")"])
+            logger.notice(
+                "canary \(state.phase.name) by an operator",
+                metadata: [
+                    "model": "\(model.name)", "weight": "\(state.candidateWeight)",
+                    "reason": "\(state.history.last?.reason ?? "")",
+                ])
             metrics.canaryTransition(model: model.name, phase: state.phase.name)
         }
         persist()

@@ -38,8 +38,9 @@ public final class EndpointSet: Sendable {
             do {
                 for upstream in try await resolver.resolve(endpoint) { next[upstream] = endpoint }
             } catch {
-                logger.warning("endpoint resolution failed; keeping its last replicas",
-                               metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+                logger.warning(
+                    "endpoint resolution failed; keeping its last replicas",
+                    metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                 for (upstream, origin) in previous where origin == endpoint { next[upstream] = origin }
             }
         }

@@ -117,7 +117,9 @@ public struct Forwarder: Sendable {
     }
 
     /// Time left before the deadline; DEADLINE_EXCEEDED when none is.
-    private func remaining(until deadline: ContinuousClock.Instant?, what: @autoclosure () -> String) throws(RPCError) -> Duration? {
+    private func remaining(
+        until deadline: ContinuousClock.Instant?, what: @autoclosure () -> String
+    ) throws(RPCError) -> Duration? {
         guard let deadline else { return nil }
         let left = deadline - .now
         guard left > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded before calling \(what())") }

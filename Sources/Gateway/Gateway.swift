@@ -69,8 +69,9 @@ public final class Gateway: Service, Sendable {
         table = RoutingTable(balancerConfiguration: options.balancer)
         clients = UpstreamClients(configuration: options.client, group: options.clientGroup)
         let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
-        service = GatewayService(table: table, forwarder: forwarder, metrics: metrics, logger: logger,
-                                 defaultTimeout: options.defaultTimeout)
+        service = GatewayService(
+            table: table, forwarder: forwarder, metrics: metrics, logger: logger,
+            defaultTimeout: options.defaultTimeout)
         canary = CanaryDriver(table: table, statePath: options.canaryStatePath, metrics: metrics, logger: logger)
         prober = HealthProber(clients: clients, logger: logger)
     }
@@ -161,10 +162,11 @@ public final class Gateway: Service, Sendable {
                 let hint = runtime.autoscaler.hint(readyReplicas: ready)
                 metrics.hint(model: model.name, version: version, hint: hint, readyReplicas: ready)
                 let target = model.route.autoscaling?.targetConcurrency ?? 8
-                computed.append(AutoscalingHint(
-                    model: model.name, version: version, stableConcurrency: hint.stableConcurrency,
-                    panicConcurrency: hint.panicConcurrency, desiredReplicas: Int32(hint.desiredReplicas),
-                    readyReplicas: Int32(ready), panic: hint.inPanic, targetConcurrency: target))
+                computed.append(
+                    AutoscalingHint(
+                        model: model.name, version: version, stableConcurrency: hint.stableConcurrency,
+                        panicConcurrency: hint.panicConcurrency, desiredReplicas: Int32(hint.desiredReplicas),
+                        readyReplicas: Int32(ready), panic: hint.inPanic, targetConcurrency: target))
                 report(runtime.endpoints, model: model.name, version: version)
             }
             if let pipeline = model.pipeline { report(pipeline, model: model.name, version: "pipeline") }
@@ -175,8 +177,9 @@ public final class Gateway: Service, Sendable {
     /// Exports a set's replica states and logs and counts each change of standing since the last tick.
     private func report(_ set: EndpointSet, model: String, version: String) {
         for status in set.balancer.statuses() {
-            metrics.endpoint(model: model, version: version, endpoint: status.endpoint.description,
-                             ejected: status.ejectedFor != nil, ready: status.ready, outstanding: status.outstanding)
+            metrics.endpoint(
+                model: model, version: version, endpoint: status.endpoint.description,
+                ejected: status.ejectedFor != nil, ready: status.ready, outstanding: status.outstanding)
         }
         for transition in set.balancer.takeTransitions() {
             var metadata: Logger.Metadata = ["model": "\(model)", "version": "\(version)"]
@@ -188,10 +191,12 @@ public final class Gateway: Service, Sendable {
             case .ejectionCapped:
                 logger.warning("replica keeps failing but stays in: the ejection cap is reached", metadata: metadata)
             case .ejectionEnded: logger.info("replica back after its ejection time", metadata: metadata)
-            case .unreachable: logger.info("replica unreachable or draining; out until a health check sees it serve", metadata: metadata)
+            case .unreachable:
+                logger.info("replica unreachable or draining; out until a health check sees it serve", metadata: metadata)
             case .notServing: logger.info("replica not serving", metadata: metadata)
             case .serving: logger.info("replica serving", metadata: metadata)
-            case .panicStarted: logger.warning("no usable replica; panic routing to ejected or not-ready replicas", metadata: metadata)
+            case .panicStarted:
+                logger.warning("no usable replica; panic routing to ejected or not-ready replicas", metadata: metadata)
             case .panicEnded: logger.info("a replica is usable again; panic routing over", metadata: metadata)
             }
         }
@@ -215,7 +220,8 @@ public final class Gateway: Service, Sendable {
         do {
             return try String(contentsOfFile: options.routesPath, encoding: .utf8)
         } catch {
-            throw GatewayConfigurationError(description: "cannot read routes file \(options.routesPath): \(error.localizedDescription)")
+            throw GatewayConfigurationError(
+                description: "cannot read routes file \(options.routesPath): \(error.localizedDescription)")
         }
     }
 
@@ -244,7 +250,7 @@ struct GatewayInferenceService: RPCService {
         return standard + [
             MethodHandler(path: InferenceMethods.modelInfer, kind: .unary) { bytes, context, _ in
                 try await service.modelInfer(bytes, context: context)
-            },
+            }
         ]
     }
 }

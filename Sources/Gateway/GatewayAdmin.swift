@@ -76,7 +76,8 @@ public final class GatewayAdmin: GatewayAdminHandler {
                     case .abort: try current.abort(at: now)
                     case .setWeight:
                         guard request.weight.isFinite, request.weight.rounded() == request.weight else {
-                            throw RPCError(.invalidArgument, "weight must be a whole percent from 0 to 100, got \(request.weight)")
+                            throw RPCError(
+                                .invalidArgument, "weight must be a whole percent from 0 to 100, got \(request.weight)")
                         }
                         try current.setWeight(Int(request.weight), policy: policy, at: now)
                     case .start, .unspecified: break
@@ -108,7 +109,8 @@ public final class GatewayAdmin: GatewayAdminHandler {
         if !request.model.isEmpty { _ = try gateway.service.routed(request.model) }
         var statuses: [EndpointStatus] = []
         let now = Date()
-        for model in table.models.values.sorted(by: { $0.name < $1.name }) where request.model.isEmpty || model.name == request.model {
+        for model in table.models.values.sorted(by: { $0.name < $1.name })
+        where request.model.isEmpty || model.name == request.model {
             var sets: [(String, EndpointSet)] = model.route.versionOrder.compactMap { version in
                 model.versions[version].map { (version, $0.endpoints) }
             }
@@ -117,12 +119,13 @@ public final class GatewayAdmin: GatewayAdminHandler {
                 for status in set.balancer.statuses() {
                     let state = status.ejectedFor != nil ? "ejected" : (status.ready ? "ready" : "not_serving")
                     let ejectedUntil = status.ejectedFor.map { now.addingTimeInterval($0.secondsValue).unixMilliseconds } ?? 0
-                    statuses.append(EndpointStatus(
-                        model: model.name, version: version,
-                        endpoint: set.origin(of: status.endpoint)?.description ?? status.endpoint.description,
-                        address: status.endpoint.description, state: state, outstanding: Int32(status.outstanding),
-                        consecutiveFailures: Int32(status.consecutiveFailures), ejectedUntilUnixMilliseconds: ejectedUntil,
-                        panic: status.panic))
+                    statuses.append(
+                        EndpointStatus(
+                            model: model.name, version: version,
+                            endpoint: set.origin(of: status.endpoint)?.description ?? status.endpoint.description,
+                            address: status.endpoint.description, state: state, outstanding: Int32(status.outstanding),
+                            consecutiveFailures: Int32(status.consecutiveFailures), ejectedUntilUnixMilliseconds: ejectedUntil,
+                            panic: status.panic))
                 }
             }
         }
@@ -146,7 +149,8 @@ public final class GatewayAdmin: GatewayAdminHandler {
             stableMeasurement: measurement(state.stable), candidateMeasurement: measurement(state.candidate),
             history: state.history.map {
                 AdminAPI.CanaryTransition(
-                    atUnixMilliseconds: $0.at.unixMilliseconds, phase: $0.phase, weight: Double($0.candidateWeight), reason: $0.reason)
+                    atUnixMilliseconds: $0.at.unixMilliseconds, phase: $0.phase, weight: Double($0.candidateWeight),
+                    reason: $0.reason)
             },
             lastDecision: gateway.canary.lastDecision(for: model.name))
     }

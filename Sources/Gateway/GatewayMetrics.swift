@@ -27,7 +27,8 @@ public final class GatewayMetrics: Sendable {
             if let existing = cache[key] { return existing }
             let made = (
                 calls: counter("gateway_calls_total", ["model": model, "version": version, "code": code.description]),
-                duration: timer("gateway_call_duration_seconds", ["model": model, "version": version]))
+                duration: timer("gateway_call_duration_seconds", ["model": model, "version": version])
+            )
             cache[key] = made
             return made
         }

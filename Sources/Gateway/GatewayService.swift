@@ -127,7 +127,8 @@ public final class GatewayService: InferenceServiceHandler {
         let requestID = request.string(3)
         context.annotations.note(model: modelName, requestID: requestID)
         let model = try routed(modelName)
-        let decoded = model.pipeline == nil
+        let decoded =
+            model.pipeline == nil
             ? nil : try bytes.withUnsafeBytes { buffer throws(RPCError) in try InferRequest(wireBytes: buffer) }
         let routingKey = request.stringParameter(4, key: "routing_key") ?? context.metadata["x-routing-key"]
         var generator = FastRandomNumberGenerator()
@@ -137,15 +138,17 @@ public final class GatewayService: InferenceServiceHandler {
         noteTraceID(context, metadata)
         let upstreamRequest: ProtobufFields
         if let decoded, let pipeline = model.pipeline, let pipelineRoute = model.route.pipeline {
-            let modelRequest = try await preprocess(decoded, pipeline: pipeline, route: pipelineRoute, model: model,
-                                                    metadata: metadata, deadline: deadline)
+            let modelRequest = try await preprocess(
+                decoded, pipeline: pipeline, route: pipelineRoute, model: model,
+                metadata: metadata, deadline: deadline)
             upstreamRequest = try ProtobufFields(modelRequest.wireBytes(), messageName: "inference.ModelInferRequest")
         } else {
             upstreamRequest = request
         }
         return try await route(model, choice: choice, context: context, deadline: deadline) { version, report throws(RPCError) in
             let upstream = upstreamRequest.rewriting([
-                (1, model.route.workerModelName(for: version.version)), (2, Self.workerVersion(version.version))])
+                (1, model.route.workerModelName(for: version.version)), (2, Self.workerVersion(version.version)),
+            ])
             let reply = try await self.forwarder.callRaw(
                 InferenceMethods.modelInfer, upstream, on: version.endpoints,
                 what: "\(model.name) version \(version.version)", metadata: metadata, deadline: deadline, report: &report)
@@ -187,12 +190,15 @@ public final class GatewayService: InferenceServiceHandler {
         } catch {
             // Fallback: a candidate's failed call is answered by the stable version instead.
             guard let canary = model.route.canary, canary.fallback, choice.version == canary.candidate,
-                  choice.reason != .explicit, Forwarder.isServerFault(error.code), !Task.isCancelled,
-                  deadline > .now
+                choice.reason != .explicit, Forwarder.isServerFault(error.code), !Task.isCancelled,
+                deadline > .now
             else { throw error }
             metrics.fallback(model: model.name, from: choice.version)
-            logger.debug("candidate failed; falling back to stable", metadata: [
-                "model": "\(model.name)", "candidate": "\(canary.candidate)", "error": "\(error)"])
+            logger.debug(
+                "candidate failed; falling back to stable",
+                metadata: [
+                    "model": "\(model.name)", "candidate": "\(canary.candidate)", "error": "\(error)",
+                ])
             context.annotations.note(version: canary.stable)
             let response = try await measured(model: model, version: canary.stable, send)
             context.response.addHeader("x-model-version", canary.stable)
@@ -252,7 +258,7 @@ public final class GatewayService: InferenceServiceHandler {
         send: @escaping @Sendable (VersionRuntime, inout Forwarder.Report) async throws(RPCError) -> Response
     ) {
         guard let shadow = model.route.shadow, shadow.version != primary, shadow.percent > 0,
-              Double.random(in: 0..<100) < shadow.percent
+            Double.random(in: 0..<100) < shadow.percent
         else { return }
         guard shadowCalls.add(1, ordering: .relaxed).newValue <= maxShadowCalls else {
             shadowCalls.subtract(1, ordering: .relaxed)
@@ -296,7 +302,10 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     private func unknownVersion(_ model: ModelRuntime, _ version: String) -> RPCError {
-        RPCError(.notFound, "model \"\(model.name)\" has no version \"\(version)\" (versions: \(model.route.versionOrder.joined(separator: ", ")))")
+        RPCError(
+            .notFound,
+            "model \"\(model.name)\" has no version \"\(version)\" (versions: \(model.route.versionOrder.joined(separator: ", ")))"
+        )
     }
 
     /// The version asked of a worker: numeric route versions are the worker's version numbers;

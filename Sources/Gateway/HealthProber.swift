@@ -61,7 +61,7 @@ public struct HealthProber: Sendable {
                 HealthMethods.check, HealthCheckRequest(service: ""), timeout: timeout, as: HealthCheckResponse.self)
             timeouts.withLock { $0[upstream] = nil }
             return response.message.status == .serving
-        } catch where error.code == .deadlineExceeded {
+        } catch  where error.code == .deadlineExceeded {
             let count = timeouts.withLock { counts -> Int in
                 counts[upstream, default: 0] += 1
                 return counts[upstream]!

@@ -63,10 +63,10 @@ struct ProtobufFields {
         var found: String?
         for field in fields where field.number == number && field.wireType == 2 {
             guard let entry = try? ProtobufFields(Array(bytes[field.payload]), messageName: "map entry"),
-                  entry.string(1) == key,
-                  let value = entry.fields.last(where: { $0.number == 2 && $0.wireType == 2 }),
-                  let parameter = try? ProtobufFields(Array(entry.bytes[value.payload]), messageName: "InferParameter"),
-                  parameter.fields.contains(where: { $0.number == 3 && $0.wireType == 2 })
+                entry.string(1) == key,
+                let value = entry.fields.last(where: { $0.number == 2 && $0.wireType == 2 }),
+                let parameter = try? ProtobufFields(Array(entry.bytes[value.payload]), messageName: "InferParameter"),
+                parameter.fields.contains(where: { $0.number == 3 && $0.wireType == 2 })
             else { continue }
             found = parameter.string(3)
         }

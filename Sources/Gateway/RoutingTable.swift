@@ -10,7 +10,8 @@ public final class RoutingTable: Sendable {
     public let clock: any RoutingClock
     private let state = Mutex<(config: RoutesConfig, models: [String: ModelRuntime])>((RoutesConfig(), [:]))
 
-    public init(balancerConfiguration: EndpointBalancerConfiguration = .defaults, clock: any RoutingClock = SystemRoutingClock()) {
+    public init(balancerConfiguration: EndpointBalancerConfiguration = .defaults, clock: any RoutingClock = SystemRoutingClock())
+    {
         self.balancerConfiguration = balancerConfiguration
         self.clock = clock
     }
@@ -27,7 +28,9 @@ public final class RoutingTable: Sendable {
     /// Installs `config` (already validated). `canaryStates` restores rollouts (from the state
     /// file); a route whose canary has no matching state starts a new rollout at `now`.
     @discardableResult
-    public func apply(_ config: RoutesConfig, canaryStates: [String: CanaryState] = [:], now: Date = Date()) -> [String: ModelRuntime] {
+    public func apply(
+        _ config: RoutesConfig, canaryStates: [String: CanaryState] = [:], now: Date = Date()
+    ) -> [String: ModelRuntime] {
         state.withLock { state in
             var models: [String: ModelRuntime] = [:]
             for (name, route) in config.models {

@@ -12,7 +12,10 @@ public final class UpstreamClients: Sendable {
 
     /// Clients connect on `group`'s loops: pass the gRPC server's, with one connection per
     /// loop, and a forwarded call stays on the thread that received it.
-    public init(configuration: ClientConfiguration = ClientConfiguration(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        configuration: ClientConfiguration = ClientConfiguration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.configuration = configuration
         self.group = group
     }

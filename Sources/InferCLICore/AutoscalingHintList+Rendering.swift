@@ -20,18 +20,19 @@ extension AutoscalingHintList {
 
     public var json: JSONValue {
         .members([
-            "hints": .array(hints.map { hint in
-                .members([
-                    "model": .string(hint.model),
-                    "version": .string(hint.version),
-                    "stable_concurrency": .double(hint.stableConcurrency),
-                    "panic_concurrency": .double(hint.panicConcurrency),
-                    "desired_replicas": .int(hint.desiredReplicas),
-                    "ready_replicas": .int(hint.readyReplicas),
-                    "panic": .bool(hint.panic),
-                    "target_concurrency": .double(hint.targetConcurrency),
-                ])
-            })
+            "hints": .array(
+                hints.map { hint in
+                    .members([
+                        "model": .string(hint.model),
+                        "version": .string(hint.version),
+                        "stable_concurrency": .double(hint.stableConcurrency),
+                        "panic_concurrency": .double(hint.panicConcurrency),
+                        "desired_replicas": .int(hint.desiredReplicas),
+                        "ready_replicas": .int(hint.readyReplicas),
+                        "panic": .bool(hint.panic),
+                        "target_concurrency": .double(hint.targetConcurrency),
+                    ])
+                })
         ])
     }
 }

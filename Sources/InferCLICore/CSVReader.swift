@@ -54,7 +54,8 @@ public enum CSVReader {
                 let start = index
                 while index < bytes.count, !isSeparator(bytes[index]) {
                     if bytes[index] == UInt8(ascii: "\"") {
-                        throw InputError("line \(line): a quote inside an unquoted field (quote the whole field and double the quote)")
+                        throw InputError(
+                            "line \(line): a quote inside an unquoted field (quote the whole field and double the quote)")
                     }
                     index += 1
                 }

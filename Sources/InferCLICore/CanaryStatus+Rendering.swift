@@ -69,14 +69,15 @@ extension CanaryStatus {
             "step_started_unix_ms": .int(stepStartedUnixMilliseconds),
             "stable_measurement": stableMeasurement.json,
             "candidate_measurement": candidateMeasurement.json,
-            "history": .array(history.map { transition in
-                .members([
-                    "at_unix_ms": .int(transition.atUnixMilliseconds),
-                    "phase": .string(transition.phase),
-                    "weight": .double(transition.weight),
-                    "reason": .string(transition.reason),
-                ])
-            }),
+            "history": .array(
+                history.map { transition in
+                    .members([
+                        "at_unix_ms": .int(transition.atUnixMilliseconds),
+                        "phase": .string(transition.phase),
+                        "weight": .double(transition.weight),
+                        "reason": .string(transition.reason),
+                    ])
+                }),
             "last_decision": .string(lastDecision),
         ])
     }

@@ -23,19 +23,20 @@ extension EndpointStatusList {
 
     public var json: JSONValue {
         .members([
-            "endpoints": .array(endpoints.map { endpoint in
-                .members([
-                    "model": .string(endpoint.model),
-                    "version": .string(endpoint.version),
-                    "endpoint": .string(endpoint.endpoint),
-                    "address": .string(endpoint.address),
-                    "state": .string(endpoint.state),
-                    "outstanding": .int(endpoint.outstanding),
-                    "consecutive_failures": .int(endpoint.consecutiveFailures),
-                    "ejected_until_unix_ms": .int(endpoint.ejectedUntilUnixMilliseconds),
-                    "panic": .bool(endpoint.panic),
-                ])
-            })
+            "endpoints": .array(
+                endpoints.map { endpoint in
+                    .members([
+                        "model": .string(endpoint.model),
+                        "version": .string(endpoint.version),
+                        "endpoint": .string(endpoint.endpoint),
+                        "address": .string(endpoint.address),
+                        "state": .string(endpoint.state),
+                        "outstanding": .int(endpoint.outstanding),
+                        "consecutive_failures": .int(endpoint.consecutiveFailures),
+                        "ejected_until_unix_ms": .int(endpoint.ejectedUntilUnixMilliseconds),
+                        "panic": .bool(endpoint.panic),
+                    ])
+                })
         ])
     }
 }

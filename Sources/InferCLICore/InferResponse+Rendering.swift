@@ -19,10 +19,11 @@ extension InferResponse {
             let perRow = elements.count / rows
             if perRow == 1, output.datatype != .bytes { rightAligned.insert(headers.count) }
             headers.append(output.name)
-            columns.append((0..<rows).map { row in
-                let slice = elements[row * perRow..<(row + 1) * perRow].map(\.display)
-                return perRow == 1 ? slice[0] : "[" + slice.joined(separator: ", ") + "]"
-            })
+            columns.append(
+                (0..<rows).map { row in
+                    let slice = elements[row * perRow..<(row + 1) * perRow].map(\.display)
+                    return perRow == 1 ? slice[0] : "[" + slice.joined(separator: ", ") + "]"
+                })
         }
         var table = TextTable(headers: headers, rightAligned: rightAligned)
         for row in 0..<rows {

@@ -39,7 +39,8 @@ public struct InferSession: Sendable {
             do {
                 let response = try await connection.call(InferenceMethods.modelInfer, request, as: InferResponse.self)
                 let elapsed = clock.now - start
-                let line = json
+                let line =
+                    json
                     ? try response.json().compactText : response.summaryLine(call: call, of: repeatCount, elapsed: elapsed)
                 split.recordAnswer(version: response.modelVersion)
                 print(line + "\n")

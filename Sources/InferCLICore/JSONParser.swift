@@ -89,7 +89,9 @@ public enum JSONParser {
             let start = index
             func digits(_ parser: inout Parser) -> Int {
                 let first = parser.index
-                while parser.index < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]) {
+                while parser.index < parser.bytes.count,
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index])
+                {
                     parser.index += 1
                 }
                 return parser.index - first
@@ -182,7 +184,9 @@ public enum JSONParser {
         }
 
         private mutating func hex4() throws(InputError) -> UInt32 {
-            guard index + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+            guard index + 4 <= bytes.count,
+                let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+            else {
                 throw error("\\u needs four hex digits")
             }
             index += 4

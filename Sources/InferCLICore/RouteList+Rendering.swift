@@ -39,14 +39,15 @@ extension RouteSummary {
             "model": .string(model),
             "pipeline": .string(pipeline),
             "canary_phase": .string(canaryPhase),
-            "versions": .array(versions.map { version in
-                .members([
-                    "version": .string(version.version),
-                    "worker_model": .string(version.workerModel),
-                    "weight": .double(version.weight),
-                    "endpoints": .array(version.endpoints.map(JSONValue.string)),
-                ])
-            }),
+            "versions": .array(
+                versions.map { version in
+                    .members([
+                        "version": .string(version.version),
+                        "worker_model": .string(version.workerModel),
+                        "weight": .double(version.weight),
+                        "endpoints": .array(version.endpoints.map(JSONValue.string)),
+                    ])
+                }),
         ])
     }
 }

@@ -66,7 +66,8 @@ public struct TensorEncoding: Sendable, Hashable {
             for (column, cell) in cells.enumerated() {
                 if case .text(let text) = cell {
                     throw InputError(
-                        "row \(row + 1), \(table.columnLabel(column)): \"\(text)\" is not a number (--as matrix sends numbers only)")
+                        "row \(row + 1), \(table.columnLabel(column)): \"\(text)\" is not a number (--as matrix sends numbers only)"
+                    )
                 }
                 values.append(cell.numberValue)
             }

@@ -22,7 +22,7 @@ public struct VersionSplit: Sendable, Hashable {
     var orderedVersions: [String] {
         answers.keys.sorted { left, right in
             switch (Int(left), Int(right)) {
-            case let (l?, r?): l < r
+            case (let l?, let r?): l < r
             case (.some, nil): true
             case (nil, .some): false
             case (nil, nil): left < right

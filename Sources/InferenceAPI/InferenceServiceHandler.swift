@@ -10,10 +10,14 @@ public protocol InferenceServiceHandler: Sendable {
     /// ModelReady: can a model version take inference requests?
     func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse
     /// ServerMetadata: name, version and protocol extensions.
-    func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws
+    func serverMetadata(
+        _ request: ServerMetadataRequest, context: ServerContext
+    ) async throws
         -> ServerMetadataResponse
     /// ModelMetadata: a model's versions, platform and tensor signatures (NOT_FOUND if unknown).
-    func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws
+    func modelMetadata(
+        _ request: ModelMetadataRequest, context: ServerContext
+    ) async throws
         -> ModelMetadataResponse
     /// ModelInfer: run the model; inputs arrive validated, with raw little-endian data.
     func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse

@@ -98,7 +98,8 @@ public struct ModelConfig: Sendable, Hashable {
             case "inputs": inputNames = try reader.names(value, at: key)
             case "outputs": outputNames = try reader.names(value, at: key)
             default:
-                throw reader.unknownKey(key, at: "the top level",
+                throw reader.unknownKey(
+                    key, at: "the top level",
                     known: ["version_policy", "max_batch_size", "dynamic_batching", "inputs", "outputs"])
             }
         }
@@ -195,7 +196,8 @@ private struct ConfigReader {
                 batching.preferredBatchSizes = try integers(
                     value, at: "dynamic_batching.preferred_batch_sizes", minimum: 1)
             default:
-                throw unknownKey(key, at: "dynamic_batching",
+                throw unknownKey(
+                    key, at: "dynamic_batching",
                     known: ["max_queue_delay_microseconds", "preferred_batch_sizes"])
             }
         }

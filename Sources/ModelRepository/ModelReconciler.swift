@@ -182,13 +182,21 @@ public actor ModelReconciler<Loaded: Sendable> {
     }
 
     private func log(_ report: ReconcileReport) {
-        for key in report.loaded { logger.info("loaded model version", metadata: ["model": "\(key.model)", "version": "\(key.version)"]) }
-        for key in report.unloaded { logger.info("unloaded model version", metadata: ["model": "\(key.model)", "version": "\(key.version)"]) }
+        for key in report.loaded {
+            logger.info("loaded model version", metadata: ["model": "\(key.model)", "version": "\(key.version)"])
+        }
+        for key in report.unloaded {
+            logger.info("unloaded model version", metadata: ["model": "\(key.model)", "version": "\(key.version)"])
+        }
         for (key, error) in report.failed.sorted(by: { $0.key < $1.key }) {
-            logger.error("model version failed to load", metadata: ["model": "\(key.model)", "version": "\(key.version)", "error": "\(error)"])
+            logger.error(
+                "model version failed to load",
+                metadata: ["model": "\(key.model)", "version": "\(key.version)", "error": "\(error)"])
         }
         for (model, error) in report.configErrors where reportedConfigErrors[model] != error {
-            logger.error("model config is invalid; the model keeps its previous state", metadata: ["model": "\(model)", "error": "\(error)"])
+            logger.error(
+                "model config is invalid; the model keeps its previous state",
+                metadata: ["model": "\(model)", "error": "\(error)"])
         }
         reportedConfigErrors = report.configErrors
     }

@@ -39,7 +39,9 @@ public struct ModelStatus<Loaded: Sendable>: Sendable {
     public var configError: String?
     public var versions: [Int: VersionStatus<Loaded>]
 
-    public init(name: String, config: ModelConfig? = nil, configError: String? = nil, versions: [Int: VersionStatus<Loaded>] = [:]) {
+    public init(
+        name: String, config: ModelConfig? = nil, configError: String? = nil, versions: [Int: VersionStatus<Loaded>] = [:]
+    ) {
         self.name = name
         self.config = config
         self.configError = configError

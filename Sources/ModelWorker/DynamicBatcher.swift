@@ -75,9 +75,11 @@ public final class DynamicBatcher: Sendable {
         clock: BatchingClock = .continuous, recorder: any InferenceRecorder = DiscardingInferenceRecorder(),
         execute: @escaping Execute
     ) {
-        state = Mutex(State(queue: BatchQueue(
-            maxBatchSize: maxBatchSize, maxQueueDelay: maxQueueDelay, preferredBatchSizes: preferredBatchSizes,
-            maxConcurrentBatches: maxConcurrentBatches)))
+        state = Mutex(
+            State(
+                queue: BatchQueue(
+                    maxBatchSize: maxBatchSize, maxQueueDelay: maxQueueDelay, preferredBatchSizes: preferredBatchSizes,
+                    maxConcurrentBatches: maxConcurrentBatches)))
         self.clock = clock
         self.execute = execute
         self.recorder = recorder

@@ -39,7 +39,8 @@ struct InferRequestValidator {
                     "input '\(tensor.name)' has datatype \(tensor.datatype), but \(where_) expects \(expected.datatype)")
             }
             if let shape = expected.shape {
-                let matches = shape.count == tensor.shape.count
+                let matches =
+                    shape.count == tensor.shape.count
                     && zip(shape, tensor.shape).allSatisfy { $0 == -1 || $0 == $1 }
                 guard matches else {
                     throw RPCError(
@@ -59,7 +60,8 @@ struct InferRequestValidator {
             try tensor.validate()
             if model.config.maxBatchSize > 0 {
                 guard let first = tensor.shape.first else {
-                    throw RPCError(.invalidArgument, "input '\(tensor.name)' is a scalar, but \(where_) batches along dimension 0")
+                    throw RPCError(
+                        .invalidArgument, "input '\(tensor.name)' is a scalar, but \(where_) batches along dimension 0")
                 }
                 if let rows, rows != Int(first) {
                     throw RPCError(
@@ -86,7 +88,8 @@ struct InferRequestValidator {
                 guard let served = model.outputs.first(where: { $0.name == output.name }) else {
                     throw RPCError(
                         .invalidArgument,
-                        "\(where_) has no output '\(output.name)' (outputs: \(model.outputs.map(\.name).joined(separator: ", ")))")
+                        "\(where_) has no output '\(output.name)' (outputs: \(model.outputs.map(\.name).joined(separator: ", ")))"
+                    )
                 }
                 guard requested.insert(output.name).inserted else {
                     throw RPCError(.invalidArgument, "output '\(output.name)' is requested twice")

@@ -86,7 +86,8 @@ public final class ModelWorkerService: InferenceServiceHandler {
         var response = InferResponse(modelName: served.name, modelVersion: String(served.version), id: request.id)
         for output in prepared.outputs {
             guard let tensor = outputs[output.graphName] else {
-                throw RPCError(.internal, "model '\(served.name)' version \(served.version) did not produce output '\(output.name)'")
+                throw RPCError(
+                    .internal, "model '\(served.name)' version \(served.version) did not produce output '\(output.name)'")
             }
             response.outputs.append(TensorConversion.inferTensor(name: output.name, from: tensor))
         }
@@ -114,7 +115,8 @@ public final class ModelWorkerService: InferenceServiceHandler {
         }
         guard let number = Self.parseVersion(text), let version = model.versions[number] else {
             let known = model.versions.keys.sorted().map(String.init).joined(separator: ", ")
-            throw RPCError(.notFound, "model '\(model.name)' has no version '\(text)' (versions: \(known.isEmpty ? "none" : known))")
+            throw RPCError(
+                .notFound, "model '\(model.name)' has no version '\(text)' (versions: \(known.isEmpty ? "none" : known))")
         }
         guard let served = version.loaded else {
             throw RPCError(

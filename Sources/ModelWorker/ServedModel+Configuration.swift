@@ -9,7 +9,10 @@ extension ServedModel {
         let metadata = self.metadata
         let batches = config.maxBatchSize > 0
         func tensors(_ list: [TensorMetadata]) -> [ModelConfigResponse.Tensor] {
-            list.map { ModelConfigResponse.Tensor(name: $0.name, datatype: $0.datatype, dims: batches ? Array($0.shape.dropFirst()) : $0.shape) }
+            list.map {
+                ModelConfigResponse.Tensor(
+                    name: $0.name, datatype: $0.datatype, dims: batches ? Array($0.shape.dropFirst()) : $0.shape)
+            }
         }
         let policy: ModelConfigResponse.VersionPolicy
         switch config.versionPolicy {
@@ -18,7 +21,8 @@ extension ServedModel {
         case .specific(let versions): policy = .specific(versions.map(Int64.init))
         }
         return ModelConfigResponse(
-            name: name, platform: "onnxruntime_onnx", backend: "", versionPolicy: policy, maxBatchSize: Int32(config.maxBatchSize),
+            name: name, platform: "onnxruntime_onnx", backend: "", versionPolicy: policy,
+            maxBatchSize: Int32(config.maxBatchSize),
             inputs: tensors(metadata.inputs), outputs: tensors(metadata.outputs),
             dynamicBatching: config.dynamicBatching.map {
                 ModelConfigResponse.DynamicBatching(

@@ -71,14 +71,16 @@ public final class ServedModel: Sendable {
             var tensors: [ServedTensor] = []
             for info in infos {
                 guard info.isTensor, let type = info.elementType else {
-                    throw RepositoryError("\(kind) '\(info.name)' has a type the worker cannot serve (ONNX type \(info.onnxDataType))")
+                    throw RepositoryError(
+                        "\(kind) '\(info.name)' has a type the worker cannot serve (ONNX type \(info.onnxDataType))")
                 }
                 let shape = info.shape?.map { dimension -> Int64 in
                     if case .fixed(let size) = dimension { Int64(size) } else { -1 }
                 }
-                tensors.append(ServedTensor(
-                    name: renames[info.name] ?? info.name, graphName: info.name, elementType: type,
-                    datatype: TensorConversion.dataType(of: type), shape: shape))
+                tensors.append(
+                    ServedTensor(
+                        name: renames[info.name] ?? info.name, graphName: info.name, elementType: type,
+                        datatype: TensorConversion.dataType(of: type), shape: shape))
             }
             let names = tensors.map(\.name)
             if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
@@ -184,7 +186,8 @@ final class ComputeCostEstimate: Sendable {
     /// event loop within a few calls).
     func record(rows: Int, duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds >= Int64(Int.max / 1_000_000_000 - 1)
+        let nanoseconds =
+            seconds >= Int64(Int.max / 1_000_000_000 - 1)
             ? Int.max - 1 : Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
         let sample = max(0, nanoseconds) / max(1, rows)
         let old = nanosecondsPerRow.load(ordering: .relaxed)

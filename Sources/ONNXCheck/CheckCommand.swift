@@ -1,9 +1,10 @@
+import ONNXEngine
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ONNXEngine
 
 /// onnx-check: runs a model with the native engine on rows from a CSV file and prints every
 /// output as JSON, so scripts/export-model can compare the engine with the framework.
@@ -57,7 +58,9 @@ public struct CheckCommand: Sendable, Equatable {
     public func run() -> Outcome {
         let rowsFile: RowsFile
         do {
-            guard let text = readText(rows) else { return Outcome(status: 2, stdout: "", stderr: "onnx-check: cannot read \(rows)") }
+            guard let text = readText(rows) else {
+                return Outcome(status: 2, stdout: "", stderr: "onnx-check: cannot read \(rows)")
+            }
             rowsFile = try RowsFile(text: text)
         } catch {
             return Outcome(status: 2, stdout: "", stderr: "onnx-check: \(rows): \(error.message)")
@@ -81,7 +84,8 @@ public struct CheckCommand: Sendable, Equatable {
     func inputName(_ model: ONNXModel) throws(CheckError) -> String {
         if let input {
             guard model.inputs.contains(where: { $0.name == input }) else {
-                throw CheckError("the model has no input '\(input)' (inputs: \(model.inputs.map(\.name).joined(separator: ", ")))")
+                throw CheckError(
+                    "the model has no input '\(input)' (inputs: \(model.inputs.map(\.name).joined(separator: ", ")))")
             }
             return input
         }

@@ -10,7 +10,9 @@ public enum OutputsJSON {
             guard let tensor = outputs[name] else { throw CheckError("the engine returned no output '\(name)'") }
             let (dtype, data) = try elements(tensor, name: name)
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            parts.append("{\"name\":\(quoted(name)),\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],\"data\":[\(data.joined(separator: ","))]}")
+            parts.append(
+                "{\"name\":\(quoted(name)),\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],\"data\":[\(data.joined(separator: ","))]}"
+            )
         }
         return "{\"outputs\":[\(parts.joined(separator: ","))]}"
     }

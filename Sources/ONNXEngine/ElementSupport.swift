@@ -48,7 +48,15 @@ extension NumericElement where Self: FixedWidthInteger {
     static func power(_ a: Self, _ b: Double) -> Self { Self(converting: pow(Double(a), b)) }
     var doubleValue: Double { Double(self) }
     init(converting value: Double) {
-        if value.isNaN { self = 0 } else if value >= Double(Self.max) { self = .max } else if value <= Double(Self.min) { self = .min } else { self.init(value.rounded(.towardZero)) }
+        if value.isNaN {
+            self = 0
+        } else if value >= Double(Self.max) {
+            self = .max
+        } else if value <= Double(Self.min) {
+            self = .min
+        } else {
+            self.init(value.rounded(.towardZero))
+        }
     }
     static func add(_ a: Self, _ b: Self) -> Self { a &+ b }
     static func subtract(_ a: Self, _ b: Self) -> Self { a &- b }
@@ -202,14 +210,14 @@ extension Tensor.Storage {
     func selecting(_ condition: [Bool], aIndex: [Int], other: Tensor.Storage, bIndex: [Int]) -> Tensor.Storage {
         func pick<T>(_ a: [T], _ b: [T]) -> [T] { condition.indices.map { condition[$0] ? a[aIndex[$0]] : b[bIndex[$0]] } }
         switch (self, other) {
-        case let (.float32(a), .float32(b)): return .float32(pick(a, b))
-        case let (.float64(a), .float64(b)): return .float64(pick(a, b))
-        case let (.int64(a), .int64(b)): return .int64(pick(a, b))
-        case let (.int32(a), .int32(b)): return .int32(pick(a, b))
-        case let (.uint8(a), .uint8(b)): return .uint8(pick(a, b))
-        case let (.int8(a), .int8(b)): return .int8(pick(a, b))
-        case let (.bool(a), .bool(b)): return .bool(pick(a, b))
-        case let (.string(a), .string(b)): return .string(pick(a, b))
+        case (.float32(let a), .float32(let b)): return .float32(pick(a, b))
+        case (.float64(let a), .float64(let b)): return .float64(pick(a, b))
+        case (.int64(let a), .int64(let b)): return .int64(pick(a, b))
+        case (.int32(let a), .int32(let b)): return .int32(pick(a, b))
+        case (.uint8(let a), .uint8(let b)): return .uint8(pick(a, b))
+        case (.int8(let a), .int8(let b)): return .int8(pick(a, b))
+        case (.bool(let a), .bool(let b)): return .bool(pick(a, b))
+        case (.string(let a), .string(let b)): return .string(pick(a, b))
         default: preconditionFailure("selecting between different element types")
         }
     }

@@ -2,7 +2,9 @@
 enum ElementwiseOperators {
     static let definitions: [OperatorDefinition] = [
         arithmetic("Add", .add), arithmetic("Sub", .subtract), arithmetic("Mul", .multiply), arithmetic("Div", .divide),
-        OperatorDefinition("Pow", inputs: 2...2) { _ in { inputs, limits in [try pow(inputs.required(0), inputs.required(1), limits)] } },
+        OperatorDefinition("Pow", inputs: 2...2) { _ in
+            { inputs, limits in [try pow(inputs.required(0), inputs.required(1), limits)] }
+        },
         comparison("Equal", .equal), comparison("Less", .less), comparison("Greater", .greater),
         comparison("LessOrEqual", .lessOrEqual), comparison("GreaterOrEqual", .greaterOrEqual),
         logic("And", { $0 && $1 }), logic("Or", { $0 || $1 }), logic("Xor", { $0 != $1 }),
@@ -13,24 +15,28 @@ enum ElementwiseOperators {
     enum ComparisonOp { case equal, less, greater, lessOrEqual, greaterOrEqual }
 
     static func arithmetic(_ name: String, _ op: ArithmeticOp) -> OperatorDefinition {
-        OperatorDefinition.buffered(name, inputs: 2...2, make: { context in
-            if context.opset < 7 {
-                // Before opset 7 broadcasting was opt-in through attributes with different rules.
-                if try context.int("broadcast") == 1 { throw ONNXError.unsupported("the legacy 'broadcast' attribute (opset < 7) is not supported") }
-            }
-            return { inputs, limits, buffers in
-                let a = try inputs.required(0), b = try inputs.required(1)
-                let shape = try broadcastShape(a, b, limits)
-                guard a.elementType == b.elementType else {
-                    throw typeError(1, b, expected: "\(a.elementType) like input 0")
+        OperatorDefinition.buffered(
+            name, inputs: 2...2,
+            make: { context in
+                if context.opset < 7 {
+                    // Before opset 7 broadcasting was opt-in through attributes with different rules.
+                    if try context.int("broadcast") == 1 {
+                        throw ONNXError.unsupported("the legacy 'broadcast' attribute (opset < 7) is not supported")
+                    }
                 }
-                let arithmetic = Arithmetic(op: op, a: a, b: b, shape: shape, buffers: buffers)
-                guard let result = try a.elementType.dispatchNumeric(arithmetic) else {
-                    throw typeError(0, a, expected: "a numeric type")
+                return { inputs, limits, buffers in
+                    let a = try inputs.required(0), b = try inputs.required(1)
+                    let shape = try broadcastShape(a, b, limits)
+                    guard a.elementType == b.elementType else {
+                        throw typeError(1, b, expected: "\(a.elementType) like input 0")
+                    }
+                    let arithmetic = Arithmetic(op: op, a: a, b: b, shape: shape, buffers: buffers)
+                    guard let result = try a.elementType.dispatchNumeric(arithmetic) else {
+                        throw typeError(0, a, expected: "a numeric type")
+                    }
+                    return [result]
                 }
-                return [result]
-            }
-        })
+            })
     }
 
     struct Arithmetic: NumericVisitor {
@@ -70,9 +76,9 @@ enum ElementwiseOperators {
                 let shape = try broadcastShape(a, b, limits)
                 guard a.elementType == b.elementType else { throw typeError(1, b, expected: "\(a.elementType) like input 0") }
                 switch (a.storage, b.storage) {
-                case let (.bool(x), .bool(y)) where op == .equal:
+                case (.bool(let x), .bool(let y)) where op == .equal:
                     return [Tensor(shape: shape, storage: .bool(broadcastApply(x, a.shape, y, b.shape, shape, ==)))]
-                case let (.string(x), .string(y)) where op == .equal:
+                case (.string(let x), .string(let y)) where op == .equal:
                     return [Tensor(shape: shape, storage: .bool(broadcastApply(x, a.shape, y, b.shape, shape, ==)))]
                 default:
                     guard let result = try a.elementType.dispatchNumeric(Compare(op: op, a: a, b: b, shape: shape)) else {
@@ -166,7 +172,9 @@ func broadcastApply<A, B, R>(_ x: [A], _ xShape: [Int], _ y: [B], _ yShape: [Int
 
 /// `f` applied elementwise to `x` and `y` broadcast to `shape`, written into `out` (already of that size).
 @inline(__always)
-func broadcastApply<A, B, R>(_ x: [A], _ xShape: [Int], _ y: [B], _ yShape: [Int], _ shape: [Int], into out: inout [R], _ f: (A, B) -> R) {
+func broadcastApply<A, B, R>(
+    _ x: [A], _ xShape: [Int], _ y: [B], _ yShape: [Int], _ shape: [Int], into out: inout [R], _ f: (A, B) -> R
+) {
     let count = out.count
     x.withUnsafeBufferPointer { xs in
         y.withUnsafeBufferPointer { ys in
@@ -180,7 +188,8 @@ func broadcastApply<A, B, R>(_ x: [A], _ xShape: [Int], _ y: [B], _ yShape: [Int
                     let v = xs[0]
                     for i in 0..<count { o[i] = f(v, ys[i]) }
                 } else if yShape.count >= 1, xShape.count >= 1, xShape.last == yShape.last,
-                          xs.count == count, ys.count == yShape.last!, ys.count > 0 {
+                    xs.count == count, ys.count == yShape.last!, ys.count > 0
+                {
                     // A row broadcast down a matrix (a bias): the common case after MatMul.
                     let width = ys.count
                     for start in stride(from: 0, to: count, by: width) {

@@ -53,11 +53,17 @@ struct ExecutionPlan: Sendable {
         for info in graph.inputs {
             let hasDefault = available.contains(info.name)
             if !hasDefault {
-                guard available.insert(info.name).inserted else { throw .invalidModel("graph input '\(info.name)' is declared twice") }
+                guard available.insert(info.name).inserted else {
+                    throw .invalidModel("graph input '\(info.name)' is declared twice")
+                }
             }
-            guard info.isTensor else { throw .unsupported("graph input '\(info.name)' is not a tensor (sequence, map and optional types are not supported)") }
+            guard info.isTensor else {
+                throw .unsupported(
+                    "graph input '\(info.name)' is not a tensor (sequence, map and optional types are not supported)")
+            }
             if info.elementType == nil && info.onnxDataType != 0 {
-                throw .unsupported("graph input '\(info.name)' has element type \(onnxDataTypeName(info.onnxDataType)), which is not supported")
+                throw .unsupported(
+                    "graph input '\(info.name)' has element type \(onnxDataTypeName(info.onnxDataType)), which is not supported")
             }
             inputs.append(Input(info: info, slot: slot(info.name), hasDefault: hasDefault))
         }
@@ -68,22 +74,28 @@ struct ExecutionPlan: Sendable {
         for (index, node) in graph.nodes.enumerated() {
             let context = "node '\(node.name)' (\(node.domain.isEmpty ? "" : node.domain + ".")\(node.opType))"
             guard let definition = OperatorRegistry.definition(domain: node.domain, opType: node.opType) else {
-                var message = "\(context): operator '\(node.opType)' of domain '\(node.domain.isEmpty ? "ai.onnx" : node.domain)' is not supported"
+                var message =
+                    "\(context): operator '\(node.opType)' of domain '\(node.domain.isEmpty ? "ai.onnx" : node.domain)' is not supported"
                 if model.hasFunctions { message += " (model-local functions are not supported)" }
                 throw .unsupported(message)
             }
             guard let opset = model.opsets[node.domain] else {
-                throw .invalidModel("\(context): domain '\(node.domain.isEmpty ? "ai.onnx" : node.domain)' is not in the model's opset_import")
+                throw .invalidModel(
+                    "\(context): domain '\(node.domain.isEmpty ? "ai.onnx" : node.domain)' is not in the model's opset_import")
             }
             if let maximum = OperatorRegistry.maxOpset[node.domain], opset > maximum {
                 throw .unsupported("\(context): opset \(opset) is newer than the highest supported (\(maximum))")
             }
             if opset < 1 { throw .invalidModel("\(context): opset version \(opset) is invalid") }
             guard definition.inputs.contains(node.inputs.count) else {
-                throw .invalidModel("\(context): has \(node.inputs.count) inputs, the operator takes \(definition.inputs.lowerBound)...\(definition.inputs.upperBound)")
+                throw .invalidModel(
+                    "\(context): has \(node.inputs.count) inputs, the operator takes \(definition.inputs.lowerBound)...\(definition.inputs.upperBound)"
+                )
             }
             guard definition.outputs.contains(node.outputs.count) else {
-                throw .invalidModel("\(context): has \(node.outputs.count) outputs, the operator gives \(definition.outputs.lowerBound)...\(definition.outputs.upperBound)")
+                throw .invalidModel(
+                    "\(context): has \(node.outputs.count) outputs, the operator gives \(definition.outputs.lowerBound)...\(definition.outputs.upperBound)"
+                )
             }
             do {
                 kernels.append(try definition.make(NodeContext(node: node, opset: opset)))
@@ -107,14 +119,18 @@ struct ExecutionPlan: Sendable {
                 if let p = producer[input] {
                     dependents[p].append(index)
                 } else if !available.contains(input) {
-                    throw .invalidModel("node '\(node.name)' (\(node.opType)) input \(position) '\(input)' is not a graph input, an initializer or any node's output")
+                    throw .invalidModel(
+                        "node '\(node.name)' (\(node.opType)) input \(position) '\(input)' is not a graph input, an initializer or any node's output"
+                    )
                 }
             }
         }
         let order = Self.stableTopologicalOrder(graph.nodes.count, dependents: dependents)
         if order.count < graph.nodes.count {
             let placed = Set(order)
-            let stuck = (0..<graph.nodes.count).filter { !placed.contains($0) }.prefix(5).map { "'\(graph.nodes[$0].name)' (\(graph.nodes[$0].opType))" }
+            let stuck = (0..<graph.nodes.count).filter { !placed.contains($0) }.prefix(5).map {
+                "'\(graph.nodes[$0].name)' (\(graph.nodes[$0].opType))"
+            }
             throw .invalidModel("the graph has a cycle through nodes \(stuck.joined(separator: ", "))")
         }
         var outputs: [(name: String, slot: Int)] = []
@@ -178,14 +194,17 @@ struct ExecutionPlan: Sendable {
         return try run(given, limits: limits, slots: &workspace.slots, buffers: workspace.buffers)
     }
 
-    private func run(_ given: [String: Tensor], limits: ONNXLimits, slots: inout [Tensor?], buffers: BufferPool) throws(ONNXError) -> [String: Tensor] {
+    private func run(
+        _ given: [String: Tensor], limits: ONNXLimits, slots: inout [Tensor?], buffers: BufferPool
+    ) throws(ONNXError) -> [String: Tensor] {
         for (slot, tensor) in initialValues { slots[slot] = tensor }
         // Names are checked only when some given tensor matched no input, to keep hashing off the common path.
         let matched = inputs.count { given[$0.info.name] != nil }
         if matched != given.count {
             let known = Set(inputs.map(\.info.name))
             for name in given.keys where !known.contains(name) {
-                throw .invalidInput("'\(name)' is not an input of the model (inputs: \(inputs.map(\.info.name).joined(separator: ", ")))")
+                throw .invalidInput(
+                    "'\(name)' is not an input of the model (inputs: \(inputs.map(\.info.name).joined(separator: ", ")))")
             }
         }
         for input in inputs {
@@ -209,7 +228,8 @@ struct ExecutionPlan: Sendable {
             }
             for (position, slot) in step.outputSlots.enumerated() where slot >= 0 {
                 guard position < results.count else {
-                    throw ONNXError(.unsupported, "node '\(step.name)' (\(step.opType)): output \(position) is not computed by the engine")
+                    throw ONNXError(
+                        .unsupported, "node '\(step.name)' (\(step.opType)): output \(position) is not computed by the engine")
                 }
                 slots[slot] = results[position]
             }
@@ -234,11 +254,13 @@ struct ExecutionPlan: Sendable {
         }
         guard let shape = info.shape else { return }
         guard shape.count == tensor.rank else {
-            throw .invalidInput("input '\(info.name)' has shape \(tensor.shape) (rank \(tensor.rank)), the model expects rank \(shape.count)")
+            throw .invalidInput(
+                "input '\(info.name)' has shape \(tensor.shape) (rank \(tensor.rank)), the model expects rank \(shape.count)")
         }
         for (axis, dimension) in shape.enumerated() {
             if case .fixed(let size) = dimension, size != tensor.shape[axis] {
-                throw .invalidInput("input '\(info.name)' has shape \(tensor.shape), the model expects \(size) at dimension \(axis)")
+                throw .invalidInput(
+                    "input '\(info.name)' has shape \(tensor.shape), the model expects \(size) at dimension \(axis)")
             }
         }
     }

@@ -5,7 +5,9 @@ enum IndexingOperators {
             let axisAttribute = try context.int("axis", default: 0)
             return { inputs, limits in
                 let data = try inputs.required(0), indexTensor = try inputs.required(1)
-                guard let indices = indexTensor.intValues() else { throw typeError(1, indexTensor, expected: "tensor(int64) or tensor(int32)") }
+                guard let indices = indexTensor.intValues() else {
+                    throw typeError(1, indexTensor, expected: "tensor(int64) or tensor(int32)")
+                }
                 let axis = try Shape.normalizeAxis(axisAttribute, rank: data.rank)
                 guard data.rank > 0 else { throw ONNXError.invalidInput("input 0 must have rank >= 1") }
                 let size = data.shape[axis]
@@ -16,7 +18,9 @@ enum IndexingOperators {
                 var resolved: [Int] = []
                 for i in indices {
                     let r = i < 0 ? i + size : i
-                    guard r >= 0, r < size else { throw ONNXError.invalidInput("index \(i) is out of range for axis \(axis) of size \(size)") }
+                    guard r >= 0, r < size else {
+                        throw ONNXError.invalidInput("index \(i) is out of range for axis \(axis) of size \(size)")
+                    }
                     resolved.append(r)
                 }
                 var map: [Int] = []
@@ -61,7 +65,9 @@ enum IndexingOperators {
             }
             let axisList = axes ?? Array(0..<starts.count)
             guard starts.count == ends.count, axisList.count == starts.count, steps == nil || steps!.count == starts.count else {
-                throw ONNXError.invalidInput("starts, ends, axes and steps must have the same length (\(starts.count), \(ends.count), \(axisList.count), \(steps?.count ?? starts.count))")
+                throw ONNXError.invalidInput(
+                    "starts, ends, axes and steps must have the same length (\(starts.count), \(ends.count), \(axisList.count), \(steps?.count ?? starts.count))"
+                )
             }
             var begin = [Int](repeating: 0, count: x.rank)
             var step = [Int](repeating: 1, count: x.rank)

@@ -3,7 +3,7 @@
 /// and later take `keys_*` / `values_*` lists, and opset 4 also `keys_tensor` / `values_tensor`.
 enum LabelEncoderOperator {
     static let definitions: [OperatorDefinition] = [
-        OperatorDefinition("LabelEncoder", domain: mlDomain, inputs: 1...1, make: make),
+        OperatorDefinition("LabelEncoder", domain: mlDomain, inputs: 1...1, make: make)
     ]
 
     /// One column of keys or values, in one of the element types LabelEncoder allows.
@@ -56,7 +56,9 @@ enum LabelEncoderOperator {
         }
     }
 
-    static func withValues<Key: LabelElement>(_ keys: [Key], _ values: Column, _ context: NodeContext, matchNaN: Bool) throws -> Kernel {
+    static func withValues<Key: LabelElement>(
+        _ keys: [Key], _ values: Column, _ context: NodeContext, matchNaN: Bool
+    ) throws -> Kernel {
         func kernel<Value: LabelElement>(_ v: [Value], _ fallback: Value) -> Kernel {
             let table = LabelTable(keys: keys, values: v, fallback: fallback, firstWins: true, matchNaN: matchNaN)
             return { inputs, _ in [try table.encode(inputs.required(0))] }
@@ -66,7 +68,8 @@ enum LabelEncoderOperator {
         func fallback<Value: LabelElement>(_ standard: Value, _ read: () throws -> Value?) throws -> Value {
             guard let defaultTensor else { return try read() ?? standard }
             guard let v = Value.unwrap(defaultTensor.storage), v.count == 1 else {
-                throw ONNXError.invalidModel("attribute 'default_tensor' must hold one \(Value.elementType) value like the values")
+                throw ONNXError.invalidModel(
+                    "attribute 'default_tensor' must hold one \(Value.elementType) value like the values")
             }
             return v[0]
         }
@@ -93,12 +96,14 @@ enum LabelEncoderOperator {
             case .float32(let v): found.append((name, .floats(v)))
             case .float64(let v): found.append((name, .doubles(v)))
             default:
-                throw ONNXError.unsupported("attribute '\(name)' of type \(t.elementType) is not supported (string, int64, float, double)")
+                throw ONNXError.unsupported(
+                    "attribute '\(name)' of type \(t.elementType) is not supported (string, int64, float, double)")
             }
         }
         guard found.count == 1 else {
             let names = found.map { "'\($0.0)'" }.joined(separator: ", ")
-            throw ONNXError.invalidModel(found.isEmpty ? "no \(prefix)_* attribute is given" : "only one of \(names) may be given")
+            throw ONNXError.invalidModel(
+                found.isEmpty ? "no \(prefix)_* attribute is given" : "only one of \(names) may be given")
         }
         return found[0].1
     }

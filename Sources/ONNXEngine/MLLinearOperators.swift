@@ -41,7 +41,9 @@ enum MLLinearOperators {
 
     static func normalizer(_ context: NodeContext) throws -> Kernel {
         let norm = try context.string("norm", default: "MAX")
-        guard ["MAX", "L1", "L2"].contains(norm) else { throw ONNXError.unsupported("norm '\(norm)' is not supported (MAX, L1, L2)") }
+        guard ["MAX", "L1", "L2"].contains(norm) else {
+            throw ONNXError.unsupported("norm '\(norm)' is not supported (MAX, L1, L2)")
+        }
         return { inputs, _ in
             let x = try inputs.required(0)
             let (rows, columns) = try rowsAndColumns(x)
@@ -56,7 +58,8 @@ enum MLLinearOperators {
                 default: divisor = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 }
                 for c in 0..<columns {
-                    out[r * columns + c] = divisor == 0 ? Float(row[row.startIndex + c]) : Float(row[row.startIndex + c] / divisor)
+                    out[r * columns + c] =
+                        divisor == 0 ? Float(row[row.startIndex + c]) : Float(row[row.startIndex + c] / divisor)
                 }
             }
             return [Tensor(shape: x.shape, floats: out)]
@@ -69,9 +72,12 @@ enum MLLinearOperators {
         let targets = try context.int("targets", default: 1)
         let transform = try PostTransform(context)
         guard targets >= 1, coefficients.count % targets == 0, intercepts.isEmpty || intercepts.count == targets else {
-            throw ONNXError.invalidModel("coefficients (\(coefficients.count)) and intercepts (\(intercepts.count)) do not fit \(targets) targets")
+            throw ONNXError.invalidModel(
+                "coefficients (\(coefficients.count)) and intercepts (\(intercepts.count)) do not fit \(targets) targets")
         }
-        guard transform == .none else { throw ONNXError.unsupported("post_transform \(transform) is not supported for LinearRegressor") }
+        guard transform == .none else {
+            throw ONNXError.unsupported("post_transform \(transform) is not supported for LinearRegressor")
+        }
         return { inputs, limits in
             let x = try inputs.required(0)
             let (rows, columns) = try rowsAndColumns(x)
@@ -79,7 +85,9 @@ enum MLLinearOperators {
                 throw ONNXError.invalidInput("input has \(columns) features, the model has \(coefficients.count / targets)")
             }
             _ = try limits.elementCount([rows, targets], "the output")
-            let scores = linearScores(try numericValues(x), rows: rows, columns: columns, coefficients: coefficients, intercepts: intercepts, classes: targets)
+            let scores = linearScores(
+                try numericValues(x), rows: rows, columns: columns, coefficients: coefficients, intercepts: intercepts,
+                classes: targets)
             return [Tensor(shape: [rows, targets], floats: scores.map(Float.init))]
         }
     }
@@ -91,7 +99,8 @@ enum MLLinearOperators {
         let transform = try PostTransform(context)
         let classes = intercepts.isEmpty ? labels.count : intercepts.count
         guard classes >= 1, coefficients.count % classes == 0, intercepts.isEmpty || intercepts.count == classes else {
-            throw ONNXError.invalidModel("coefficients (\(coefficients.count)) and intercepts (\(intercepts.count)) do not fit \(classes) classes")
+            throw ONNXError.invalidModel(
+                "coefficients (\(coefficients.count)) and intercepts (\(intercepts.count)) do not fit \(classes) classes")
         }
         guard classes == labels.count || (classes == 1 && labels.count == 2) else {
             throw ONNXError.invalidModel("\(classes) score columns but \(labels.count) class labels")
@@ -103,7 +112,9 @@ enum MLLinearOperators {
                 throw ONNXError.invalidInput("input has \(columns) features, the model has \(coefficients.count / classes)")
             }
             _ = try limits.elementCount([rows, max(classes, 2)], "the output")
-            var scores = linearScores(try numericValues(x), rows: rows, columns: columns, coefficients: coefficients, intercepts: intercepts, classes: classes)
+            var scores = linearScores(
+                try numericValues(x), rows: rows, columns: columns, coefficients: coefficients, intercepts: intercepts,
+                classes: classes)
             if classes == 1 {
                 // One score column for two labels: the sign picks the label; scores become [-s, s] (or their logistic).
                 var label: [Int] = []
@@ -130,10 +141,13 @@ enum MLLinearOperators {
             struct Apply: NumericVisitor {
                 var x: Tensor, threshold: Double
                 func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
-                    Tensor(shape: x.shape, values: x.values(T.self).map { $0.doubleValue > threshold ? T(converting: 1) : T.zero })
+                    Tensor(
+                        shape: x.shape, values: x.values(T.self).map { $0.doubleValue > threshold ? T(converting: 1) : T.zero })
                 }
             }
-            guard let y = try x.elementType.dispatchNumeric(Apply(x: x, threshold: threshold)) else { throw typeError(0, x, expected: "a numeric type") }
+            guard let y = try x.elementType.dispatchNumeric(Apply(x: x, threshold: threshold)) else {
+                throw typeError(0, x, expected: "a numeric type")
+            }
             return [y]
         }
     }
@@ -171,7 +185,9 @@ enum MLLinearOperators {
                 return [Tensor(shape: x.shape, doubles: out)]
             case .int64(let v):
                 guard let intValues else { throw typeError(0, x, expected: "a float type for imputed_value_floats") }
-                return [Tensor(shape: x.shape, int64s: try v.indices.map { v[$0] == replacedInt ? try value(intValues, $0) : v[$0] })]
+                return [
+                    Tensor(shape: x.shape, int64s: try v.indices.map { v[$0] == replacedInt ? try value(intValues, $0) : v[$0] })
+                ]
             default:
                 throw typeError(0, x, expected: "tensor(float), tensor(double) or tensor(int64)")
             }
@@ -215,7 +231,8 @@ func numericValues(_ x: Tensor) throws -> [Double] {
 }
 
 /// Row-major [rows, classes] scores `x · coefficientsᵀ + intercepts`.
-func linearScores(_ x: [Double], rows: Int, columns: Int, coefficients: [Double], intercepts: [Double], classes: Int) -> [Double] {
+func linearScores(_ x: [Double], rows: Int, columns: Int, coefficients: [Double], intercepts: [Double], classes: Int) -> [Double]
+{
     var scores = [Double](repeating: 0, count: rows * classes)
     for r in 0..<rows {
         for c in 0..<classes {
@@ -240,7 +257,9 @@ func argmaxRows(_ scores: [Double], rows: Int, columns: Int) -> [Int] {
 func logistic(_ x: Double) -> Double { sigmoid(x) }
 
 /// In-place softmax of each row of a row-major [rows, columns] matrix.
-func softmaxRows(_ scores: inout [Double], rows: Int, columns: Int) { softmax(&scores, outer: rows, size: columns, inner: 1, log: false) }
+func softmaxRows(_ scores: inout [Double], rows: Int, columns: Int) {
+    softmax(&scores, outer: rows, size: columns, inner: 1, log: false)
+}
 
 /// The `post_transform` attribute of the ai.onnx.ml predictors.
 enum PostTransform: String, Sendable, CustomStringConvertible {

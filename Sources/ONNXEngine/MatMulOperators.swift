@@ -1,21 +1,26 @@
 /// Matrix products: MatMul (numpy semantics, batched with broadcasting) and Gemm.
 enum MatMulOperators {
     static let definitions: [OperatorDefinition] = [
-        OperatorDefinition.buffered("MatMul", inputs: 2...2, make: { _ in
-            { inputs, limits, buffers in [try matMul(inputs.required(0), inputs.required(1), limits, buffers)] }
-        }),
+        OperatorDefinition.buffered(
+            "MatMul", inputs: 2...2,
+            make: { _ in
+                { inputs, limits, buffers in [try matMul(inputs.required(0), inputs.required(1), limits, buffers)] }
+            }),
         OperatorDefinition.buffered("Gemm", inputs: 2...3, make: gemm),
     ]
 
     static func matMul(_ a: Tensor, _ b: Tensor, _ limits: ONNXLimits, _ buffers: BufferPool) throws -> Tensor {
         guard a.elementType == b.elementType else { throw typeError(1, b, expected: "\(a.elementType) like input 0") }
-        guard a.rank >= 1, b.rank >= 1 else { throw ONNXError.invalidInput("MatMul inputs must have rank >= 1, got \(a.shape) and \(b.shape)") }
+        guard a.rank >= 1, b.rank >= 1 else {
+            throw ONNXError.invalidInput("MatMul inputs must have rank >= 1, got \(a.shape) and \(b.shape)")
+        }
         let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
         let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
         let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
         let k2 = bShape[bShape.count - 2], n = bShape[bShape.count - 1]
         guard k == k2 else {
-            throw ONNXError.invalidInput("input 0 of shape \(a.shape) and input 1 of shape \(b.shape) disagree on the inner dimension (\(k) vs \(k2))")
+            throw ONNXError.invalidInput(
+                "input 0 of shape \(a.shape) and input 1 of shape \(b.shape) disagree on the inner dimension (\(k) vs \(k2))")
         }
         let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
         guard let batch = Shape.broadcast([aBatch, bBatch]) else {
@@ -41,8 +46,10 @@ enum MatMulOperators {
                     x.withUnsafeBufferPointer { xs in
                         y.withUnsafeBufferPointer { ys in
                             for batch in 0..<batches {
-                                multiply(xs.baseAddress! + aOffsets[batch], ys.baseAddress! + bOffsets[batch],
-                                         buffer.baseAddress! + batch * m * n, m: m, k: k, n: n, lda: k, transA: false, ldb: n, transB: false)
+                                multiply(
+                                    xs.baseAddress! + aOffsets[batch], ys.baseAddress! + bOffsets[batch],
+                                    buffer.baseAddress! + batch * m * n, m: m, k: k, n: n, lda: k, transA: false, ldb: n,
+                                    transB: false)
                             }
                         }
                     }
@@ -50,8 +57,9 @@ enum MatMulOperators {
                 return Tensor(shape: shape, values: out)
             }
         }
-        guard let result = try a.elementType.dispatchNumeric(
-            Product(a: a, b: b, m: m, k: k, n: n, aOffsets: aOffsets, bOffsets: bOffsets, shape: outShape, buffers: buffers))
+        guard
+            let result = try a.elementType.dispatchNumeric(
+                Product(a: a, b: b, m: m, k: k, n: n, aOffsets: aOffsets, bOffsets: bOffsets, shape: outShape, buffers: buffers))
         else { throw typeError(0, a, expected: "a numeric type") }
         return result
     }
@@ -71,14 +79,17 @@ enum MatMulOperators {
             let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
             let k2 = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
             guard k == k2 else {
-                throw ONNXError.invalidInput("input 0 \(a.shape) (transA=\(transA)) and input 1 \(b.shape) (transB=\(transB)) disagree on the inner dimension (\(k) vs \(k2))")
+                throw ONNXError.invalidInput(
+                    "input 0 \(a.shape) (transA=\(transA)) and input 1 \(b.shape) (transB=\(transB)) disagree on the inner dimension (\(k) vs \(k2))"
+                )
             }
             _ = try limits.elementCount([m, n], "the output")
             var cIndex: [Int]? = nil
             if let c {
                 guard c.elementType == a.elementType else { throw typeError(2, c, expected: "\(a.elementType) like input 0") }
                 guard let s = Shape.broadcast([c.shape, [m, n]]), s == [m, n] else {
-                    throw ONNXError.invalidInput("input 2 of shape \(c.shape) does not broadcast to the output shape [\(m), \(n)]")
+                    throw ONNXError.invalidInput(
+                        "input 2 of shape \(c.shape) does not broadcast to the output shape [\(m), \(n)]")
                 }
                 cIndex = Shape.broadcastIndices(from: c.shape, to: [m, n])
             }
@@ -92,8 +103,9 @@ enum MatMulOperators {
                         x.withUnsafeBufferPointer { xs in
                             y.withUnsafeBufferPointer { ys in
                                 out.withUnsafeMutableBufferPointer { o in
-                                    multiply(xs.baseAddress!, ys.baseAddress!, o.baseAddress!, m: m, k: k, n: n,
-                                             lda: a.shape[1], transA: transA, ldb: b.shape[1], transB: transB)
+                                    multiply(
+                                        xs.baseAddress!, ys.baseAddress!, o.baseAddress!, m: m, k: k, n: n,
+                                        lda: a.shape[1], transA: transA, ldb: b.shape[1], transB: transB)
                                 }
                             }
                         }
@@ -114,8 +126,12 @@ enum MatMulOperators {
                     return Tensor(shape: [m, n], values: out)
                 }
             }
-            let compute = Compute(a: a, b: b, c: c, cIndex: cIndex, m: m, k: k, n: n, transA: transA, transB: transB, alpha: alpha, beta: beta, buffers: buffers)
-            guard let result = try a.elementType.dispatchNumeric(compute) else { throw typeError(0, a, expected: "a numeric type") }
+            let compute = Compute(
+                a: a, b: b, c: c, cIndex: cIndex, m: m, k: k, n: n, transA: transA, transB: transB, alpha: alpha, beta: beta,
+                buffers: buffers)
+            guard let result = try a.elementType.dispatchNumeric(compute) else {
+                throw typeError(0, a, expected: "a numeric type")
+            }
             return [result]
         }
     }

@@ -13,12 +13,14 @@ extension ModelDescription {
         guard !tooDeep else {
             throw ONNXError(
                 .limitExceeded,
-                "the model nests messages deeper than \(ProtobufNesting.maxDepth) levels (graphs in node attributes, or types in types)")
+                "the model nests messages deeper than \(ProtobufNesting.maxDepth) levels (graphs in node attributes, or types in types)"
+            )
         }
         var empty: UInt8 = 0
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         guard let message = withUnsafePointer(to: &empty, { onnx__model_proto__unpack(nil, bytes.count, base ?? $0) }) else {
-            throw .invalidModel("the bytes are not a valid serialized onnx.ModelProto (truncated or corrupt, \(bytes.count) bytes)")
+            throw .invalidModel(
+                "the bytes are not a valid serialized onnx.ModelProto (truncated or corrupt, \(bytes.count) bytes)")
         }
         defer { onnx__model_proto__free_unpacked(message, nil) }
         let model = message.pointee
@@ -199,7 +201,8 @@ extension Tensor {
 
         func fromRaw<T>(_: T.Type) throws(ONNXError) -> [T] {
             guard raw.len == count * MemoryLayout<T>.size else {
-                throw .invalidModel("tensor of shape \(shape) and type \(type) needs \(count * MemoryLayout<T>.size) raw bytes, has \(raw.len)")
+                throw .invalidModel(
+                    "tensor of shape \(shape) and type \(type) needs \(count * MemoryLayout<T>.size) raw bytes, has \(raw.len)")
             }
             if count == 0 { return [] }
             // ONNX raw data is little-endian, like every platform this builds for.
@@ -208,7 +211,9 @@ extension Tensor {
                 initialized = count
             }
         }
-        func fromField<C, T>(_ n: Int, _ pointer: UnsafeMutablePointer<C>?, _ field: String, _ convert: (C) -> T) throws(ONNXError) -> [T] {
+        func fromField<C, T>(
+            _ n: Int, _ pointer: UnsafeMutablePointer<C>?, _ field: String, _ convert: (C) -> T
+        ) throws(ONNXError) -> [T] {
             guard n == count else {
                 throw .invalidModel("tensor of shape \(shape) has \(n) values in \(field), expected \(count)")
             }
@@ -219,19 +224,32 @@ extension Tensor {
         let storage: Storage
         switch type {
         case .float32:
-            storage = .float32(hasRaw ? try fromRaw(Float.self) : try fromField(proto.n_float_data, proto.float_data, "float_data") { $0 })
+            storage = .float32(
+                hasRaw ? try fromRaw(Float.self) : try fromField(proto.n_float_data, proto.float_data, "float_data") { $0 })
         case .float64:
-            storage = .float64(hasRaw ? try fromRaw(Double.self) : try fromField(proto.n_double_data, proto.double_data, "double_data") { $0 })
+            storage = .float64(
+                hasRaw ? try fromRaw(Double.self) : try fromField(proto.n_double_data, proto.double_data, "double_data") { $0 })
         case .int64:
-            storage = .int64(hasRaw ? try fromRaw(Int64.self) : try fromField(proto.n_int64_data, proto.int64_data, "int64_data") { $0 })
+            storage = .int64(
+                hasRaw ? try fromRaw(Int64.self) : try fromField(proto.n_int64_data, proto.int64_data, "int64_data") { $0 })
         case .int32:
-            storage = .int32(hasRaw ? try fromRaw(Int32.self) : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { $0 })
+            storage = .int32(
+                hasRaw ? try fromRaw(Int32.self) : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { $0 })
         case .uint8:
-            storage = .uint8(hasRaw ? try fromRaw(UInt8.self) : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { UInt8(truncatingIfNeeded: $0) })
+            storage = .uint8(
+                hasRaw
+                    ? try fromRaw(UInt8.self)
+                    : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { UInt8(truncatingIfNeeded: $0) })
         case .int8:
-            storage = .int8(hasRaw ? try fromRaw(Int8.self) : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { Int8(truncatingIfNeeded: $0) })
+            storage = .int8(
+                hasRaw
+                    ? try fromRaw(Int8.self)
+                    : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { Int8(truncatingIfNeeded: $0) })
         case .bool:
-            storage = .bool(hasRaw ? try fromRaw(UInt8.self).map { $0 != 0 } : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { $0 != 0 })
+            storage = .bool(
+                hasRaw
+                    ? try fromRaw(UInt8.self).map { $0 != 0 }
+                    : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { $0 != 0 })
         case .string:
             guard proto.n_string_data == count else {
                 throw .invalidModel("string tensor of shape \(shape) has \(proto.n_string_data) values, expected \(count)")

@@ -57,7 +57,8 @@ public struct ONNXLimits: Sendable, Equatable {
             guard d >= 0 else { throw .invalidInput("\(what()) has a negative dimension in shape \(shape)") }
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
             guard !overflow, product <= maxElementCount else {
-                throw ONNXError(.limitExceeded, "\(what()) of shape \(shape) would exceed the limit of \(maxElementCount) elements")
+                throw ONNXError(
+                    .limitExceeded, "\(what()) of shape \(shape) would exceed the limit of \(maxElementCount) elements")
             }
             total = product
         }

@@ -1,7 +1,7 @@
 /// ai.onnx.ml OneHotEncoder: each input value becomes a row of zeros with a one at its category.
 enum OneHotEncoderOperator {
     static let definitions: [OperatorDefinition] = [
-        OperatorDefinition("OneHotEncoder", domain: mlDomain, inputs: 1...1, make: make),
+        OperatorDefinition("OneHotEncoder", domain: mlDomain, inputs: 1...1, make: make)
     ]
 
     static func make(_ context: NodeContext) throws -> Kernel {
@@ -19,12 +19,16 @@ enum OneHotEncoderOperator {
         for (i, c) in stringCategories.enumerated() { stringIndex[c] = i }
         return { [intIndex, stringIndex] inputs, limits in
             let x = try inputs.required(0)
-            guard x.rank <= 2 else { throw ONNXError.invalidInput("input 0 has shape \(x.shape); OneHotEncoder takes rank 2 at most") }
+            guard x.rank <= 2 else {
+                throw ONNXError.invalidInput("input 0 has shape \(x.shape); OneHotEncoder takes rank 2 at most")
+            }
             let shape = x.shape + [count]
             _ = try limits.elementCount(shape, "the output")
             var out = [Float](repeating: 0, count: x.count * count)
             func unknown(_ value: String) -> ONNXError {
-                .invalidInput("value \(value) is not one of the \(count) categories, and attribute 'zeros' is 0 so unknown values are refused")
+                .invalidInput(
+                    "value \(value) is not one of the \(count) categories, and attribute 'zeros' is 0 so unknown values are refused"
+                )
             }
             switch x.storage {
             case .string(let values):
@@ -38,10 +42,15 @@ enum OneHotEncoderOperator {
             default:
                 // Other numbers are truncated to int64 before the lookup.
                 guard x.elementType != .bool, let values = x.doubleValues() else {
-                    throw typeError(0, x, expected: "tensor(string), tensor(int64), tensor(int32), tensor(float) or tensor(double)")
+                    throw typeError(
+                        0, x, expected: "tensor(string), tensor(int64), tensor(int32), tensor(float) or tensor(double)")
                 }
                 for (i, value) in values.enumerated() {
-                    if let c = intIndex[Int64(converting: value)] { out[i * count + c] = 1 } else if !zeros { throw unknown("\(value)") }
+                    if let c = intIndex[Int64(converting: value)] {
+                        out[i * count + c] = 1
+                    } else if !zeros {
+                        throw unknown("\(value)")
+                    }
                 }
             }
             return [Tensor(shape: shape, floats: out)]

@@ -15,8 +15,10 @@ struct OperatorDefinition: Sendable {
     /// Builds the kernel from the node's attributes and opset, rejecting what it does not implement.
     var make: @Sendable (NodeContext) throws -> BufferedKernel
 
-    init(_ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
-         make: @escaping @Sendable (NodeContext) throws -> Kernel) {
+    init(
+        _ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
+        make: @escaping @Sendable (NodeContext) throws -> Kernel
+    ) {
         self.domain = domain
         self.opType = opType
         self.inputs = inputs
@@ -28,8 +30,10 @@ struct OperatorDefinition: Sendable {
     }
 
     /// An operator whose kernel takes its output arrays from the run's buffer pool.
-    static func buffered(_ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
-                         make: @escaping @Sendable (NodeContext) throws -> BufferedKernel) -> OperatorDefinition {
+    static func buffered(
+        _ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
+        make: @escaping @Sendable (NodeContext) throws -> BufferedKernel
+    ) -> OperatorDefinition {
         var definition = OperatorDefinition(opType, domain: domain, inputs: inputs, outputs: outputs) { _ in { _, _ in [] } }
         definition.make = make
         return definition

@@ -17,13 +17,16 @@ enum ReduceOperators {
             let attributeAxes = axesFromInput ? nil : try context.ints("axes")
             let noopWithEmptyAxes = try axesFromInput && context.int("noop_with_empty_axes", default: 0) != 0
             if !axesFromInput && context.node.inputs.count > 1 {
-                throw ONNXError.invalidModel("takes axes as an attribute before opset \(version), but the node lists an axes input")
+                throw ONNXError.invalidModel(
+                    "takes axes as an attribute before opset \(version), but the node lists an axes input")
             }
             return { inputs, _ in
                 let x = try inputs.required(0)
                 var axes = attributeAxes ?? []
                 if axesFromInput, let a = inputs.optional(1) {
-                    guard let values = a.intValues(), a.elementType == .int64 else { throw typeError(1, a, expected: "tensor(int64)") }
+                    guard let values = a.intValues(), a.elementType == .int64 else {
+                        throw typeError(1, a, expected: "tensor(int64)")
+                    }
                     axes = values
                 }
                 if axes.isEmpty {
@@ -83,7 +86,10 @@ enum ReduceOperators {
             let outer = Tensor.product(Array(x.shape.prefix(axis)))
             let size = x.shape[axis]
             let inner = Tensor.product(Array(x.shape.dropFirst(axis + 1)))
-            guard size > 0 else { throw ONNXError.invalidInput("cannot take the arg\(max ? "max" : "min") of an empty axis \(axis) in shape \(x.shape)") }
+            guard size > 0 else {
+                throw ONNXError.invalidInput(
+                    "cannot take the arg\(max ? "max" : "min") of an empty axis \(axis) in shape \(x.shape)")
+            }
             var outShape = x.shape
             if keepDims { outShape[axis] = 1 } else { outShape.remove(at: axis) }
             struct Apply: NumericVisitor {
@@ -97,7 +103,10 @@ enum ReduceOperators {
                             var best = v[base], bestIndex = 0
                             for s in 1..<Swift.max(size, 1) {
                                 let value = v[base + s * inner]
-                                let better = max ? (value > best || (selectLast && value == best)) : (value < best || (selectLast && value == best))
+                                let better =
+                                    max
+                                    ? (value > best || (selectLast && value == best))
+                                    : (value < best || (selectLast && value == best))
                                 if better { best = value; bestIndex = s }
                             }
                             out[o * inner + i] = Int64(bestIndex)

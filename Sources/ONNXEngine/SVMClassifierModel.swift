@@ -42,7 +42,9 @@ struct SVMClassifierModel: Sendable {
             throw ONNXError.invalidModel("prob_a has \(probA.count) values and prob_b \(probB.count); they must match")
         }
         guard !coefficients.isEmpty else { throw ONNXError.invalidModel("attribute 'coefficients' is empty") }
-        guard vectorsPerClass.allSatisfy({ $0 >= 0 }) else { throw ONNXError.invalidModel("vectors_per_class has a negative count") }
+        guard vectorsPerClass.allSatisfy({ $0 >= 0 }) else {
+            throw ONNXError.invalidModel("vectors_per_class has a negative count")
+        }
         var starts: [Int] = []
         var total = 0
         for count in vectorsPerClass {
@@ -60,7 +62,8 @@ struct SVMClassifierModel: Sendable {
             }
             features = supportVectors.count / vectorCount
             guard features > 0, supportVectors.count == features * vectorCount else {
-                throw ONNXError.invalidModel("\(supportVectors.count) support vector values do not divide into \(vectorCount) vectors")
+                throw ONNXError.invalidModel(
+                    "\(supportVectors.count) support vector values do not divide into \(vectorCount) vectors")
             }
             vectors = supportVectors
             let pairs = classes * (classes - 1) / 2
@@ -104,8 +107,9 @@ struct SVMClassifierModel: Sendable {
             vectors.withUnsafeBufferPointer { ws in
                 scores.withUnsafeMutableBufferPointer { out in
                     guard rows > 0 else { return }
-                    kernel.evaluate(xs.baseAddress!, rows: rows, features: features, vectors: ws.baseAddress!, count: classes,
-                                    offset: rho[0], into: out.baseAddress!)
+                    kernel.evaluate(
+                        xs.baseAddress!, rows: rows, features: features, vectors: ws.baseAddress!, count: classes,
+                        offset: rho[0], into: out.baseAddress!)
                 }
             }
         }
@@ -132,8 +136,9 @@ struct SVMClassifierModel: Sendable {
                 coefficients.withUnsafeBufferPointer { cs in
                     for r in 0..<rows {
                         kernelValues.withUnsafeMutableBufferPointer { k in
-                            kernel.evaluate(xs.baseAddress! + r * features, rows: 1, features: features,
-                                            vectors: vs.baseAddress!, count: vectorCount, into: k.baseAddress!)
+                            kernel.evaluate(
+                                xs.baseAddress! + r * features, rows: 1, features: features,
+                                vectors: vs.baseAddress!, count: vectorCount, into: k.baseAddress!)
                         }
                         for c in 0..<classes { votes[c] = 0 }
                         var index = 0
@@ -142,8 +147,12 @@ struct SVMClassifierModel: Sendable {
                                 // Products in float summed in double, as onnxruntime does.
                                 var sum = 0.0
                                 let iRow = (j - 1) * vectorCount, jRow = i * vectorCount
-                                for m in starts[i]..<(starts[i] + vectorsPerClass[i]) { sum += Double(cs[iRow + m] * kernelValues[m]) }
-                                for m in starts[j]..<(starts[j] + vectorsPerClass[j]) { sum += Double(cs[jRow + m] * kernelValues[m]) }
+                                for m in starts[i]..<(starts[i] + vectorsPerClass[i]) {
+                                    sum += Double(cs[iRow + m] * kernelValues[m])
+                                }
+                                for m in starts[j]..<(starts[j] + vectorsPerClass[j]) {
+                                    sum += Double(cs[jRow + m] * kernelValues[m])
+                                }
                                 sum += Double(rho[index])
                                 decisions[index] = Float(sum)
                                 votes[sum > 0 ? i : j] += 1
@@ -158,9 +167,10 @@ struct SVMClassifierModel: Sendable {
                             decisions.withUnsafeBufferPointer { d in
                                 coupling.withUnsafeMutableBufferPointer { s in
                                     let base = s.baseAddress!, k = classes
-                                    SVMProbability.couple(d.baseAddress!, probA: probA, probB: probB, classes: k,
-                                                          pairs: base, q: base + k * k, qp: base + 2 * k * k,
-                                                          into: base + 2 * k * k + k)
+                                    SVMProbability.couple(
+                                        d.baseAddress!, probA: probA, probB: probB, classes: k,
+                                        pairs: base, q: base + k * k, qp: base + 2 * k * k,
+                                        into: base + 2 * k * k + k)
                                     for c in 0..<k { scores[out + c] = base[2 * k * k + k + c] }
                                 }
                             }

@@ -24,7 +24,8 @@ struct SVMKernelFunction: Sendable {
         }
         let parameters = try context.floats("kernel_params") ?? []
         guard parameters.isEmpty || parameters.count == 3 else {
-            throw ONNXError.invalidModel("attribute 'kernel_params' has \(parameters.count) values, expected 3 (gamma, coef0, degree)")
+            throw ONNXError.invalidModel(
+                "attribute 'kernel_params' has \(parameters.count) values, expected 3 (gamma, coef0, degree)")
         }
         self.kind = kind
         gamma = parameters.first ?? 0
@@ -43,8 +44,10 @@ struct SVMKernelFunction: Sendable {
     }
 
     /// `out[r * count + v]` = K(row r of `x`, vector v of `vectors`) (+ `offset` for the linear kernel).
-    func evaluate(_ x: UnsafePointer<Float>, rows: Int, features: Int, vectors: UnsafePointer<Float>, count: Int,
-                  offset: Float = 0, into out: UnsafeMutablePointer<Float>) {
+    func evaluate(
+        _ x: UnsafePointer<Float>, rows: Int, features: Int, vectors: UnsafePointer<Float>, count: Int,
+        offset: Float = 0, into out: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
             let row = x + r * features
             let results = out + r * count

@@ -26,7 +26,9 @@ enum SVMOperators {
         let rho = try context.floats("rho") ?? []
         let oneClass = try context.int("one_class", default: 0) != 0
         let transform = try PostTransform(context)
-        guard transform == .none else { throw ONNXError.unsupported("post_transform \(transform) is not supported for SVMRegressor") }
+        guard transform == .none else {
+            throw ONNXError.unsupported("post_transform \(transform) is not supported for SVMRegressor")
+        }
         if let targets = try context.int("n_targets"), targets != 1 {
             throw ONNXError.unsupported("n_targets \(targets) is not supported for SVMRegressor (one target)")
         }
@@ -39,7 +41,8 @@ enum SVMOperators {
         let vectorCount = max(supportCount, 1)
         let features = vectors.count / vectorCount
         guard vectors.count == features * vectorCount, features > 0 else {
-            throw ONNXError.invalidModel("\(supportVectors.count) support vector values do not divide into \(supportCount) vectors")
+            throw ONNXError.invalidModel(
+                "\(supportVectors.count) support vector values do not divide into \(supportCount) vectors")
         }
         guard supportCount == 0 || coefficients.count >= supportCount else {
             throw ONNXError.invalidModel("\(coefficients.count) coefficients for \(supportCount) support vectors")
@@ -48,7 +51,9 @@ enum SVMOperators {
         return { inputs, limits in
             let x = try inputs.required(0)
             let (rows, columns) = try rowsAndColumns(x)
-            guard columns == features else { throw ONNXError.invalidInput("input has \(columns) features, the model has \(features)") }
+            guard columns == features else {
+                throw ONNXError.invalidInput("input has \(columns) features, the model has \(features)")
+            }
             _ = try limits.elementCount([rows, vectorCount], "the kernel values")
             let values = try svmInput(x)
             var out = [Float](repeating: 0, count: rows)
@@ -57,16 +62,18 @@ enum SVMOperators {
                     out.withUnsafeMutableBufferPointer { o in
                         guard rows > 0 else { return }
                         if supportCount == 0 {
-                            kernel.evaluate(xs.baseAddress!, rows: rows, features: features, vectors: vs.baseAddress!, count: 1,
-                                            offset: bias, into: o.baseAddress!)
+                            kernel.evaluate(
+                                xs.baseAddress!, rows: rows, features: features, vectors: vs.baseAddress!, count: 1,
+                                offset: bias, into: o.baseAddress!)
                             return
                         }
                         var kernelValues = [Float](repeating: 0, count: supportCount)
                         kernelValues.withUnsafeMutableBufferPointer { k in
                             coefficients.withUnsafeBufferPointer { c in
                                 for r in 0..<rows {
-                                    kernel.evaluate(xs.baseAddress! + r * features, rows: 1, features: features,
-                                                    vectors: vs.baseAddress!, count: supportCount, into: k.baseAddress!)
+                                    kernel.evaluate(
+                                        xs.baseAddress! + r * features, rows: 1, features: features,
+                                        vectors: vs.baseAddress!, count: supportCount, into: k.baseAddress!)
                                     o[r] = dot(k.baseAddress!, c.baseAddress!, supportCount) + bias
                                 }
                             }

@@ -21,9 +21,11 @@ enum SVMProbability {
 
     /// Class probabilities from the pairwise scores of one row (`pairScores` in (i, j > i) order).
     /// `pairs` (k×k) and `q` (k×k) and `qp` (k) are scratch space.
-    static func couple(_ pairScores: UnsafePointer<Float>, probA: [Float], probB: [Float], classes k: Int,
-                       pairs r: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>, qp: UnsafeMutablePointer<Float>,
-                       into p: UnsafeMutablePointer<Float>) {
+    static func couple(
+        _ pairScores: UnsafePointer<Float>, probA: [Float], probB: [Float], classes k: Int,
+        pairs r: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>, qp: UnsafeMutablePointer<Float>,
+        into p: UnsafeMutablePointer<Float>
+    ) {
         var index = 0
         for i in 0..<k {
             for j in (i + 1)..<max(k, i + 1) {

@@ -10,8 +10,12 @@ enum ShapeOperators {
             return { inputs, _ in
                 let x = try inputs.required(0)
                 let axis = axisAttribute < 0 ? axisAttribute + x.rank : axisAttribute
-                guard axis >= 0, axis <= x.rank else { throw ONNXError.invalidInput("axis \(axisAttribute) is out of range for rank \(x.rank)") }
-                return [x.reshaped([Tensor.product(Array(x.shape.prefix(axis))), Tensor.product(Array(x.shape.dropFirst(axis)))])]
+                guard axis >= 0, axis <= x.rank else {
+                    throw ONNXError.invalidInput("axis \(axisAttribute) is out of range for rank \(x.rank)")
+                }
+                return [
+                    x.reshaped([Tensor.product(Array(x.shape.prefix(axis))), Tensor.product(Array(x.shape.dropFirst(axis)))])
+                ]
             }
         },
         OperatorDefinition("Squeeze", inputs: 1...2) { try squeeze($0, unsqueeze: false) },
@@ -21,7 +25,9 @@ enum ShapeOperators {
         OperatorDefinition("Expand", inputs: 2...2) { _ in
             { inputs, limits in
                 let x = try inputs.required(0), shapeInput = try inputs.required(1)
-                guard let target = shapeInput.intValues(), shapeInput.elementType == .int64 else { throw typeError(1, shapeInput, expected: "tensor(int64)") }
+                guard let target = shapeInput.intValues(), shapeInput.elementType == .int64 else {
+                    throw typeError(1, shapeInput, expected: "tensor(int64)")
+                }
                 guard let shape = Shape.broadcast([x.shape, target]) else {
                     throw ONNXError.invalidInput("shape \(x.shape) cannot be expanded to \(target)")
                 }
@@ -79,14 +85,19 @@ enum ShapeOperators {
                 requested = attributeShape
             } else {
                 let s = try inputs.required(1)
-                guard let values = s.intValues(), s.elementType == .int64 else { throw typeError(1, s, expected: "tensor(int64)") }
+                guard let values = s.intValues(), s.elementType == .int64 else {
+                    throw typeError(1, s, expected: "tensor(int64)")
+                }
                 requested = values
             }
             var shape = requested
             var inferred: Int? = nil
             for (i, d) in requested.enumerated() {
                 if d == 0 && !allowZero {
-                    guard i < x.rank else { throw ONNXError.invalidInput("shape \(requested) copies dimension \(i) with 0, but the input \(x.shape) has rank \(x.rank)") }
+                    guard i < x.rank else {
+                        throw ONNXError.invalidInput(
+                            "shape \(requested) copies dimension \(i) with 0, but the input \(x.shape) has rank \(x.rank)")
+                    }
                     shape[i] = x.shape[i]
                 } else if d == -1 {
                     guard inferred == nil else { throw ONNXError.invalidInput("shape \(requested) has more than one -1") }
@@ -104,7 +115,8 @@ enum ShapeOperators {
                 shape[inferred] = x.count / known
             }
             guard try limits.elementCount(shape, "the reshaped tensor") == x.count else {
-                throw ONNXError.invalidInput("cannot reshape \(x.shape) (\(x.count) elements) to \(requested) (\(Tensor.product(shape)) elements)")
+                throw ONNXError.invalidInput(
+                    "cannot reshape \(x.shape) (\(x.count) elements) to \(requested) (\(Tensor.product(shape)) elements)")
             }
             return [x.reshaped(shape)]
         }
@@ -118,7 +130,9 @@ enum ShapeOperators {
             let x = try inputs.required(0)
             var axes = attributeAxes
             if axesFromInput, let a = inputs.optional(1) {
-                guard let values = a.intValues(), a.elementType == .int64 else { throw typeError(1, a, expected: "tensor(int64)") }
+                guard let values = a.intValues(), a.elementType == .int64 else {
+                    throw typeError(1, a, expected: "tensor(int64)")
+                }
                 axes = values
             }
             if unsqueeze {
@@ -138,7 +152,9 @@ enum ShapeOperators {
             if let axes {
                 for axis in axes {
                     let a = try Shape.normalizeAxis(axis, rank: x.rank, "axes value")
-                    guard x.shape[a] == 1 else { throw ONNXError.invalidInput("cannot squeeze axis \(axis) of size \(x.shape[a]) in shape \(x.shape)") }
+                    guard x.shape[a] == 1 else {
+                        throw ONNXError.invalidInput("cannot squeeze axis \(axis) of size \(x.shape[a]) in shape \(x.shape)")
+                    }
                     removed.insert(a)
                 }
             } else {
@@ -179,10 +195,15 @@ enum ShapeOperators {
             var shape = first.shape
             shape[axis] = 0
             for (i, part) in parts.enumerated() {
-                guard part.elementType == first.elementType else { throw typeError(i, part, expected: "\(first.elementType) like input 0") }
+                guard part.elementType == first.elementType else {
+                    throw typeError(i, part, expected: "\(first.elementType) like input 0")
+                }
                 guard part.rank == first.rank,
-                      part.shape.indices.allSatisfy({ $0 == axis || part.shape[$0] == first.shape[$0] })
-                else { throw ONNXError.invalidInput("input \(i) has shape \(part.shape), incompatible with input 0 \(first.shape) for axis \(axis)") }
+                    part.shape.indices.allSatisfy({ $0 == axis || part.shape[$0] == first.shape[$0] })
+                else {
+                    throw ONNXError.invalidInput(
+                        "input \(i) has shape \(part.shape), incompatible with input 0 \(first.shape) for axis \(axis)")
+                }
                 shape[axis] += part.shape[axis]
             }
             _ = try limits.elementCount(shape, "the output")

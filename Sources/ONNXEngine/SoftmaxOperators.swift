@@ -29,7 +29,10 @@ enum SoftmaxOperators {
                     return Tensor(shape: x.shape, values: v)
                 }
             }
-            guard let y = try x.elementType.dispatchFloat(Apply(x: x, outer: outer, size: size, inner: inner, log: log, buffers: buffers)) else {
+            guard
+                let y = try x.elementType.dispatchFloat(
+                    Apply(x: x, outer: outer, size: size, inner: inner, log: log, buffers: buffers))
+            else {
                 throw typeError(0, x, expected: "tensor(float) or tensor(double)")
             }
             return [y]

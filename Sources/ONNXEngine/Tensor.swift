@@ -49,7 +49,9 @@ public struct Tensor: Sendable, Equatable {
     /// Makes a tensor; the element count must equal the product of the dimensions.
     public init(shape: [Int], storage: Storage) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        precondition(Tensor.product(shape) == storage.count, "shape \(shape) needs \(Tensor.product(shape)) elements, got \(storage.count)")
+        precondition(
+            Tensor.product(shape) == storage.count, "shape \(shape) needs \(Tensor.product(shape)) elements, got \(storage.count)"
+        )
         self.shape = shape
         self.storage = storage
     }

@@ -9,11 +9,17 @@ enum TreeEnsembleOperators {
         let targets = try context.int("n_targets", default: 1)
         let forest = try TreeForest(context, prefix: "target", outputs: targets)
         let aggregate = try context.string("aggregate_function", default: "SUM")
-        guard ["SUM", "AVERAGE", "MIN", "MAX"].contains(aggregate) else { throw ONNXError.unsupported("aggregate_function '\(aggregate)' is not supported") }
+        guard ["SUM", "AVERAGE", "MIN", "MAX"].contains(aggregate) else {
+            throw ONNXError.unsupported("aggregate_function '\(aggregate)' is not supported")
+        }
         let base = try context.doublesOrTensor("base_values", tensor: "base_values_as_tensor") ?? []
-        guard base.isEmpty || base.count == targets else { throw ONNXError.invalidModel("\(base.count) base_values for \(targets) targets") }
+        guard base.isEmpty || base.count == targets else {
+            throw ONNXError.invalidModel("\(base.count) base_values for \(targets) targets")
+        }
         let transform = try PostTransform(context)
-        guard transform == .none else { throw ONNXError.unsupported("post_transform \(transform) is not supported for TreeEnsembleRegressor") }
+        guard transform == .none else {
+            throw ONNXError.unsupported("post_transform \(transform) is not supported for TreeEnsembleRegressor")
+        }
         return { inputs, limits in
             let x = try inputs.required(0)
             let (rows, columns) = try rowsAndColumns(x)
@@ -95,7 +101,8 @@ enum TreeEnsembleOperators {
                             scores[0] = -s
                             scores[1] = s
                         } else {
-                            throw ONNXError.unsupported("post_transform \(transform) for a binary classifier with one score column is not supported")
+                            throw ONNXError.unsupported(
+                                "post_transform \(transform) for a binary classifier with one score column is not supported")
                         }
                     }
                     winners.append(positive ? 1 : 0)
@@ -117,7 +124,8 @@ enum TreeEnsembleOperators {
 /// `modes[i]` and continues at `trueChild[i]` or `falseChild[i]`; leaves point into `leafWeights`.
 struct TreeForest: Sendable {
     enum Mode: String, Sendable {
-        case leq = "BRANCH_LEQ", lt = "BRANCH_LT", gte = "BRANCH_GTE", gt = "BRANCH_GT", eq = "BRANCH_EQ", neq = "BRANCH_NEQ", leaf = "LEAF"
+        case leq = "BRANCH_LEQ", lt = "BRANCH_LT", gte = "BRANCH_GTE", gt = "BRANCH_GT", eq = "BRANCH_EQ", neq = "BRANCH_NEQ",
+            leaf = "LEAF"
     }
 
     var roots: [Int]
@@ -141,12 +149,16 @@ struct TreeForest: Sendable {
         let falseIDs = try context.ints("nodes_falsenodeids") ?? []
         let missing = try context.ints("nodes_missing_value_tracks_true") ?? []
         let n = treeIDs.count
-        for (name, count) in [("nodes_nodeids", nodeIDs.count), ("nodes_featureids", featureIDs.count), ("nodes_values", values.count),
-                              ("nodes_modes", modeNames.count), ("nodes_truenodeids", trueIDs.count), ("nodes_falsenodeids", falseIDs.count)]
+        for (name, count) in [
+            ("nodes_nodeids", nodeIDs.count), ("nodes_featureids", featureIDs.count), ("nodes_values", values.count),
+            ("nodes_modes", modeNames.count), ("nodes_truenodeids", trueIDs.count), ("nodes_falsenodeids", falseIDs.count),
+        ]
         where count != n {
             throw ONNXError.invalidModel("attribute '\(name)' has \(count) values, nodes_treeids has \(n)")
         }
-        guard missing.isEmpty || missing.count == n else { throw ONNXError.invalidModel("nodes_missing_value_tracks_true has \(missing.count) values, expected \(n)") }
+        guard missing.isEmpty || missing.count == n else {
+            throw ONNXError.invalidModel("nodes_missing_value_tracks_true has \(missing.count) values, expected \(n)")
+        }
         var index: [Int: [Int: Int]] = [:]
         for i in 0..<n {
             guard index[treeIDs[i], default: [:]][nodeIDs[i]] == nil else {
@@ -173,7 +185,9 @@ struct TreeForest: Sendable {
             falseChild[i] = f
             isChild[t] = true
             isChild[f] = true
-            guard featureIDs[i] >= 0 else { throw ONNXError.invalidModel("tree \(treeIDs[i]) node \(nodeIDs[i]) has negative feature id") }
+            guard featureIDs[i] >= 0 else {
+                throw ONNXError.invalidModel("tree \(treeIDs[i]) node \(nodeIDs[i]) has negative feature id")
+            }
         }
         maxFeature = (0..<n).filter { modes[$0] != .leaf }.map { featureIDs[$0] }.max() ?? -1
         // One root per tree, in tree id order, so results do not depend on attribute order.
@@ -188,13 +202,16 @@ struct TreeForest: Sendable {
         let weightNodes = try context.ints("\(prefix)_nodeids") ?? []
         let weightOutputs = try context.ints("\(prefix)_ids") ?? []
         let weights = try context.doublesOrTensor("\(prefix)_weights", tensor: "\(prefix)_weights_as_tensor") ?? []
-        guard weightNodes.count == weightTrees.count, weightOutputs.count == weightTrees.count, weights.count == weightTrees.count else {
-            throw ONNXError.invalidModel("the \(prefix)_treeids, \(prefix)_nodeids, \(prefix)_ids and \(prefix)_weights attributes differ in length")
+        guard weightNodes.count == weightTrees.count, weightOutputs.count == weightTrees.count, weights.count == weightTrees.count
+        else {
+            throw ONNXError.invalidModel(
+                "the \(prefix)_treeids, \(prefix)_nodeids, \(prefix)_ids and \(prefix)_weights attributes differ in length")
         }
         leafWeights = [[(output: Int, weight: Double)]](repeating: [], count: n)
         for i in weightTrees.indices {
             guard let node = index[weightTrees[i]]?[weightNodes[i]] else {
-                throw ONNXError.invalidModel("\(prefix) weight \(i) refers to tree \(weightTrees[i]) node \(weightNodes[i]), which does not exist")
+                throw ONNXError.invalidModel(
+                    "\(prefix) weight \(i) refers to tree \(weightTrees[i]) node \(weightNodes[i]), which does not exist")
             }
             guard weightOutputs[i] >= 0, weightOutputs[i] < outputs else {
                 throw ONNXError.invalidModel("\(prefix)_ids value \(weightOutputs[i]) is out of range for \(outputs) outputs")

@@ -19,64 +19,72 @@ enum UnaryOperators {
     enum FloatFunction { case sigmoid, tanh, exp, log, sqrt, floor, ceil, reciprocal }
 
     static func numeric(_ name: String, _ function: NumericFunction) -> OperatorDefinition {
-        OperatorDefinition.buffered(name, inputs: 1...1, make: { context in
-            if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
-            return { inputs, _, buffers in
-                let x = try inputs.required(0)
-                struct Apply: NumericVisitor {
-                    var x: Tensor, function: NumericFunction, buffers: BufferPool
-                    func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
-                        let v = x.values(T.self)
-                        switch function {
-                        case .relu: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 > .zero ? $0 : .zero })
-                        case .abs: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 < .zero ? T.subtract(.zero, $0) : $0 })
-                        case .negate: return Tensor(shape: x.shape, values: buffers.mapped(v) { T.subtract(.zero, $0) })
+        OperatorDefinition.buffered(
+            name, inputs: 1...1,
+            make: { context in
+                if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
+                return { inputs, _, buffers in
+                    let x = try inputs.required(0)
+                    struct Apply: NumericVisitor {
+                        var x: Tensor, function: NumericFunction, buffers: BufferPool
+                        func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
+                            let v = x.values(T.self)
+                            switch function {
+                            case .relu: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 > .zero ? $0 : .zero })
+                            case .abs:
+                                return Tensor(
+                                    shape: x.shape, values: buffers.mapped(v) { $0 < .zero ? T.subtract(.zero, $0) : $0 })
+                            case .negate: return Tensor(shape: x.shape, values: buffers.mapped(v) { T.subtract(.zero, $0) })
+                            }
                         }
                     }
+                    guard let y = try x.elementType.dispatchNumeric(Apply(x: x, function: function, buffers: buffers)) else {
+                        throw typeError(0, x, expected: "a numeric type")
+                    }
+                    return [y]
                 }
-                guard let y = try x.elementType.dispatchNumeric(Apply(x: x, function: function, buffers: buffers)) else {
-                    throw typeError(0, x, expected: "a numeric type")
-                }
-                return [y]
-            }
-        })
+            })
     }
 
     static func float(_ name: String, _ function: FloatFunction) -> OperatorDefinition {
-        OperatorDefinition.buffered(name, inputs: 1...1, make: { context in
-            if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
-            return { inputs, _, buffers in
-                let x = try inputs.required(0)
-                struct Apply: FloatVisitor {
-                    var x: Tensor, function: FloatFunction, buffers: BufferPool
-                    func visit<T: FloatElement>(_: T.Type) throws -> Tensor {
-                        let v = x.values(T.self)
-                        let y: [T]
-                        switch function {
-                        case .sigmoid: y = buffers.mapped(v, sigmoid)
-                        case .tanh: y = buffers.mapped(v, T.hyperbolicTangent)
-                        case .exp: y = buffers.mapped(v, T.exponential)
-                        case .log: y = buffers.mapped(v, T.logarithm)
-                        case .sqrt: y = buffers.mapped(v) { $0.squareRoot() }
-                        case .floor: y = buffers.mapped(v) { $0.rounded(.down) }
-                        case .ceil: y = buffers.mapped(v) { $0.rounded(.up) }
-                        case .reciprocal: y = buffers.mapped(v) { 1 / $0 }
+        OperatorDefinition.buffered(
+            name, inputs: 1...1,
+            make: { context in
+                if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
+                return { inputs, _, buffers in
+                    let x = try inputs.required(0)
+                    struct Apply: FloatVisitor {
+                        var x: Tensor, function: FloatFunction, buffers: BufferPool
+                        func visit<T: FloatElement>(_: T.Type) throws -> Tensor {
+                            let v = x.values(T.self)
+                            let y: [T]
+                            switch function {
+                            case .sigmoid: y = buffers.mapped(v, sigmoid)
+                            case .tanh: y = buffers.mapped(v, T.hyperbolicTangent)
+                            case .exp: y = buffers.mapped(v, T.exponential)
+                            case .log: y = buffers.mapped(v, T.logarithm)
+                            case .sqrt: y = buffers.mapped(v) { $0.squareRoot() }
+                            case .floor: y = buffers.mapped(v) { $0.rounded(.down) }
+                            case .ceil: y = buffers.mapped(v) { $0.rounded(.up) }
+                            case .reciprocal: y = buffers.mapped(v) { 1 / $0 }
+                            }
+                            return Tensor(shape: x.shape, values: y)
                         }
-                        return Tensor(shape: x.shape, values: y)
                     }
+                    guard let y = try x.elementType.dispatchFloat(Apply(x: x, function: function, buffers: buffers)) else {
+                        throw typeError(0, x, expected: "tensor(float) or tensor(double)")
+                    }
+                    return [y]
                 }
-                guard let y = try x.elementType.dispatchFloat(Apply(x: x, function: function, buffers: buffers)) else {
-                    throw typeError(0, x, expected: "tensor(float) or tensor(double)")
-                }
-                return [y]
-            }
-        })
+            })
     }
 
     static func clip(_ context: NodeContext) throws -> Kernel {
         let attributeBounds: (Double, Double)?
         if context.opset < 11 {
-            attributeBounds = (Double(try context.float("min", default: -.infinity)), Double(try context.float("max", default: .infinity)))
+            attributeBounds = (
+                Double(try context.float("min", default: -.infinity)), Double(try context.float("max", default: .infinity))
+            )
         } else {
             attributeBounds = nil
         }
@@ -85,7 +93,8 @@ enum UnaryOperators {
             func bound(_ index: Int) throws -> Tensor? {
                 guard let t = inputs.optional(index) else { return nil }
                 guard t.count == 1, t.elementType == x.elementType else {
-                    throw ONNXError.invalidInput("input \(index) must be a single \(x.elementType) value, got \(t.elementType) of shape \(t.shape)")
+                    throw ONNXError.invalidInput(
+                        "input \(index) must be a single \(x.elementType) value, got \(t.elementType) of shape \(t.shape)")
                 }
                 return t
             }

@@ -50,7 +50,11 @@ enum VariadicOperators {
         }
 
         // NaN wins, as in numpy's maximum and minimum.
-        func larger<T: NumericElement>(_ a: T, _ b: T) -> T { a.isNaNValue || b.isNaNValue ? (a.isNaNValue ? a : b) : (b > a ? b : a) }
-        func smaller<T: NumericElement>(_ a: T, _ b: T) -> T { a.isNaNValue || b.isNaNValue ? (a.isNaNValue ? a : b) : (b < a ? b : a) }
+        func larger<T: NumericElement>(_ a: T, _ b: T) -> T {
+            a.isNaNValue || b.isNaNValue ? (a.isNaNValue ? a : b) : (b > a ? b : a)
+        }
+        func smaller<T: NumericElement>(_ a: T, _ b: T) -> T {
+            a.isNaNValue || b.isNaNValue ? (a.isNaNValue ? a : b) : (b < a ? b : a)
+        }
     }
 }

@@ -21,7 +21,8 @@ enum InferenceJSON {
     ) throws(RPCError) -> (InferRequest, BinaryOutputs) {
         let jsonLength = headerLength ?? body.count
         guard jsonLength >= 0, jsonLength <= body.count else {
-            throw RPCError(.invalidArgument, "Inference-Header-Content-Length is \(jsonLength) but the body has \(body.count) bytes")
+            throw RPCError(
+                .invalidArgument, "Inference-Header-Content-Length is \(jsonLength) but the body has \(body.count) bytes")
         }
         let object = try parseObject(body[0..<jsonLength], what: "request body")
         var request = InferRequest(modelName: model, modelVersion: version)
@@ -59,7 +60,8 @@ enum InferenceJSON {
     }
 
     /// The response body and, when any output went binary, the JSON header's length.
-    static func response(_ response: InferResponse, binary: BinaryOutputs) throws(RPCError) -> (body: [UInt8], headerLength: Int?) {
+    static func response(_ response: InferResponse, binary: BinaryOutputs) throws(RPCError) -> (body: [UInt8], headerLength: Int?)
+    {
         var json = "{\"model_name\":" + JSONText.string(response.modelName)
         json += ",\"model_version\":" + JSONText.string(response.modelVersion)
         if !response.id.isEmpty { json += ",\"id\":" + JSONText.string(response.id) }
@@ -105,13 +107,16 @@ enum InferenceJSON {
         guard let input = item as? [String: Any] else { throw RPCError(.invalidArgument, "inputs[\(index)] must be an object") }
         guard let name = input["name"] as? String else { throw RPCError(.invalidArgument, "inputs[\(index)] needs a name") }
         let label = "input '\(name)'"
-        guard let datatypeName = input["datatype"] as? String else { throw RPCError(.invalidArgument, "\(label) needs a datatype") }
+        guard let datatypeName = input["datatype"] as? String else {
+            throw RPCError(.invalidArgument, "\(label) needs a datatype")
+        }
         let datatype = try TensorDataType(wireName: datatypeName, tensor: label)
         guard let shapeValues = input["shape"] as? [Any] else { throw RPCError(.invalidArgument, "\(label) needs a shape") }
         var shape: [Int64] = []
         for value in shapeValues {
-            guard let number = value as? NSNumber, !TensorJSON.isBoolean(value), number.doubleValue == number.doubleValue.rounded(),
-                  abs(number.doubleValue) < 9.2e18
+            guard let number = value as? NSNumber, !TensorJSON.isBoolean(value),
+                number.doubleValue == number.doubleValue.rounded(),
+                abs(number.doubleValue) < 9.2e18
             else { throw RPCError(.invalidArgument, "\(label) has a shape entry that is not an integer") }
             shape.append(number.int64Value)
         }
@@ -125,12 +130,15 @@ enum InferenceJSON {
             default: throw RPCError(.invalidArgument, "\(label) binary_data_size must be a non-negative integer")
             }
             guard count <= body.count - offset else {
-                throw RPCError(.invalidArgument, "\(label) needs \(count) bytes of binary data but \(body.count - offset) are left")
+                throw RPCError(
+                    .invalidArgument, "\(label) needs \(count) bytes of binary data but \(body.count - offset) are left")
             }
             tensor.data = Array(body[offset..<(offset + count)])
             offset += count
         } else {
-            guard let data = input["data"] else { throw RPCError(.invalidArgument, "\(label) has neither data nor binary_data_size") }
+            guard let data = input["data"] else {
+                throw RPCError(.invalidArgument, "\(label) has neither data nor binary_data_size")
+            }
             tensor.data = try TensorJSON.contents(of: data, datatype: datatype, shape: shape, tensor: label)
         }
         tensor.parameters = parameters
@@ -161,16 +169,17 @@ enum InferenceJSON {
     }
 
     static func parametersJSON(_ parameters: [String: InferParameter]) -> String {
-        "{" + parameters.sorted { $0.key < $1.key }.map { key, value in
-            let text: String
-            switch value {
-            case .bool(let flag): text = flag ? "true" : "false"
-            case .int64(let number): text = String(number)
-            case .uint64(let number): text = String(number)
-            case .double(let number): text = JSONText.number(number)
-            case .string(let string): text = JSONText.string(string)
-            }
-            return JSONText.string(key) + ":" + text
-        }.joined(separator: ",") + "}"
+        "{"
+            + parameters.sorted { $0.key < $1.key }.map { key, value in
+                let text: String
+                switch value {
+                case .bool(let flag): text = flag ? "true" : "false"
+                case .int64(let number): text = String(number)
+                case .uint64(let number): text = String(number)
+                case .double(let number): text = JSONText.number(number)
+                case .string(let string): text = JSONText.string(string)
+                }
+                return JSONText.string(key) + ":" + text
+            }.joined(separator: ",") + "}"
     }
 }

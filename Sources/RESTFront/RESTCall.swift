@@ -53,7 +53,8 @@ struct RESTCall: Sendable {
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw RPCError(
-                .resourceExhausted, "the request body is larger than the limit of \(maxBodyBytes) bytes", metadata: Self.payloadTooLarge)
+                .resourceExhausted, "the request body is larger than the limit of \(maxBodyBytes) bytes",
+                metadata: Self.payloadTooLarge)
         } catch {
             throw RPCError(.invalidArgument, "cannot read the request body: \(error)")
         }

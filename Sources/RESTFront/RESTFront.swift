@@ -45,13 +45,15 @@ public struct RESTFront: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.get("/v2/health/live") { request, _ in
             await respond(request, method: InferenceMethods.serverLive) { call throws(RPCError) in
-                let live = try await call.unary(InferenceMethods.serverLive, ServerLiveRequest(), as: ServerLiveResponse.self).live
+                let live = try await call.unary(InferenceMethods.serverLive, ServerLiveRequest(), as: ServerLiveResponse.self)
+                    .live
                 return RESTReply(json: "{\"live\":\(live)}", status: live ? .ok : .badRequest)
             }
         }
         router.get("/v2/health/ready") { request, _ in
             await respond(request, method: InferenceMethods.serverReady) { call throws(RPCError) in
-                let ready = try await call.unary(InferenceMethods.serverReady, ServerReadyRequest(), as: ServerReadyResponse.self).ready
+                let ready = try await call.unary(InferenceMethods.serverReady, ServerReadyRequest(), as: ServerReadyResponse.self)
+                    .ready
                 return RESTReply(json: "{\"ready\":\(ready)}", status: ready ? .ok : .badRequest)
             }
         }
@@ -76,7 +78,8 @@ public struct RESTFront: Sendable {
                 await respond(request, method: InferenceMethods.modelConfig) { call throws(RPCError) in
                     let (model, version) = modelAndVersion(context)
                     let config = try await call.unary(
-                        InferenceMethods.modelConfig, ModelConfigRequest(name: model, version: version), as: ModelConfigResponse.self)
+                        InferenceMethods.modelConfig, ModelConfigRequest(name: model, version: version),
+                        as: ModelConfigResponse.self)
                     return RESTReply(json: RESTJSON.modelConfig(config))
                 }
             }
@@ -86,7 +89,8 @@ public struct RESTFront: Sendable {
                     let ready = try await call.unary(
                         InferenceMethods.modelReady, ModelReadyRequest(name: model, version: version), as: ModelReadyResponse.self
                     ).ready
-                    return RESTReply(json: "{\"name\":\(JSONText.string(model)),\"ready\":\(ready)}", status: ready ? .ok : .badRequest)
+                    return RESTReply(
+                        json: "{\"name\":\(JSONText.string(model)),\"ready\":\(ready)}", status: ready ? .ok : .badRequest)
                 }
             }
             router.post(RouterPath(prefix + "/infer")) { request, context in

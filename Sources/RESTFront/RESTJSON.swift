@@ -21,7 +21,8 @@ enum RESTJSON {
         switch config.versionPolicy {
         case .latest(let count): policy = "{\"latest\":{\"num_versions\":\(count)}}"
         case .all: policy = "{\"all\":{}}"
-        case .specific(let versions): policy = "{\"specific\":{\"versions\":[\(versions.map(String.init).joined(separator: ","))]}}"
+        case .specific(let versions):
+            policy = "{\"specific\":{\"versions\":[\(versions.map(String.init).joined(separator: ","))]}}"
         }
         func tensors(_ list: [ModelConfigResponse.Tensor]) -> String {
             list.map { tensor in
@@ -29,11 +30,13 @@ enum RESTJSON {
                     + "\"dims\":[\(tensor.dims.map(String.init).joined(separator: ","))]}"
             }.joined(separator: ",")
         }
-        var json = "{\"name\":\(JSONText.string(config.name)),\"platform\":\(JSONText.string(config.platform)),"
+        var json =
+            "{\"name\":\(JSONText.string(config.name)),\"platform\":\(JSONText.string(config.platform)),"
             + "\"backend\":\(JSONText.string(config.backend)),\"version_policy\":\(policy),"
             + "\"max_batch_size\":\(config.maxBatchSize),\"input\":[\(tensors(config.inputs))],\"output\":[\(tensors(config.outputs))]"
         if let batching = config.dynamicBatching {
-            json += ",\"dynamic_batching\":{\"preferred_batch_size\":[\(batching.preferredBatchSizes.map(String.init).joined(separator: ","))],"
+            json +=
+                ",\"dynamic_batching\":{\"preferred_batch_size\":[\(batching.preferredBatchSizes.map(String.init).joined(separator: ","))],"
                 + "\"max_queue_delay_microseconds\":\(batching.maxQueueDelayMicroseconds)}"
         }
         return json + "}"

@@ -16,7 +16,8 @@ enum TensorJSON {
         elements.reserveCapacity(expected)
         try flatten(data, into: &elements, limit: expected, tensor: tensor)
         guard elements.count == expected else {
-            throw RPCError(.invalidArgument, "\(tensor) has \(elements.count) elements in data; its shape \(shape) needs \(expected)")
+            throw RPCError(
+                .invalidArgument, "\(tensor) has \(elements.count) elements in data; its shape \(shape) needs \(expected)")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(expected * (datatype.elementByteSize ?? 8))

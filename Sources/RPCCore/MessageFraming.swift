@@ -102,11 +102,13 @@ public struct MessageDeframer: Sendable {
         let length = Int(b1) << 24 | Int(b2) << 16 | Int(b3) << 8 | Int(b4)
         var error: RPCError?
         if flag == 1 {
-            error = RPCError(.internal, "received a compressed message but no compression was negotiated (grpc-encoding is identity)")
+            error = RPCError(
+                .internal, "received a compressed message but no compression was negotiated (grpc-encoding is identity)")
         } else if flag != 0 {
             error = RPCError(.internal, "malformed message prefix: compressed flag is \(flag), expected 0 or 1")
         } else if length > maxMessageLength {
-            error = RPCError(.resourceExhausted, "message of \(length) bytes is larger than the limit of \(maxMessageLength) bytes")
+            error = RPCError(
+                .resourceExhausted, "message of \(length) bytes is larger than the limit of \(maxMessageLength) bytes")
         }
         if let error {
             failed = error

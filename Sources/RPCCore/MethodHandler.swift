@@ -18,7 +18,8 @@ public struct MethodHandler: Sendable {
     public let run: Run
 
     /// The shape of `run`, and of the `next` an interceptor calls.
-    public typealias Run = @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
+    public typealias Run =
+        @Sendable (_ request: [UInt8], _ context: ServerContext, _ stream: any ResponseStreamSink)
         async throws -> [UInt8]?
 
     /// A method from its parts; for methods that work on the serialized bytes, and for

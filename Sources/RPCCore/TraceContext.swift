@@ -35,10 +35,11 @@ public enum TraceContext {
         var text = traceparent
         return text.withUTF8 { bytes -> String? in
             guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"),
-                  bytes[52] == UInt8(ascii: "-"), bytes.count == 55 || bytes[55] == UInt8(ascii: "-")
+                bytes[52] == UInt8(ascii: "-"), bytes.count == 55 || bytes[55] == UInt8(ascii: "-")
             else { return nil }
             let id = UnsafeBufferPointer(rebasing: bytes[3..<35])
-            guard id.allSatisfy(isLowerHex), bytes[36..<52].allSatisfy(isLowerHex), id.contains(where: { $0 != UInt8(ascii: "0") })
+            guard id.allSatisfy(isLowerHex), bytes[36..<52].allSatisfy(isLowerHex),
+                id.contains(where: { $0 != UInt8(ascii: "0") })
             else { return nil }
             return String(decoding: id, as: UTF8.self)
         }

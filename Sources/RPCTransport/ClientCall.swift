@@ -9,7 +9,8 @@ public struct RawResponse: Sendable {
 }
 
 /// One client call on a connection; confined to the connection's event loop.
-final class ClientCall: @unchecked Sendable {  // Confined to its connection's event loop; crosses threads only to be scheduled back onto it.
+// Unchecked: it crosses threads only to be scheduled back onto its connection's loop.
+final class ClientCall: @unchecked Sendable {
     /// Where replies go as they arrive.
     enum Consumer {
         /// Unary: collect everything and complete once.

@@ -60,7 +60,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         if let loop = context?.eventLoop {
             deadlines = CallDeadlines(loop: loop) { [weak self] stream in
                 guard let self, let call = self.calls[stream] else { return }
-                self.cancel(call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(self.authority)"))
+                self.cancel(
+                    call, with: RPCError(.deadlineExceeded, "deadline exceeded calling \(call.path) on \(self.authority)"))
             }
         }
         flushOutput()
@@ -169,11 +170,17 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             call.responseHeaders = metadata
             if httpStatus != "200" {
                 if metadata["grpc-status"] == nil {
-                    call.fail(RPCError(Self.code(forHTTPStatus: httpStatus), "\(call.path) on \(authority) answered HTTP \(httpStatus)"))
+                    call.fail(
+                        RPCError(Self.code(forHTTPStatus: httpStatus), "\(call.path) on \(authority) answered HTTP \(httpStatus)")
+                    )
                     return
                 }
             } else if !contentType.hasPrefix("application/grpc") {
-                call.fail(RPCError(.unknown, "\(authority) answered with content-type \(contentType.isEmpty ? "(none)" : contentType), not application/grpc"))
+                call.fail(
+                    RPCError(
+                        .unknown,
+                        "\(authority) answered with content-type \(contentType.isEmpty ? "(none)" : contentType), not application/grpc"
+                    ))
                 return
             }
             if endStream {

@@ -46,7 +46,8 @@ public struct ClientTLS: Sendable {
             chain = try PEMFile.certificates(at: certificateFile, role: .certificateChain)
             key = try PEMFile.privateKey(at: privateKeyFile)
         case (let certificateFile?, nil):
-            throw TLSFileError(role: .certificateChain, path: certificateFile, reason: "a client certificate needs its private key too")
+            throw TLSFileError(
+                role: .certificateChain, path: certificateFile, reason: "a client certificate needs its private key too")
         case (nil, let privateKeyFile?):
             throw TLSFileError(role: .privateKey, path: privateKeyFile, reason: "a private key needs its client certificate too")
         }
@@ -58,7 +59,8 @@ public struct ClientTLS: Sendable {
                     role: .privateKey, path: privateKeyFile,
                     reason: "the private key does not match the certificate in \(certificateFile)")
             }
-            let (role, path) = certificateFile.map { (TLSFileError.Role.certificateChain, $0) }
+            let (role, path) =
+                certificateFile.map { (TLSFileError.Role.certificateChain, $0) }
                 ?? (.trustRoots, trustRootsFile ?? "(system trust roots)")
             throw TLSFileError(role: role, path: path, reason: "cannot be used for TLS (\(error))")
         }

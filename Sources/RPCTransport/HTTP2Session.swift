@@ -143,10 +143,13 @@ final class HTTP2Session {
         guard rc == 0 else { throw HTTP2SessionError(code: rc) }
 
         var entries = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: settings.maxFrameSize),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(settings.maxHeaderListSize)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(settings.maxHeaderListSize)),
         ]
         if role == .client {
             entries.removeFirst()  // servers do not open streams towards us
@@ -154,7 +157,8 @@ final class HTTP2Session {
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         // A connection-level window as large as the per-stream one, so one big message does not
         // stall every other stream.
-        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(settings.initialWindowSize) * 8)
+        nghttp2_session_set_local_window_size(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(settings.initialWindowSize) * 8)
     }
 
     deinit {
@@ -190,7 +194,6 @@ final class HTTP2Session {
     var isFinished: Bool {
         nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
     }
-
 
     // MARK: Submitting frames
 
@@ -276,7 +279,6 @@ final class HTTP2Session {
         nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
     }
 
-
     // MARK: Internals used by the C callbacks
 
     private func dataProvider() -> nghttp2_data_provider {
@@ -355,7 +357,8 @@ final class HTTP2Session {
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate?.session(self, endOfDataOn: stream) }
         case NGHTTP2_GOAWAY.rawValue:
-            delegate?.session(self, goAwayWithLastStream: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+            delegate?.session(
+                self, goAwayWithLastStream: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
         case NGHTTP2_PING.rawValue:
             if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 { delegate?.sessionReceivedPingAck(self) }
         default:

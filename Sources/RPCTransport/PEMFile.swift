@@ -52,7 +52,9 @@ enum PEMFile {
 
     /// An OpenSSL "traditional" key encrypted in place (`Proc-Type: 4,ENCRYPTED` header).
     private static func isLegacyEncrypted(_ bytes: [UInt8]) -> Bool {
-        String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).contains { $0.hasPrefix("Proc-Type: 4,ENCRYPTED") }
+        String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).contains {
+            $0.hasPrefix("Proc-Type: 4,ENCRYPTED")
+        }
     }
 
     /// The file's bytes; the error carries the system's reason (missing, unreadable, a directory).

@@ -125,7 +125,8 @@ public final class RPCServer: Sendable {
         }
         let remaining = state.withLock { Array($0.connections.values) }
         if !remaining.isEmpty {
-            logger.warning("grace period over; closing connections with calls in flight", metadata: ["connections": "\(remaining.count)"])
+            logger.warning(
+                "grace period over; closing connections with calls in flight", metadata: ["connections": "\(remaining.count)"])
         }
         for connection in remaining { try? await connection.close() }
         if ownsGroup { try? await group.shutdownGracefully() }

@@ -41,8 +41,9 @@ struct RequestHead {
         guard method == "POST" else {
             return RPCError(.unimplemented, "gRPC requires POST, got \(method.isEmpty ? "no method" : method)")
         }
-        guard let contentType, contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
-            || contentType.hasPrefix("application/grpc;")
+        guard let contentType,
+            contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+                || contentType.hasPrefix("application/grpc;")
         else {
             return RPCError(.unimplemented, "content-type \(contentType ?? "(missing)") is not application/grpc")
         }

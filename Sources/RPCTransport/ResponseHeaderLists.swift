@@ -30,7 +30,8 @@ enum ResponseHeaderLists {
 
     /// One block ending the stream: headers then status (Trailers-Only), sent when a call fails
     /// before any reply.
-    static func trailersOnly(headers custom: Metadata, _ code: StatusCode, _ message: String, _ trailers: Metadata) -> HeaderList {
+    static func trailersOnly(headers custom: Metadata, _ code: StatusCode, _ message: String, _ trailers: Metadata) -> HeaderList
+    {
         var headers = headers(custom)
         headers += status(code, message, trailers)
         return headers

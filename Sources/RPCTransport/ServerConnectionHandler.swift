@@ -201,7 +201,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         streamsWithWaiters.remove(id)
         deadlines?.remove(id)
         if case .cancelHandler = stream.machine.streamClosed(), errorCode != 0 {
-            logger.debug("client reset the stream; cancelling its handler", metadata: ["method": "\(stream.method.path)", "stream": "\(id)"])
+            logger.debug(
+                "client reset the stream; cancelling its handler",
+                metadata: ["method": "\(stream.method.path)", "stream": "\(id)"])
         }
         stream.finish()
         closeIfDrained()
@@ -308,7 +310,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     fileprivate func write(_ message: [UInt8], stream id: Int32) -> EventLoopFuture<Void> {
         let loop = context!.eventLoop
         guard let stream = streams[id], case .sendMessage(let message, let headers) = stream.machine.handlerWrites(message),
-              let pending = send(message, headers: headers, on: stream)
+            let pending = send(message, headers: headers, on: stream)
         else {
             return loop.makeFailedFuture(RPCError(.cancelled, "the call has ended"))
         }
@@ -363,8 +365,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func sendKeepalivePing() {
         guard let session, let loop = context?.eventLoop, pingTimeout == nil else { return }
         session.submitPing()
-        pingTimeout = loop.scheduleTask(in: configuration.keepalive.timeout) { [loopBound = NIOLoopBound(self, eventLoop: loop)] in
-            loopBound.value.logger.debug("keepalive PING unanswered; closing connection", metadata: ["peer": "\(loopBound.value.peer)"])
+        pingTimeout = loop.scheduleTask(in: configuration.keepalive.timeout) {
+            [loopBound = NIOLoopBound(self, eventLoop: loop)] in
+            loopBound.value.logger.debug(
+                "keepalive PING unanswered; closing connection", metadata: ["peer": "\(loopBound.value.peer)"])
             loopBound.value.close()
         }
         flushOutput()

@@ -55,7 +55,8 @@ public struct ServerTLS: Sendable {
         certificateFile: String, privateKeyFile: String, clientCertificateAuthorityFile: String? = nil
     ) throws(TLSFileError) {
         let files = Files(
-            certificateChain: certificateFile, privateKey: privateKeyFile, clientCertificateAuthorities: clientCertificateAuthorityFile)
+            certificateChain: certificateFile, privateKey: privateKeyFile,
+            clientCertificateAuthorities: clientCertificateAuthorityFile)
         let (context, leaf) = try Self.load(files)
         current = CurrentContext(context, leaf: leaf)
         requiresClientCertificate = clientCertificateAuthorityFile != nil
@@ -72,7 +73,8 @@ public struct ServerTLS: Sendable {
     @discardableResult
     public func reload() throws(TLSFileError) -> NIOSSLCertificate {
         guard let files else {
-            throw TLSFileError(role: .certificateChain, path: "(in memory)", reason: "not loaded from files, so there is nothing to reload")
+            throw TLSFileError(
+                role: .certificateChain, path: "(in memory)", reason: "not loaded from files, so there is nothing to reload")
         }
         let (context, leaf) = try Self.load(files)
         current.replace(context, leaf: leaf)
@@ -98,7 +100,8 @@ public struct ServerTLS: Sendable {
     }
 
     private static func makeContext(
-        _ certificateChain: [NIOSSLCertificate], _ privateKey: NIOSSLPrivateKey, _ clientCertificateAuthorities: [NIOSSLCertificate]?
+        _ certificateChain: [NIOSSLCertificate], _ privateKey: NIOSSLPrivateKey,
+        _ clientCertificateAuthorities: [NIOSSLCertificate]?
     ) throws -> NIOSSLContext {
         let chain = certificateChain.map { NIOSSLCertificateSource.certificate($0) }
         var configuration: TLSConfiguration
@@ -126,7 +129,8 @@ public struct ServerTLS: Sendable {
         let handshake = channel.eventLoop.makePromise(of: Void.self)
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(NIOSSLServerHandler(context: current.context))
-        try pipeline.addHandler(TLSHandshakeHandler(completion: handshake, timeout: handshakeTimeout, readyWhen: .handshakeCompleted))
+        try pipeline.addHandler(
+            TLSHandshakeHandler(completion: handshake, timeout: handshakeTimeout, readyWhen: .handshakeCompleted))
         let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
         handshake.futureResult.whenFailure { error in
             let level: Logger.Level = (error as? TLSHandshakeError)?.kind == .failed ? .info : .debug

@@ -29,7 +29,7 @@ final class SessionOutput {
     func write() throws {
         var wrote = false
         while context.channel.isWritable,
-              let output = try session.drainOutput(allocator: context.channel.allocator, limit: Self.chunk)
+            let output = try session.drainOutput(allocator: context.channel.allocator, limit: Self.chunk)
         {
             context.write(NIOAny(output), promise: nil)
             wrote = true

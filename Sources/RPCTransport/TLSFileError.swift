@@ -21,11 +21,12 @@ public struct TLSFileError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     public var description: String {
-        let noun = switch role {
-        case .certificateChain: "certificate file"
-        case .privateKey: "private key file"
-        case .trustRoots: "CA file"
-        }
+        let noun =
+            switch role {
+            case .certificateChain: "certificate file"
+            case .privateKey: "private key file"
+            case .trustRoots: "CA file"
+            }
         return "\(noun) \(path): \(reason)"
     }
 }

@@ -71,7 +71,8 @@ final class TLSHandshakeHandler: ChannelInboundHandler {
         guard timer == nil, !finished else { return }
         let timeout = self.timeout
         let delay = TimeAmount(timeout)
-        timer = context.eventLoop.scheduleTask(in: delay) { [loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)] in
+        timer = context.eventLoop.scheduleTask(in: delay) {
+            [loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)] in
             let (handler, context) = loopBound.value
             handler.fail(TLSHandshakeError(kind: .timedOut, description: "TLS handshake not finished within \(timeout)"))
             context.close(promise: nil)
@@ -97,16 +98,19 @@ final class TLSHandshakeHandler: ChannelInboundHandler {
             return
         }
         let reason = Self.reason(error)
-        fail(TLSHandshakeError(
-            kind: .failed,
-            description: handshakeDone ? "refused after the TLS handshake: \(reason)" : "TLS handshake failed: \(reason)"))
+        fail(
+            TLSHandshakeError(
+                kind: .failed,
+                description: handshakeDone ? "refused after the TLS handshake: \(reason)" : "TLS handshake failed: \(reason)"))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(TLSHandshakeError(
-            kind: .closed,
-            description: handshakeDone ? "connection closed right after the TLS handshake" : "connection closed during the TLS handshake"))
+        fail(
+            TLSHandshakeError(
+                kind: .closed,
+                description: handshakeDone
+                    ? "connection closed right after the TLS handshake" : "connection closed during the TLS handshake"))
         context.fireChannelInactive()
     }
 

@@ -15,7 +15,8 @@ public enum CanaryAnalysis {
         candidate: VersionStatsSnapshot, now: Date
     ) -> CanaryDecision {
         guard state.phase == .progressing else {
-            return CanaryDecision(action: .hold(.notProgressing), state: state,
+            return CanaryDecision(
+                action: .hold(.notProgressing), state: state,
                 reason: "the canary is \(state.phase.name.replacingOccurrences(of: "_", with: " "))")
         }
         if candidate.calls >= policy.minCalls, let breach = breach(policy, state, stable, candidate) {
@@ -24,18 +25,21 @@ public enum CanaryAnalysis {
             return CanaryDecision(action: .rollBack, state: next, reason: "rolled back: \(breach)")
         }
         guard candidate.calls >= policy.minCalls else {
-            return CanaryDecision(action: .hold(.notEnoughCalls(calls: candidate.calls, needed: policy.minCalls)),
+            return CanaryDecision(
+                action: .hold(.notEnoughCalls(calls: candidate.calls, needed: policy.minCalls)),
                 state: state, reason: "\(candidate.calls) of \(policy.minCalls) candidate calls this step")
         }
         let elapsed = now.timeIntervalSince(state.stepStartedAt)
         guard elapsed >= policy.interval.secondsValue else {
             let remaining = Duration.milliseconds(Int64(((policy.interval.secondsValue - elapsed) * 1000).rounded(.up)))
-            return CanaryDecision(action: .hold(.intervalNotElapsed(remaining: remaining)), state: state,
+            return CanaryDecision(
+                action: .hold(.intervalNotElapsed(remaining: remaining)), state: state,
                 reason: "step at \(state.candidateWeight)% passes in \(remaining.routesText)")
         }
         var next = state
         if stable.calls >= policy.minCalls {
-            next.stableBaseline = .init(calls: stable.calls, errorRate: stable.errorRate,
+            next.stableBaseline = .init(
+                calls: stable.calls, errorRate: stable.errorRate,
                 p99Microseconds: stable.p99.totalNanoseconds / 1000)
         }
         let summary = "\(candidate.calls) calls, error rate \(percent(candidate.errorRate)), p99 \(milliseconds(candidate.p99))"

@@ -8,9 +8,11 @@ extension CanaryState {
         _ policy: CanaryPolicy, at now: Date, reason: String = "started by an operator"
     ) -> CanaryState {
         let first = policy.steps.first ?? 100
-        var state = CanaryState(stable: policy.stable, candidate: policy.candidate, candidateWeight: first,
+        var state = CanaryState(
+            stable: policy.stable, candidate: policy.candidate, candidateWeight: first,
             stepIndex: 0, phase: .progressing, stepStartedAt: now)
-        state.transition(to: .progressing, weight: first, at: now,
+        state.transition(
+            to: .progressing, weight: first, at: now,
             reason: "\(reason): \(first)% to \(policy.candidate)")
         return state
     }

@@ -47,7 +47,8 @@ public struct CanaryState: Sendable, Codable, Equatable {
             case "rolled_back": self = .rolledBack(reason: try container.decode(String.self, forKey: .reason))
             case "aborted": self = .aborted(reason: try container.decode(String.self, forKey: .reason))
             default:
-                throw DecodingError.dataCorruptedError(forKey: .name, in: container,
+                throw DecodingError.dataCorruptedError(
+                    forKey: .name, in: container,
                     debugDescription: "unknown canary phase \"\(name)\"")
             }
         }

@@ -56,7 +56,8 @@ public enum CanaryStateFile {
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
             guard let date = try? timeFormat.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container,
+                throw DecodingError.dataCorruptedError(
+                    in: container,
                     debugDescription: "\"\(text)\" is not an RFC 3339 time")
             }
             return date
@@ -65,7 +66,8 @@ public enum CanaryStateFile {
         do {
             let version = try decoder.decode(VersionOnly.self, from: data).version
             guard version == formatVersion else {
-                throw CanaryStateFileError(file: file,
+                throw CanaryStateFileError(
+                    file: file,
                     message: "has format version \(version); this gateway reads version \(formatVersion)")
             }
             return try decoder.decode(Document.self, from: data).models

@@ -86,7 +86,8 @@ public final class ConcurrencyAutoscaler: Sendable {
                 state.panicFloor = desired
             }
             desired = min(max(desired, policy.minReplicas), policy.maxReplicas)
-            return Hint(stableConcurrency: stable, panicConcurrency: panic, desiredReplicas: desired,
+            return Hint(
+                stableConcurrency: stable, panicConcurrency: panic, desiredReplicas: desired,
                 inPanic: state.panicSince != nil)
         }
     }

@@ -20,8 +20,10 @@ extension Duration {
     /// The shortest exact routes-file spelling: `1h`, `2m`, `30s`, `500ms`, or decimal seconds.
     public var routesText: String {
         let total = totalNanoseconds
-        for (suffix, unit) in [("h", Int64(3_600_000_000_000)), ("m", 60_000_000_000), ("s", 1_000_000_000),
-                               ("ms", 1_000_000)] where total % unit == 0 {
+        for (suffix, unit) in [
+            ("h", Int64(3_600_000_000_000)), ("m", 60_000_000_000), ("s", 1_000_000_000),
+            ("ms", 1_000_000),
+        ] where total % unit == 0 {
             return "\(total / unit)\(suffix)"
         }
         var fraction = String(total % 1_000_000_000)
@@ -46,14 +48,14 @@ extension Duration {
     private static func nanoseconds(decimal text: Substring, unit: Int64) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit),
-              let wholeValue = Int64(whole)
+            let wholeValue = Int64(whole)
         else { return nil }
         var total = wholeValue.multipliedReportingOverflow(by: unit)
         guard !total.overflow else { return nil }
         if parts.count == 2 {
             let fraction = parts[1]
             guard !fraction.isEmpty, fraction.count <= 9, fraction.allSatisfy(\.isASCIIDigit),
-                  let fractionValue = Int64(fraction)
+                let fractionValue = Int64(fraction)
             else { return nil }
             var scale: Int64 = 1
             for _ in 0..<fraction.count { scale *= 10 }

@@ -164,7 +164,9 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
             guard let position = state.positions[endpoint] else { return }
             let entry = state.entries[position]
             if ready {
-                guard !entry.ready || (reconnected && (entry.ejectedUntil != nil || entry.consecutiveFailures > 0)) else { return }
+                guard !entry.ready || (reconnected && (entry.ejectedUntil != nil || entry.consecutiveFailures > 0)) else {
+                    return
+                }
                 var clean = Entry(ready: true)
                 clean.outstanding = entry.outstanding
                 state.entries[position] = clean
@@ -263,7 +265,9 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
             case .failure:
                 state.entries[position].consecutiveFailures += 1
                 let entry = state.entries[position]
-                guard !entry.isEjected(at: now), entry.consecutiveFailures >= configuration.consecutiveFailuresToEject else { return }
+                guard !entry.isEjected(at: now), entry.consecutiveFailures >= configuration.consecutiveFailuresToEject else {
+                    return
+                }
                 if mayEject(state, now: now) {
                     eject(&state.entries[position], now: now)
                     state.record(.ejected, endpoint)
@@ -290,7 +294,8 @@ public final class EndpointBalancer<Endpoint: Hashable & Sendable>: Sendable {
             return zip(state.order, state.entries).map { endpoint, entry in
                 var left: Duration?
                 if let until = entry.ejectedUntil, now < until { left = now.duration(to: until) }
-                return Status(endpoint: endpoint, ready: entry.ready, ejectedFor: left,
+                return Status(
+                    endpoint: endpoint, ready: entry.ready, ejectedFor: left,
                     outstanding: entry.outstanding, consecutiveFailures: entry.consecutiveFailures,
                     ejectionLevel: entry.ejectionLevel, panic: panic)
             }

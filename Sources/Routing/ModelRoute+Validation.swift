@@ -27,7 +27,8 @@ extension ModelRoute {
         if let traffic { try validateTraffic(traffic, at: "\(path).traffic") }
         if let canary {
             guard traffic == nil else {
-                throw RoutesError(path: "\(path).canary",
+                throw RoutesError(
+                    path: "\(path).canary",
                     message: "traffic and canary are mutually exclusive; a canary drives the split")
             }
             try validateCanary(canary, at: "\(path).canary")
@@ -43,7 +44,8 @@ extension ModelRoute {
 
     private func requireVersion(_ version: String, at path: String) throws(RoutesError) {
         guard versions[version] != nil else {
-            throw RoutesError(path: path,
+            throw RoutesError(
+                path: path,
                 message: "version \"\(version)\" is not in versions (\(versionOrder.joined(separator: ", ")))")
         }
     }

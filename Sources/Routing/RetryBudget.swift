@@ -56,7 +56,8 @@ public final class RetryBudget: Sendable {
             let calls = live.reduce(0) { $0 + $1.calls }
             let retries = live.reduce(0) { $0 + $1.retries }
             let thisSecond = live.first { $0.second == second }?.retries ?? 0
-            let allowed = Double(retries + 1) <= configuration.ratio * Double(calls)
+            let allowed =
+                Double(retries + 1) <= configuration.ratio * Double(calls)
                 || thisSecond < configuration.minRetriesPerSecond
             if allowed { Self.bucket(&buckets, second) { $0.retries += 1 } }
             return allowed

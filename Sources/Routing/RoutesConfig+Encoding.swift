@@ -37,18 +37,29 @@ extension ModelRoute {
         }
         if let canary { pairs.append((Node("canary"), canary.node())) }
         if let shadow {
-            pairs.append((Node("shadow"), Node.mapping(.init([
-                (Node("version"), quoted(shadow.version)), (Node("percent"), number(shadow.percent)),
-            ], .implicit, .flow))))
+            pairs.append(
+                (
+                    Node("shadow"),
+                    Node.mapping(
+                        .init(
+                            [
+                                (Node("version"), quoted(shadow.version)), (Node("percent"), number(shadow.percent)),
+                            ], .implicit, .flow))
+                ))
         }
         if let autoscaling {
-            pairs.append((Node("autoscaling"), Node.mapping(.init([
-                (Node("target_concurrency"), number(autoscaling.targetConcurrency)),
-                (Node("min_replicas"), Node(String(autoscaling.minReplicas))),
-                (Node("max_replicas"), Node(String(autoscaling.maxReplicas))),
-                (Node("stable_window"), Node(autoscaling.stableWindow.routesText)),
-                (Node("panic_window"), Node(autoscaling.panicWindow.routesText)),
-            ]))))
+            pairs.append(
+                (
+                    Node("autoscaling"),
+                    Node.mapping(
+                        .init([
+                            (Node("target_concurrency"), number(autoscaling.targetConcurrency)),
+                            (Node("min_replicas"), Node(String(autoscaling.minReplicas))),
+                            (Node("max_replicas"), Node(String(autoscaling.maxReplicas))),
+                            (Node("stable_window"), Node(autoscaling.stableWindow.routesText)),
+                            (Node("panic_window"), Node(autoscaling.panicWindow.routesText)),
+                        ]))
+                ))
         }
         return Node.mapping(.init(pairs))
     }

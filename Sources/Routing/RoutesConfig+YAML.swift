@@ -42,7 +42,8 @@ extension ModelRoute {
 
     init(node: Node, name: String, reader: RoutesReader) throws(RoutesError) {
         let path = "models.\(name)"
-        let fields = try reader.fields(node, at: path,
+        let fields = try reader.fields(
+            node, at: path,
             known: ["pipeline", "versions", "traffic", "canary", "shadow", "autoscaling"], required: ["versions"])
         var versions: [String: VersionRoute] = [:]
         for (version, versionNode) in try reader.mapping(fields["versions"]!, at: "\(path).versions") {
@@ -77,7 +78,8 @@ extension ModelRoute {
 
 extension PipelineRoute {
     init(node: Node, at path: String, reader: RoutesReader) throws(RoutesError) {
-        let fields = try reader.fields(node, at: path, known: ["model", "version", "endpoints"],
+        let fields = try reader.fields(
+            node, at: path, known: ["model", "version", "endpoints"],
             required: ["model", "endpoints"])
         self.init(
             model: try reader.string(fields["model"]!, at: "\(path).model"),
@@ -108,7 +110,8 @@ extension ShadowPolicy {
 
 extension AutoscalingPolicy {
     init(node: Node, at path: String, reader: RoutesReader) throws(RoutesError) {
-        let fields = try reader.fields(node, at: path,
+        let fields = try reader.fields(
+            node, at: path,
             known: ["target_concurrency", "min_replicas", "max_replicas", "stable_window", "panic_window"],
             required: ["target_concurrency", "max_replicas"])
         self.init(
@@ -128,9 +131,12 @@ extension AutoscalingPolicy {
 
 extension CanaryPolicy {
     init(node: Node, at path: String, reader: RoutesReader) throws(RoutesError) {
-        let fields = try reader.fields(node, at: path,
-            known: ["stable", "candidate", "steps", "interval", "min_calls", "max_error_rate", "max_p99_ratio",
-                    "max_error_rate_absolute", "max_p99_ms", "fallback"],
+        let fields = try reader.fields(
+            node, at: path,
+            known: [
+                "stable", "candidate", "steps", "interval", "min_calls", "max_error_rate", "max_p99_ratio",
+                "max_error_rate_absolute", "max_p99_ms", "fallback",
+            ],
             required: ["stable", "candidate", "steps"])
         guard let stepNodes = fields["steps"]!.sequence else {
             throw reader.error("\(path).steps", "must be a list of percentages", fields["steps"])

@@ -6,7 +6,7 @@ public enum VersionOrder {
     /// True when `lhs` comes before `rhs`.
     public static func precedes(_ lhs: String, _ rhs: String) -> Bool {
         switch (UInt64(lhs), UInt64(rhs)) {
-        case let (left?, right?): return left != right ? left < right : lhs < rhs
+        case (let left?, let right?): return left != right ? left < right : lhs < rhs
         case (.some, nil): return true
         case (nil, .some): return false
         case (nil, nil): return lhs < rhs

@@ -21,8 +21,12 @@ public final class VersionStats: Sendable {
 
     /// Records one finished call.
     public func record(latency: Duration, failed: Bool) {
-        let micros = UInt64(clamping: max(1, min(latency.totalNanoseconds / 1000,
-            VersionStats.highestTrackableLatency.totalNanoseconds / 1000)))
+        let micros = UInt64(
+            clamping: max(
+                1,
+                min(
+                    latency.totalNanoseconds / 1000,
+                    VersionStats.highestTrackableLatency.totalNanoseconds / 1000)))
         state.withLock { state in
             state.calls += 1
             if failed { state.errors += 1 }
@@ -59,7 +63,8 @@ public final class VersionStats: Sendable {
     }
 
     private static func emptyHistogram() -> Histogram<UInt64> {
-        Histogram(lowestDiscernibleValue: 1,
+        Histogram(
+            lowestDiscernibleValue: 1,
             highestTrackableValue: UInt64(highestTrackableLatency.totalNanoseconds / 1000),
             numberOfSignificantValueDigits: .three)
     }

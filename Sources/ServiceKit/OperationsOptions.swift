@@ -6,9 +6,10 @@ public struct OperationsOptions: ParsableArguments, Sendable {
     @Option(help: "HTTP/1.1 address for /metrics, /healthz and /readyz, HOST:PORT (port 0 picks a free one).")
     public var metricsListen = "0.0.0.0:9090"
 
-    @Option(help: ArgumentHelp(
-        "KServe V2 HTTP/REST address (/v2/...), HOST:PORT (port 0 picks a free one); off unless given (Triton uses 8000).",
-        valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "KServe V2 HTTP/REST address (/v2/...), HOST:PORT (port 0 picks a free one); off unless given (Triton uses 8000).",
+            valueName: "host:port"))
     public var httpListen: String?
 
     @Option(help: "Seconds in-flight calls get to finish after SIGTERM or SIGINT.")

@@ -5,17 +5,19 @@ import RPCTransport
 /// on, `--tls-client-ca` makes it mutual. Config file keys: `tls-cert`, `tls-key`, `tls-client-ca`.
 /// SIGHUP reads the three files again (see `ServerTLSReloads`).
 public struct TLSOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp(
-        "PEM certificate chain (leaf first) for TLS on the gRPC port; needs --tls-key. Without it the port speaks plaintext. SIGHUP reads the --tls-* files again for new connections.",
-        valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "PEM certificate chain (leaf first) for TLS on the gRPC port; needs --tls-key. Without it the port speaks plaintext. SIGHUP reads the --tls-* files again for new connections.",
+            valueName: "file"))
     public var tlsCert: String?
 
     @Option(help: ArgumentHelp("PEM private key of --tls-cert (unencrypted).", valueName: "file"))
     public var tlsKey: String?
 
-    @Option(help: ArgumentHelp(
-        "PEM CA certificates: clients must present a certificate they signed (mutual TLS); needs --tls-cert.",
-        valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "PEM CA certificates: clients must present a certificate they signed (mutual TLS); needs --tls-cert.",
+            valueName: "file"))
     public var tlsClientCa: String?
 
     public init() {}
@@ -48,7 +50,8 @@ public struct TLSOptions: ParsableArguments, Sendable {
             throw ValidationError("--tls-key needs --tls-cert")
         case (let certificate?, let key?):
             do {
-                return try ServerTLS(certificateFile: certificate, privateKeyFile: key, clientCertificateAuthorityFile: tlsClientCa)
+                return try ServerTLS(
+                    certificateFile: certificate, privateKeyFile: key, clientCertificateAuthorityFile: tlsClientCa)
             } catch {
                 throw ValidationError(Self.message(for: error))
             }
@@ -57,11 +60,12 @@ public struct TLSOptions: ParsableArguments, Sendable {
 
     /// `--tls-key /x.key: the private key does not match ...`: the flag that named the file.
     static func message(for error: TLSFileError) -> String {
-        let flag = switch error.role {
-        case .certificateChain: "--tls-cert"
-        case .privateKey: "--tls-key"
-        case .trustRoots: "--tls-client-ca"
-        }
+        let flag =
+            switch error.role {
+            case .certificateChain: "--tls-cert"
+            case .privateKey: "--tls-key"
+            case .trustRoots: "--tls-client-ca"
+            }
         return "\(flag) \(error.path): \(error.reason)"
     }
 }

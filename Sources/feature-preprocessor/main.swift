@@ -18,7 +18,8 @@ import Darwin
 struct FeaturePreprocessorCommand: ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "feature-preprocessor",
-        abstract: "Turn raw feature rows into model input tensors with fitted scikit-learn pipelines, over KServe V2 / Triton gRPC.",
+        abstract:
+            "Turn raw feature rows into model input tensors with fitted scikit-learn pipelines, over KServe V2 / Triton gRPC.",
         discussion: """
             Each DIR/<name>.yaml (or .yml) is a pipeline spec, served as model <name>; write one from a fitted
             scikit-learn Pipeline or ColumnTransformer with scripts/export-pipeline. New, changed and removed specs

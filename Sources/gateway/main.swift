@@ -34,9 +34,10 @@ struct GatewayCommand: ServiceCommand {
     @Option(help: ArgumentHelp("Where canary progress is saved (JSON); empty keeps it in memory only.", valueName: "file"))
     var canaryState = "canary-state.json"
 
-    @Option(help: ArgumentHelp(
-        "YAML file of accepted bearer tokens (SHA-256 digests, per-token model allow-lists, admin rights); none: no auth.",
-        valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "YAML file of accepted bearer tokens (SHA-256 digests, per-token model allow-lists, admin rights); none: no auth.",
+            valueName: "file"))
     var authTokens: String?
 
     @Option(help: "Largest request message in bytes.")
@@ -57,9 +58,10 @@ struct GatewayCommand: ServiceCommand {
     @Option(help: "Consecutive failed calls that eject a replica for a while.")
     var ejectAfterFailures = 5
 
-    @Option(help: ArgumentHelp(
-        "Largest share of a version's replicas ejected at once, in percent; one replica always stays in.",
-        valueName: "percent"))
+    @Option(
+        help: ArgumentHelp(
+            "Largest share of a version's replicas ejected at once, in percent; one replica always stays in.",
+            valueName: "percent"))
     var maxEjectionPercent = 50.0
 
     @OptionGroup var upstreamTLS: UpstreamTLSOptions
@@ -68,9 +70,11 @@ struct GatewayCommand: ServiceCommand {
 
     func validate() throws {
         _ = try ListenAddress(parsing: listen)
-        for (name, value) in [("--max-message-bytes", maxMessageBytes), ("--default-timeout-ms", defaultTimeoutMs),
-                              ("--health-check-interval-ms", healthCheckIntervalMs), ("--resolve-interval-ms", resolveIntervalMs),
-                              ("--routes-poll-interval-ms", routesPollIntervalMs), ("--eject-after-failures", ejectAfterFailures)]
+        for (name, value) in [
+            ("--max-message-bytes", maxMessageBytes), ("--default-timeout-ms", defaultTimeoutMs),
+            ("--health-check-interval-ms", healthCheckIntervalMs), ("--resolve-interval-ms", resolveIntervalMs),
+            ("--routes-poll-interval-ms", routesPollIntervalMs), ("--eject-after-failures", ejectAfterFailures),
+        ]
         where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }

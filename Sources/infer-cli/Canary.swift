@@ -39,7 +39,8 @@ struct CanaryStatusCommand: AsyncParsableCommand {
 }
 
 /// Sends one canary action and prints the status it leads to.
-private func perform(_ action: CanaryActionRequest.Action, model: String, weight: Double = 0, options: GlobalOptions) async throws {
+private func perform(_ action: CanaryActionRequest.Action, model: String, weight: Double = 0, options: GlobalOptions) async throws
+{
     try await options.run { connection in
         let status = try await connection.call(
             AdminMethods.canaryAction, CanaryActionRequest(model: model, action: action, weight: weight), as: CanaryStatus.self)

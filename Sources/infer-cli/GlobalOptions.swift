@@ -43,7 +43,8 @@ struct GlobalOptions: ParsableArguments {
         let connection: RPCGatewayConnection
         do {
             connection = RPCGatewayConnection(
-                address: try GatewayAddress(parsing: gateway), tls: try tls.clientTLS(), clientCertificate: tls.tlsCert != nil, token: resolvedToken,
+                address: try GatewayAddress(parsing: gateway), tls: try tls.clientTLS(), clientCertificate: tls.tlsCert != nil,
+                token: resolvedToken,
                 timeout: .milliseconds(Int64(timeout * 1000)))
         } catch {
             Console.error(FailureReport.message(for: error))

@@ -6,7 +6,8 @@ import InferCLICore
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show every endpoint's state, outstanding calls and consecutive failures.",
-        discussion: "States: ready, not_serving, connecting, unreachable, ejected. The version 'pipeline' is the route's preprocessor.")
+        discussion:
+            "States: ready, not_serving, connecting, unreachable, ejected. The version 'pipeline' is the route's preprocessor.")
 
     @Argument(help: "A model; every model when omitted.")
     var model: String?

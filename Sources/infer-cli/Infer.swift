@@ -54,7 +54,9 @@ struct Infer: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
-        guard RowLayout(rawValue: layout) != nil else { throw ValidationError("--as must be columns or matrix, not \"\(layout)\"") }
+        guard RowLayout(rawValue: layout) != nil else {
+            throw ValidationError("--as must be columns or matrix, not \"\(layout)\"")
+        }
         if let datatype, NumberType(rawValue: datatype.uppercased()) == nil {
             throw ValidationError("--datatype must be FP32 or FP64, not \"\(datatype)\"")
         }

@@ -48,10 +48,11 @@ struct ModelWorkerCommand: ServiceCommand {
     @Option(help: "Threads that run models (default: one per core).")
     var inferenceThreads: Int?
 
-    @Option(help: """
-        Unbatched calls whose measured compute time is at most this many microseconds run on the \
-        network thread that received them instead of an inference thread (0: never).
-        """)
+    @Option(
+        help: """
+            Unbatched calls whose measured compute time is at most this many microseconds run on the \
+            network thread that received them instead of an inference thread (0: never).
+            """)
     var inlineComputeLimitUs = 50
 
     @OptionGroup var operations: OperationsOptions

@@ -1,10 +1,11 @@
+import ONNXCheck
+
 // onnx-check: the native engine on rows from a CSV file, outputs as JSON (logic in ONNXCheck).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ONNXCheck
 
 func emit(_ text: String, to descriptor: Int32) {
     guard !text.isEmpty else { return }

@@ -10,7 +10,9 @@ enum ExportModel {
     }
 
     /// Runs `script` (export-model by default) with `arguments`; `pythonOptions` go before the script.
-    static func run(_ arguments: [String], script: String = "scripts/export-model", pythonOptions: [String] = []) async throws -> Run {
+    static func run(
+        _ arguments: [String], script: String = "scripts/export-model", pythonOptions: [String] = []
+    ) async throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PythonPeer.interpreter)
         process.arguments = pythonOptions + [PythonPeer.repositoryRoot.appendingPathComponent(script).path] + arguments
@@ -26,8 +28,9 @@ enum ExportModel {
         async let err = blocking { stderr.fileHandleForReading.readDataToEndOfFile() }
         let (outData, errData) = await (out, err)
         await blocking { process.waitUntilExit() }
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// Blocking work on a Dispatch thread, never on the cooperative pool.

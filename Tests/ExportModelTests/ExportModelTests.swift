@@ -17,16 +17,23 @@ struct ExportModelTests {
         #expect(models.count >= 3)
         // The worker runs before the exports: each version must appear on one of its next scans.
         let worker = try await ServiceProcess.start(
-            "model-worker", ["--listen", "127.0.0.1:0", "--model-repository", repository, "--poll-interval-ms", "100",
-                             "--log-level", "warning"])
+            "model-worker",
+            [
+                "--listen", "127.0.0.1:0", "--model-repository", repository, "--poll-interval-ms", "100",
+                "--log-level", "warning",
+            ])
         for (index, model) in models.enumerated() {
             let name = try #require(model["name"] as? String)
             let fitted = try #require(model["fitted"] as? String)
             let sample = try #require(model["sample"] as? String)
             let kind = try #require(model["kind"] as? String)
             // The first model is batched and verified on the sample, the others on generated rows.
-            let flags = index == 0
-                ? ["--sample", sample, "--max-batch-size", "64", "--max-queue-delay-us", "500", "--preferred-batch-sizes", "8,32"]
+            let flags =
+                index == 0
+                ? [
+                    "--sample", sample, "--max-batch-size", "64", "--max-queue-delay-us", "500", "--preferred-batch-sizes",
+                    "8,32",
+                ]
                 : []
             let export = try await ExportModel.run([fitted, "--name", name, "--repository", repository] + flags)
             #expect(export.status == 0, "\(name): \(export.stderr)")
@@ -39,7 +46,8 @@ struct ExportModelTests {
                 #expect(config.contains("dynamic_batching: {max_queue_delay_microseconds: 500, preferred_batch_sizes: [8, 32]}"))
             }
 
-            let result = try await PythonPeer.json("export_models.py", ["check", String(worker.port), name, fitted, sample, onnx, kind])
+            let result = try await PythonPeer.json(
+                "export_models.py", ["check", String(worker.port), name, fitted, sample, onnx, kind])
             let rows = try #require(result["rows"] as? Int)
             #expect(rows > 30 && (result["missing"] as? Int ?? 0) > 0, "\(name): the sample must hold missing values")
             let inputs = try #require(result["inputs"] as? [[Any]])
@@ -94,11 +102,15 @@ struct ExportModelTests {
 
         // python -S leaves out site-packages: the scripts name what to install instead of a traceback.
         let bare = try await ExportModel.run(["x", "--name", "m", "--repository", "/tmp"], pythonOptions: ["-S"])
-        #expect(bare.status == 2 && bare.stderr == "error: missing Python package: pip install numpy onnx joblib\n", "\(bare.stderr)")
-        let pipeline = try await ExportModel.run(["x", "--name", "m", "--output", "/tmp/m.yaml"], script: "scripts/export-pipeline",
-                                                 pythonOptions: ["-S"])
+        #expect(
+            bare.status == 2 && bare.stderr == "error: missing Python package: pip install numpy onnx joblib\n", "\(bare.stderr)")
+        let pipeline = try await ExportModel.run(
+            ["x", "--name", "m", "--output", "/tmp/m.yaml"], script: "scripts/export-pipeline",
+            pythonOptions: ["-S"])
         #expect(pipeline.status == 2, "\(pipeline.stderr)")
-        #expect(pipeline.stderr == "error: missing Python package: pip install pyyaml numpy scikit-learn joblib\n", "\(pipeline.stderr)")
+        #expect(
+            pipeline.stderr == "error: missing Python package: pip install pyyaml numpy scikit-learn joblib\n",
+            "\(pipeline.stderr)")
 
         let work = try TemporaryDirectory()
         let trained = try await PythonPeer.json("export_models.py", ["train", work.path, "xgboost"])
@@ -111,7 +123,9 @@ struct ExportModelTests {
         #expect(next.status == 0 && next.stdout.contains("\(repository)/m/2/model.onnx"), "\(next.stdout) \(next.stderr)")
         let taken = try await ExportModel.run([fitted, "--name", "m", "--version", "1", "--repository", repository])
         #expect(taken.status == 1 && taken.stderr.contains("\(repository)/m/1 exists"), "\(taken.stderr)")
-        let withSample = try await ExportModel.run([fitted, "--name", "m", "--repository", repository, "--sample", model["sample"] as? String ?? ""])
+        let withSample = try await ExportModel.run([
+            fitted, "--name", "m", "--repository", repository, "--sample", model["sample"] as? String ?? "",
+        ])
         // The regression sample has the model's named columns plus one extra: accepted.
         #expect(withSample.status == 0 && withSample.stdout.contains("/m/3/model.onnx"), "\(withSample.stderr)")
     }

@@ -16,7 +16,10 @@ struct StepSemanticsTests {
         #expect(standard[0] == -1 && standard[1] == 1 && standard[2].isNaN)
         #expect(try run(one, "[{type: min_max_scaler, scale: [0.5], min: [-1], clip: true}]", [x]).prefix(2) == [0, 1])
         #expect(try run(one, "[{type: max_abs_scaler, scale: [5]}]", [x]).prefix(2) == [0.2, 1])
-        #expect(try run(one, "[{type: simple_imputer, strategy: constant, statistics: [7]}, {type: clip, min: 2, max: 6}]", [x]) == [2, 5, 6])
+        #expect(
+            try run(one, "[{type: simple_imputer, strategy: constant, statistics: [7]}, {type: clip, min: 2, max: 6}]", [x]) == [
+                2, 5, 6,
+            ])
     }
 
     @Test func normalizerAndPolynomialWorkRowByRow() throws {
@@ -25,27 +28,33 @@ struct StepSemanticsTests {
         #expect(try run(two, "[{type: normalizer, norm: l2}]", columns) == [0.6, 0.8, 0, 0])
         #expect(try run(two, "[{type: normalizer, norm: l1}]", columns) == [3.0 / 7, 4.0 / 7, 0, 0])
         #expect(try run(two, "[{type: polynomial_features, degree: 2}]", columns) == [1, 3, 4, 9, 12, 16, 1, 0, 0, 0, 0, 0])
-        #expect(try run(two, "[{type: polynomial_features, degree: 2, interaction_only: true, include_bias: false}]", columns)
-            == [3, 4, 12, 0, 0, 0])
+        #expect(
+            try run(two, "[{type: polynomial_features, degree: 2, interaction_only: true, include_bias: false}]", columns)
+                == [3, 4, 12, 0, 0, 0])
     }
 
     @Test func oneHotHandlesDropInfrequentAndUnknowns() throws {
         let city = ColumnData.text(TextColumn(["a", "b", "c", "zz", nil]))
         let one = "[{name: c, type: string, nullable: true}]"
         // Frequent a, b; c grouped as infrequent; drop b.
-        let infrequent = "[{type: one_hot_encoder, handle_unknown: infrequent_if_exist, features: [{categories: [a, b, c], infrequent: [c], drop: b}]}]"
+        let infrequent =
+            "[{type: one_hot_encoder, handle_unknown: infrequent_if_exist, features: [{categories: [a, b, c], infrequent: [c], drop: b}]}]"
         #expect(try run(one, infrequent, [city]) == [1, 0, 0, 0, 0, 1, 0, 1, 0, 1])
         let ignore = "[{type: one_hot_encoder, handle_unknown: ignore, features: [{categories: [a, b, null]}]}]"
         #expect(try run(one, ignore, [city]) == [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
         let strict = "[{type: one_hot_encoder, features: [{categories: [a, b, c]}]}]"
-        #expect(throws: PipelineInputError(row: 3, column: "c", reason: "unknown category 'zz' (handle_unknown is error; known: 'a', 'b', 'c')")) {
+        #expect(
+            throws: PipelineInputError(
+                row: 3, column: "c", reason: "unknown category 'zz' (handle_unknown is error; known: 'a', 'b', 'c')")
+        ) {
             try run(one, strict, [city])
         }
     }
 
     @Test func ordinalBinsAndHashing() throws {
         let city = ColumnData.text(TextColumn(["b", "zz", nil]))
-        let ordinal = "[{type: ordinal_encoder, categories: [[a, b, null]], handle_unknown: use_encoded_value, unknown_value: -1, encoded_missing_value: -2}]"
+        let ordinal =
+            "[{type: ordinal_encoder, categories: [[a, b, null]], handle_unknown: use_encoded_value, unknown_value: -1, encoded_missing_value: -2}]"
         #expect(try run("[{name: c, type: string, nullable: true}]", ordinal, [city]) == [1, -1, -2])
         let bins = "[{type: kbins_discretizer, encode: ordinal, bin_edges: [[0, 1, 2, 3]]}]"
         #expect(try run("[{name: x, type: float}]", bins, [.numbers([-5, 0, 1, 1.5, 2, 9])]) == [0, 0, 1, 1, 2, 2])
@@ -58,7 +67,8 @@ struct StepSemanticsTests {
 
     @Test func badValuesNameTheRowAndTheColumn() {
         let inputs = "[{name: n, type: int}, {name: s, type: string}]"
-        let steps = "[{type: column_transformer, transformers: [{columns: [n]}, {columns: [s], steps: [{type: ordinal_encoder, categories: [[a]]}]}]}]"
+        let steps =
+            "[{type: column_transformer, transformers: [{columns: [n]}, {columns: [s], steps: [{type: ordinal_encoder, categories: [[a]]}]}]}]"
         #expect(throws: PipelineInputError(row: 1, column: "n", reason: "2.5 is not an integer (the column is int)")) {
             try run(inputs, steps, [.numbers([1, 2.5]), .text(TextColumn(["a", "a"]))])
         }

@@ -24,10 +24,16 @@ struct OracleProcessTests {
 
         let preprocessor = try await ServiceProcess.start(
             "feature-preprocessor",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", directory.path + "/pipelines", "--log-level", "warning"])
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", directory.path + "/pipelines",
+                "--log-level", "warning",
+            ])
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", directory.path + "/models", "--log-level", "warning"])
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", directory.path + "/models",
+                "--log-level", "warning",
+            ])
         let result = try await PythonPeer.json(
             "pipeline_oracle.py", ["check", String(preprocessor.port), String(worker.port), directory.path])
 
@@ -41,7 +47,8 @@ struct OracleProcessTests {
         let errors = try #require(result["errors"] as? [String: String])
         let expectations = [
             "unknown_pipeline": "StatusCode.NOT_FOUND|unknown pipeline 'no-such-pipeline'",
-            "unknown_category": "StatusCode.INVALID_ARGUMENT|pipeline 'one_hot_if_binary': row 2, column 'device': unknown category 'windows'",
+            "unknown_category":
+                "StatusCode.INVALID_ARGUMENT|pipeline 'one_hot_if_binary': row 2, column 'device': unknown category 'windows'",
             "wrong_datatype": "StatusCode.INVALID_ARGUMENT|input 'city' has datatype FP64, but the column is string",
             "missing_column": "StatusCode.INVALID_ARGUMENT|missing input column 'city'",
             "bad_json": "StatusCode.INVALID_ARGUMENT|input 'records' element 0 is not a JSON object",

@@ -23,7 +23,10 @@ struct ReloadProcessTests {
         try directory.write("scale.yaml", Self.scaler(version: 1, scale: "[2.0]"))
         let process = try await ServiceProcess.start(
             "feature-preprocessor",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", directory.path, "--poll-interval-ms", "50", "--log-level", "critical"])
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--pipelines", directory.path, "--poll-interval-ms",
+                "50", "--log-level", "critical",
+            ])
         let client = RPCClient(host: "127.0.0.1", port: process.port)
 
         func infer(_ x: Double) async throws -> (version: String, value: Double) {
@@ -32,7 +35,8 @@ struct ReloadProcessTests {
             return (response.modelVersion, Double(try response.outputs[0].values(as: Float.self)[0]))
         }
         func ready(_ name: String) async throws -> Bool {
-            try await client.unary(InferenceMethods.modelReady, ModelReadyRequest(name: name), as: ModelReadyResponse.self).message.ready
+            try await client.unary(InferenceMethods.modelReady, ModelReadyRequest(name: name), as: ModelReadyResponse.self)
+                .message.ready
         }
         func serverReady() async throws -> Bool {
             try await client.unary(InferenceMethods.serverReady, ServerReadyRequest(), as: ServerReadyResponse.self).message.ready

@@ -8,8 +8,10 @@ struct AccessTokensTests {
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
     ])
     func sha256MatchesTheStandardVectors(input: String, digest: String) {
         #expect(TokenDigest.hex(TokenDigest.of(input)) == digest)
@@ -56,8 +58,14 @@ struct AccessTokensTests {
         ("tokens: []", "tokens.yaml: tokens: must be a non-empty list"),
         ("tokens:\n  - {name: a}", "tokens.yaml: tokens[0]: needs exactly one of sha256 or env"),
         ("tokens:\n  - {name: a, sha256: abc}", "tokens.yaml: tokens[0].sha256: must be 64 hexadecimal digits"),
-        ("tokens:\n  - {name: a, env: NOT_SET_ANYWHERE}", "tokens.yaml: tokens[0].env: environment variable NOT_SET_ANYWHERE is not set"),
-        ("tokens:\n  - {name: a, env: X, colour: red}", "tokens.yaml: tokens[0].colour: unknown key (known keys: name, sha256, env, models, admin)"),
+        (
+            "tokens:\n  - {name: a, env: NOT_SET_ANYWHERE}",
+            "tokens.yaml: tokens[0].env: environment variable NOT_SET_ANYWHERE is not set"
+        ),
+        (
+            "tokens:\n  - {name: a, env: X, colour: red}",
+            "tokens.yaml: tokens[0].colour: unknown key (known keys: name, sha256, env, models, admin)"
+        ),
         ("users: []", "tokens.yaml: users: unknown key (known keys: tokens)"),
         ("tokens:\n  - {env: X}", "tokens.yaml: tokens[0].name: is required"),
         (String(repeating: "[", count: 5000), "tokens.yaml: nests deeper than 100 levels (line 1)"),

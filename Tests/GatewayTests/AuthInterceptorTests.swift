@@ -60,8 +60,10 @@ struct AuthInterceptorTests {
         #expect(AuthInterceptor.check(for: InferenceMethods.modelReady) == .model(notesCall: false))
         #expect(AuthInterceptor.check(for: InferenceMethods.modelMetadata) == .model(notesCall: false))
         #expect(AuthInterceptor.check(for: InferenceMethods.modelInfer) == .model(notesCall: true))
-        for path in [AdminMethods.listRoutes, AdminMethods.getRoute, AdminMethods.setRoute, AdminMethods.canaryAction,
-                     AdminMethods.canaryStatus, AdminMethods.autoscalingHints, AdminMethods.endpointHealth] {
+        for path in [
+            AdminMethods.listRoutes, AdminMethods.getRoute, AdminMethods.setRoute, AdminMethods.canaryAction,
+            AdminMethods.canaryStatus, AdminMethods.autoscalingHints, AdminMethods.endpointHealth,
+        ] {
             #expect(AuthInterceptor.check(for: path) == .admin, "\(path)")
         }
     }

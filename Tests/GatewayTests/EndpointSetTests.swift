@@ -14,23 +14,32 @@ struct EndpointSetTests {
             return try answers.withLock { try $0.get() }
         }
         let set = EndpointSet(
-            endpoints: [try EndpointAddress(parsing: "dns:///iris-v1.models.svc.cluster.local:8001"),
-                        try EndpointAddress(parsing: "127.0.0.1:9000")],
+            endpoints: [
+                try EndpointAddress(parsing: "dns:///iris-v1.models.svc.cluster.local:8001"),
+                try EndpointAddress(parsing: "127.0.0.1:9000"),
+            ],
             configuration: .defaults, clock: SystemRoutingClock())
         #expect(set.needsResolution)
         #expect(set.upstreams == [Upstream(host: "127.0.0.1", port: 9000)], "static replicas are known before any lookup")
 
         let logger = Logger(label: "test")
         await set.refresh(using: resolver, logger: logger)
-        #expect(Set(set.upstreams) == [Upstream(host: "10.0.0.1", port: 8001), Upstream(host: "10.0.0.2", port: 8001),
-                                      Upstream(host: "127.0.0.1", port: 9000)])
-        #expect(set.origin(of: Upstream(host: "10.0.0.1", port: 8001))?.description == "dns:///iris-v1.models.svc.cluster.local:8001")
+        #expect(
+            Set(set.upstreams) == [
+                Upstream(host: "10.0.0.1", port: 8001), Upstream(host: "10.0.0.2", port: 8001),
+                Upstream(host: "127.0.0.1", port: 9000),
+            ])
+        #expect(
+            set.origin(of: Upstream(host: "10.0.0.1", port: 8001))?.description == "dns:///iris-v1.models.svc.cluster.local:8001")
 
         // A pod goes away and another comes: the set follows.
         answers.withLock { $0 = .success(["10.0.0.3", "10.0.0.2"]) }
         await set.refresh(using: resolver, logger: logger)
-        #expect(Set(set.upstreams) == [Upstream(host: "10.0.0.2", port: 8001), Upstream(host: "10.0.0.3", port: 8001),
-                                      Upstream(host: "127.0.0.1", port: 9000)])
+        #expect(
+            Set(set.upstreams) == [
+                Upstream(host: "10.0.0.2", port: 8001), Upstream(host: "10.0.0.3", port: 8001),
+                Upstream(host: "127.0.0.1", port: 9000),
+            ])
 
         // A failed lookup keeps the last replicas rather than emptying the version.
         answers.withLock { $0 = .failure(ResolutionError(name: "iris-v1", reason: "timeout")) }

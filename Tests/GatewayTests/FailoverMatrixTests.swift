@@ -32,7 +32,8 @@ struct FailoverMatrixTests {
             for repository in repositories { processes.append(try await Mesh.replica(repository, extra: workerArguments)) }
             self.processes = processes
             let endpoints = processes.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", ")
-            try scratch.writeRoutes("""
+            try scratch.writeRoutes(
+                """
                 models:
                   iris:
                     versions:
@@ -107,7 +108,8 @@ struct FailoverMatrixTests {
     @Test(arguments: [1, 3, 5])
     func gracefulRestartThenKillOfTheOther(secondsLater: Int) async throws {
         let mesh = try await Replicas(count: 2)
-        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) { load in
+        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) {
+            load in
             try await load.phase("steady")
             #expect(try await mesh.takesTraffic(1) == nil)
             try await load.phase("a-draining")
@@ -127,7 +129,9 @@ struct FailoverMatrixTests {
         }
         report.attach("failover-graceful-then-kill-\(secondsLater)s")
         let b = Self.address(mesh[1])
-        Self.expectNoFailures(report, ["steady", "a-draining", "a-down", "a-back", "b-down", "b-back"], sparing: [b], "graceful, kill \(secondsLater) s later")
+        Self.expectNoFailures(
+            report, ["steady", "a-draining", "a-down", "a-back", "b-down", "b-back"], sparing: [b],
+            "graceful, kill \(secondsLater) s later")
         Self.expectFewFailures(report, "b-killed", "graceful, kill \(secondsLater) s later")
         Self.expectInFlightLoss(report, killed: b, "graceful, kill \(secondsLater) s later")
         #expect(Self.gatewayGaveUp(report).isEmpty, "\(report)")
@@ -137,7 +141,8 @@ struct FailoverMatrixTests {
     /// 2. `kill -9` of A, A started again, and `kill -9` of B as soon as A listens.
     @Test func killRestartThenKillOfTheOther() async throws {
         let mesh = try await Replicas(count: 2)
-        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) { load in
+        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) {
+            load in
             try await load.phase("steady")
             #expect(try await mesh.takesTraffic(1) == nil)
             try await load.phase("a-killed")
@@ -167,7 +172,8 @@ struct FailoverMatrixTests {
     /// goes (a Deployment rollout with `maxUnavailable: 0`).
     @Test func rollingRestartOfThreeReplicas() async throws {
         let mesh = try await Replicas(count: 3)
-        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) { load in
+        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) {
+            load in
             try await load.phase("steady")
             for index in 0..<3 { #expect(try await mesh.takesTraffic(index) == nil) }
             for index in 0..<3 {
@@ -215,7 +221,8 @@ struct FailoverMatrixTests {
             #expect(try await mesh.takesTraffic(1) == nil)
         }
         report.attach("failover-sigstop-then-kill")
-        Self.expectNoFailures(report, ["steady", "a-out", "a-serving", "b-back"], sparing: [Self.address(mesh[1])], "hung, then kill")
+        Self.expectNoFailures(
+            report, ["steady", "a-out", "a-serving", "b-back"], sparing: [Self.address(mesh[1])], "hung, then kill")
         #expect(Self.gatewayGaveUp(report).isEmpty, "\(report)")
         await mesh.stop()
     }
@@ -229,7 +236,8 @@ struct FailoverMatrixTests {
         // A model with no version left is not ready, and neither is the worker.
         let modelDirectory = "\(mesh.repositories[0])/iris/1"
         let parked = "\(mesh.scratch.root)/parked-version"
-        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) { load in
+        let (report, _) = try await Mesh.steadyLoad(gateway: mesh.gateway, scratch: mesh.scratch, concurrency: Self.concurrency) {
+            load in
             try await load.phase("steady")
             #expect(try await mesh.takesTraffic(1) == nil)
             try await load.phase("a-unloading")
@@ -256,7 +264,8 @@ struct FailoverMatrixTests {
         // Calls that reach A while it unloads (before a health check sees it) get NOT_FOUND
         // there and are retried on B; only once B is gone do callers get A's own answer.
         Self.expectNoFailures(
-            report, ["steady", "a-unloading", "a-not-serving", "a-serving"], sparing: [Self.address(mesh[1])], "not serving, then kill")
+            report, ["steady", "a-unloading", "a-not-serving", "a-serving"], sparing: [Self.address(mesh[1])],
+            "not serving, then kill")
         #expect(Self.gatewayGaveUp(report).isEmpty, "\(report)")
         // The panic-routed calls and A's ejection (for its NOT_FOUND answers) are counted.
         let metricsPort = try #require(mesh.gateway.metricsPort)
@@ -288,7 +297,8 @@ struct DNSFailoverTests {
             try addresses.map { "\($0) iris-v1.test\n" }.joined().write(toFile: hosts, atomically: true, encoding: .utf8)
         }
         try publish(["127.0.0.2", "127.0.0.3"])
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -298,7 +308,9 @@ struct DNSFailoverTests {
             scratch, healthCheckIntervalMs: 2000, extra: ["--resolve-interval-ms", "500"],
             environment: ["LD_PRELOAD": Self.library, "NSS_WRAPPER_HOSTS": hosts])
         let admin = AdminProbe(gateway: gateway)
-        let (report, (successor, restarted)) = try await Mesh.steadyLoad(gateway: gateway, scratch: scratch, concurrency: FailoverMatrixTests.concurrency) { load in
+        let (report, (successor, restarted)) = try await Mesh.steadyLoad(
+            gateway: gateway, scratch: scratch, concurrency: FailoverMatrixTests.concurrency
+        ) { load in
             try await load.phase("steady")
             let both = try await timeUntil(.seconds(20)) { try await admin.endpoints().filter { $0.state == "ready" }.count == 2 }
             #expect(both != nil, "the gateway never saw both pods")

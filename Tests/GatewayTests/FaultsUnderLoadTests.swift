@@ -28,7 +28,8 @@ struct FaultsUnderLoadTests {
             repository = try scratch.repository("v1", version: 1)
             first = try await Mesh.replica(repository)
             second = try await Mesh.replica(repository)
-            try scratch.writeRoutes("""
+            try scratch.writeRoutes(
+                """
                 models:
                   iris:
                     versions:
@@ -41,7 +42,9 @@ struct FaultsUnderLoadTests {
         /// Waits until the replica on `port` is ready at the gateway and `replica` has answered
         /// `calls` ModelInfer calls of the load; nil when it does, else what the gateway and the
         /// replica say after `limit`.
-        func takesTraffic(_ replica: ServiceProcess, calls: Double = 20, within limit: Duration = .seconds(20)) async throws -> String? {
+        func takesTraffic(
+            _ replica: ServiceProcess, calls: Double = 20, within limit: Duration = .seconds(20)
+        ) async throws -> String? {
             let took = try await timeUntil(limit) {
                 guard try await admin.state(ofPort: replica.port) == "ready" else { return false }
                 return await MetricsScrape.inferCalls(replica) ?? 0 >= calls
@@ -49,7 +52,8 @@ struct FaultsUnderLoadTests {
             guard took == nil else { return nil }
             let status = try await admin.endpoints().first { $0.address.hasSuffix(":\(replica.port)") }
             let answered = await MetricsScrape.inferCalls(replica)
-            return "after \(limit): \(status.map { "\($0)" } ?? "no endpoint"), \(answered.map { "\($0)" } ?? "no metrics") calls answered"
+            return
+                "after \(limit): \(status.map { "\($0)" } ?? "no endpoint"), \(answered.map { "\($0)" } ?? "no metrics") calls answered"
         }
 
         func stop() async {
@@ -185,7 +189,8 @@ struct FaultsUnderLoadTests {
         let model = try Data(contentsOf: URL(fileURLWithPath: GatewayScratch.exampleModel(1)))
         let v1 = try await Mesh.replica(try scratch.repository("v1", version: 1, modelBytes: model))
         let v2 = try await Mesh.replica(try scratch.repository("v2", version: 2, modelBytes: model))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -212,7 +217,9 @@ struct FaultsUnderLoadTests {
         // Once promoted, every call goes to the candidate.
         let after = report["promoted"]
         #expect(after.calls > 0 && after.versions == ["2": after.calls], "\(report)")
-        let weights = try await admin.routes().routes.first?.versions.reduce(into: [String: Double]()) { $0[$1.version] = $1.weight }
+        let weights = try await admin.routes().routes.first?.versions.reduce(into: [String: Double]()) {
+            $0[$1.version] = $1.weight
+        }
         #expect(weights == ["1": 0, "2": 100])
         await admin.close()
         #expect(await gateway.terminate() == 0)
@@ -224,7 +231,8 @@ struct FaultsUnderLoadTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.replica(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.replica(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -262,7 +270,8 @@ struct FaultsUnderLoadTests {
         let model = try Data(contentsOf: URL(fileURLWithPath: GatewayScratch.exampleModel(1)))
         let v1 = try await Mesh.replica(try scratch.repository("v1", version: 1, modelBytes: model))
         let v2 = try await Mesh.replica(try scratch.repository("v2", version: 2, modelBytes: model))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:

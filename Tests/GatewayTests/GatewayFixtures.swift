@@ -57,7 +57,10 @@ enum Mesh {
     static func worker(_ repository: String) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", repository, "--log-level", "warning"])
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", repository, "--log-level",
+                "warning",
+            ])
     }
 
     static func preprocessor(_ pipelines: String) async throws -> ServiceProcess {
@@ -72,8 +75,12 @@ enum Mesh {
     ) async throws -> ServiceProcess {
         try await ServiceProcess.start(
             "gateway",
-            ["--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml", "--canary-state", scratch.statePath,
-             "--health-check-interval-ms", "\(healthCheckIntervalMs)", "--routes-poll-interval-ms", "100", "--log-level", "warning"] + extra,
+            [
+                "--listen", "127.0.0.1:\(port)", "--metrics-listen", "127.0.0.1:0", "--routes", "\(scratch.root)/routes.yaml",
+                "--canary-state", scratch.statePath,
+                "--health-check-interval-ms", "\(healthCheckIntervalMs)", "--routes-poll-interval-ms", "100", "--log-level",
+                "warning",
+            ] + extra,
             readingMetricsPort: readingMetricsPort, readingHTTPPort: readingHTTPPort, environment: environment)
     }
 
@@ -101,14 +108,19 @@ enum Mesh {
 extension Mesh {
     /// A model-worker whose metrics port is known, on `port` (0: any free one). A replica
     /// restarted on its old port retries for a while in case the port is not free yet.
-    static func replica(_ repository: String, host: String = "127.0.0.1", port: Int = 0, extra: [String] = []) async throws -> ServiceProcess {
-        let arguments = ["--listen", "\(host):\(port)", "--metrics-listen", "127.0.0.1:0",
-                         "--model-repository", repository, "--log-level", "warning"] + extra
+    static func replica(
+        _ repository: String, host: String = "127.0.0.1", port: Int = 0, extra: [String] = []
+    ) async throws -> ServiceProcess {
+        let arguments =
+            [
+                "--listen", "\(host):\(port)", "--metrics-listen", "127.0.0.1:0",
+                "--model-repository", repository, "--log-level", "warning",
+            ] + extra
         var attempt = 0
         while true {
             do {
                 return try await ServiceProcess.start("model-worker", arguments, readingMetricsPort: true)
-            } catch where port != 0 && attempt < 20 {
+            } catch  where port != 0 && attempt < 20 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(250))
             }
@@ -123,7 +135,8 @@ extension Mesh {
     ) async throws -> (LoadReport, Outcome) {
         let control = try LoadControl(directory: "\(scratch.root)/load-\(UUID().uuidString)")
         async let output = PythonPeer.json(
-            "fault_load.py", ["load", String(gateway.port), String(concurrency), String(timeoutMilliseconds), control.directory, "120"])
+            "fault_load.py",
+            ["load", String(gateway.port), String(concurrency), String(timeoutMilliseconds), control.directory, "120"])
         let outcome: Result<Outcome, any Error>
         do {
             try await control.waitUntilStarted()

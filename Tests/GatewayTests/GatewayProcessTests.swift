@@ -12,7 +12,8 @@ struct GatewayProcessTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -56,7 +57,8 @@ struct GatewayProcessTests {
         let pipelines = PythonPeer.repositoryRoot.appendingPathComponent("examples/pipelines").path
         let preprocessor = try await Mesh.preprocessor(pipelines)
         let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 pipeline: {model: iris-features, endpoints: ["127.0.0.1:\(preprocessor.port)"]}
@@ -81,7 +83,8 @@ struct GatewayProcessTests {
     @Test func bearerTokensGuardModelsAndTheAdminService() async throws {
         let scratch = try GatewayScratch()
         let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -90,10 +93,10 @@ struct GatewayProcessTests {
         let tokensPath = "\(scratch.root)/tokens.yaml"
         // The model token is stored as its digest; the admin token comes from the environment.
         try """
-            tokens:
-              - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
-              - {name: ops, env: GATEWAY_TEST_ADMIN_TOKEN, admin: true}
-            """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        tokens:
+          - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
+          - {name: ops, env: GATEWAY_TEST_ADMIN_TOKEN, admin: true}
+        """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
         setenv("GATEWAY_TEST_ADMIN_TOKEN", "ops-token", 1)
         let gateway = try await Mesh.gateway(scratch, extra: ["--auth-tokens", tokensPath])
         let result = try await PythonPeer.json("gateway_checks.py", ["auth", String(gateway.port), "secret", "ops-token"])
@@ -113,7 +116,8 @@ struct GatewayProcessTests {
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         // Version 2's file is not a model: its worker cannot load it and answers UNAVAILABLE.
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2, modelBytes: Data("not onnx".utf8)))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -142,7 +146,8 @@ struct GatewayProcessTests {
         let repository = try scratch.repository("v1", version: 1)
         let first = try await Mesh.worker(repository)
         let second = try await Mesh.worker(repository)
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -166,14 +171,16 @@ struct GatewayProcessTests {
     @Test func deadlinesExpireAtAHungWorkerThroughTheGateway() async throws {
         let scratch = try GatewayScratch()
         let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
                   "1": {endpoints: ["127.0.0.1:\(worker.port)"]}
             """)
         // The gateway's own limit for callers that set no deadline is 400 ms here.
-        let gateway = try await Mesh.gateway(scratch, extra: ["--default-timeout-ms", "400", "--health-check-interval-ms", "60000"])
+        let gateway = try await Mesh.gateway(
+            scratch, extra: ["--default-timeout-ms", "400", "--health-check-interval-ms", "60000"])
         let warm = try await PythonPeer.json("gateway_checks.py", ["deadline", String(gateway.port), "2000"])
         #expect(warm["status"] as? String == "OK")
         worker.send(SIGSTOP)
@@ -197,7 +204,8 @@ struct GatewayProcessTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:

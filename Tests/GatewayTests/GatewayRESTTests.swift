@@ -11,7 +11,8 @@ struct GatewayRESTTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -22,9 +23,9 @@ struct GatewayRESTTests {
         let tokensPath = "\(scratch.root)/tokens.yaml"
         // The digest of "secret".
         try """
-            tokens:
-              - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
-            """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        tokens:
+          - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
+        """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
         let gateway = try await Mesh.gateway(
             scratch, extra: ["--auth-tokens", tokensPath, "--http-listen", "127.0.0.1:0"], readingHTTPPort: true)
         let httpPort = try #require(gateway.httpPort)
@@ -53,7 +54,8 @@ struct GatewayModelConfigTests {
     @Test func perfAnalyzerSequenceThroughTheGateway() async throws {
         let scratch = try GatewayScratch()
         let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -66,7 +68,9 @@ struct GatewayModelConfigTests {
         for transport in ["grpc", "http"] {
             let answer = result[transport] as? [String: Any] ?? [:]
             let config = answer["config"] as? [String: Any] ?? [:]
-            #expect(config["name"] as? String == "iris" && config["platform"] as? String == "onnxruntime_onnx", "\(transport): \(result)")
+            #expect(
+                config["name"] as? String == "iris" && config["platform"] as? String == "onnxruntime_onnx",
+                "\(transport): \(result)")
             #expect(answer["labels_equal"] as? Bool == true, "\(transport): labels differ from onnxruntime")
         }
         #expect(await gateway.terminate() == 0)

@@ -18,9 +18,15 @@ final class CountingWorker: InferenceServiceHandler {
 
     init(version: String) { self.version = version }
 
-    func serverLive(_ request: ServerLiveRequest, context: ServerContext) async throws -> ServerLiveResponse { ServerLiveResponse(live: true) }
-    func serverReady(_ request: ServerReadyRequest, context: ServerContext) async throws -> ServerReadyResponse { ServerReadyResponse(ready: true) }
-    func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse { ModelReadyResponse(ready: true) }
+    func serverLive(_ request: ServerLiveRequest, context: ServerContext) async throws -> ServerLiveResponse {
+        ServerLiveResponse(live: true)
+    }
+    func serverReady(_ request: ServerReadyRequest, context: ServerContext) async throws -> ServerReadyResponse {
+        ServerReadyResponse(ready: true)
+    }
+    func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
+        ModelReadyResponse(ready: true)
+    }
     func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
         ServerMetadataResponse(name: "counting", version: "1")
     }
@@ -43,8 +49,12 @@ struct GatewayServiceTests {
     ) async throws {
         let v1 = CountingWorker(version: "1")
         let v2 = CountingWorker(version: "2")
-        try await withServer(services: [InferenceService(handler: v1), HealthService(store: HealthStatusStore(overall: .serving))]) { _, port1 in
-            try await withServer(services: [InferenceService(handler: v2), HealthService(store: HealthStatusStore(overall: .serving))]) { _, port2 in
+        try await withServer(services: [
+            InferenceService(handler: v1), HealthService(store: HealthStatusStore(overall: .serving)),
+        ]) { _, port1 in
+            try await withServer(services: [
+                InferenceService(handler: v2), HealthService(store: HealthStatusStore(overall: .serving)),
+            ]) { _, port2 in
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(at: directory) }
@@ -117,8 +127,10 @@ struct GatewayServiceTests {
             #expect(context.response.headers["x-model-version"] == "1")
             // The access log gets the routed model and version, the request id and the trace id
             // that went upstream.
-            #expect(context.annotations.values == CallAnnotations.Values(
-                model: "iris", version: "1", requestID: "req-7", traceID: TraceContext.traceID(of: traceparent)))
+            #expect(
+                context.annotations.values
+                    == CallAnnotations.Values(
+                        model: "iris", version: "1", requestID: "req-7", traceID: TraceContext.traceID(of: traceparent)))
 
             // A caller's traceparent is passed on unchanged.
             let traced = ServerContext(

@@ -14,9 +14,12 @@ struct SpanExportTests {
         let export = ["--otlp-endpoint", "http://127.0.0.1:\(collector.port)"]
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository",
-             try scratch.repository("v1", version: 1), "--log-level", "warning"] + export)
-        try scratch.writeRoutes("""
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository",
+                try scratch.repository("v1", version: 1), "--log-level", "warning",
+            ] + export)
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -37,9 +40,10 @@ struct SpanExportTests {
         }
         func attributes(_ span: [String: Any]) -> [String: Any] { span["attributes"] as? [String: Any] ?? [:] }
         let infer = "inference.GRPCInferenceService/ModelInfer"
-        let gatewaySpan = try #require(spans.first {
-            $0["service"] as? String == "gateway" && attributes($0)["inference.request_id"] as? String == "req-7"
-        }, "\(spans)")
+        let gatewaySpan = try #require(
+            spans.first {
+                $0["service"] as? String == "gateway" && attributes($0)["inference.request_id"] as? String == "req-7"
+            }, "\(spans)")
         #expect(gatewaySpan["name"] as? String == infer)
         #expect(gatewaySpan["trace_id"] as? String == traceID)
         #expect(gatewaySpan["parent_span_id"] as? String == "00f067aa0ba902b7")
@@ -51,25 +55,28 @@ struct SpanExportTests {
         #expect(attributes(gatewaySpan)["rpc.grpc.status_code"] as? Int == 0)
         #expect(attributes(gatewaySpan)["rpc.system"] as? String == "grpc")
 
-        let workerSpan = try #require(spans.first {
-            $0["service"] as? String == "model-worker" && attributes($0)["inference.request_id"] as? String == "req-7"
-        }, "\(spans)")
+        let workerSpan = try #require(
+            spans.first {
+                $0["service"] as? String == "model-worker" && attributes($0)["inference.request_id"] as? String == "req-7"
+            }, "\(spans)")
         #expect(workerSpan["name"] as? String == infer)
         #expect(workerSpan["trace_id"] as? String == traceID)
         #expect(workerSpan["parent_span_id"] as? String == gatewaySpan["span_id"] as? String)
         #expect(attributes(workerSpan)["inference.model_version"] as? String == "1")
 
         // A call without a traceparent starts a trace at the gateway that the worker joins.
-        let started = try #require(spans.first {
-            $0["service"] as? String == "gateway" && attributes($0)["inference.request_id"] as? String == "req-8"
-        })
+        let started = try #require(
+            spans.first {
+                $0["service"] as? String == "gateway" && attributes($0)["inference.request_id"] as? String == "req-8"
+            })
         let startedTrace = started["trace_id"] as? String
         #expect(startedTrace != traceID && started["parent_span_id"] == nil)
         #expect(spans.contains { $0["service"] as? String == "model-worker" && $0["trace_id"] as? String == startedTrace })
 
-        let failed = try #require(spans.first {
-            $0["service"] as? String == "gateway" && attributes($0)["inference.request_id"] as? String == "req-9"
-        })
+        let failed = try #require(
+            spans.first {
+                $0["service"] as? String == "gateway" && attributes($0)["inference.request_id"] as? String == "req-9"
+            })
         #expect(failed["status_code"] as? Int == 2, "STATUS_CODE_ERROR")
         #expect(attributes(failed)["rpc.grpc.status_code"] as? Int == 5)
     }

@@ -6,9 +6,12 @@ import Testing
 /// TLS, with grpcio as the caller and certificates made by openssl for each test.
 @Suite("gateway with TLS upstreams", .serialized)
 struct UpstreamTLSTests {
-    private func tlsWorker(_ scratch: GatewayScratch, _ certificates: TestCertificates, mutual: Bool = false) async throws -> ServiceProcess {
+    private func tlsWorker(
+        _ scratch: GatewayScratch, _ certificates: TestCertificates, mutual: Bool = false
+    ) async throws -> ServiceProcess {
         var arguments = [
-            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", try scratch.repository("v1", version: 1),
+            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository",
+            try scratch.repository("v1", version: 1),
             "--log-level", "warning", "--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey,
         ]
         if mutual { arguments += ["--tls-client-ca", certificates.caCertificate] }
@@ -16,7 +19,8 @@ struct UpstreamTLSTests {
     }
 
     private func route(_ scratch: GatewayScratch, to worker: ServiceProcess) throws {
-        try scratch.writeRoutes("""
+        try scratch.writeRoutes(
+            """
             models:
               iris:
                 versions:
@@ -86,14 +90,20 @@ struct UpstreamTLSTests {
         let scratch = try GatewayScratch()
         let certificates = try await TestCertificates.make()
         try scratch.writeRoutes("models: {}\n")
-        func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            let run = try await ExecutableRun.run("gateway", ["--routes", "\(scratch.root)/routes.yaml", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"] + arguments)
+        func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws
+        {
+            let run = try await ExecutableRun.run(
+                "gateway",
+                ["--routes", "\(scratch.root)/routes.yaml", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]
+                    + arguments)
             #expect(run.status != 0, sourceLocation: sourceLocation)
             #expect(run.stderr.contains(message), "\(run.stderr)", sourceLocation: sourceLocation)
         }
-        try await expectError(["--upstream-tls-cert", certificates.clientCertificate], "--upstream-tls-cert needs --upstream-tls-key")
         try await expectError(
-            ["--upstream-tls-ca", "/nonexistent/ca.pem"], "--upstream-tls-ca /nonexistent/ca.pem: cannot open: No such file or directory")
+            ["--upstream-tls-cert", certificates.clientCertificate], "--upstream-tls-cert needs --upstream-tls-key")
+        try await expectError(
+            ["--upstream-tls-ca", "/nonexistent/ca.pem"],
+            "--upstream-tls-ca /nonexistent/ca.pem: cannot open: No such file or directory")
         let garbage = try certificates.write("garbage.pem", "garbage\n")
         try await expectError(["--upstream-tls-ca", garbage], "--upstream-tls-ca \(garbage): no PEM certificate found")
         try await expectError(

@@ -20,25 +20,30 @@ import Testing
         let files = try InputFiles()
         let path = try files.write("rows.csv", Self.rows)
         try await withFakeGateway { port in
-            let result = try await CLIRunner.run(["infer", "iris", "--input", path, "--version", "7", "--gateway", "127.0.0.1:\(port)"])
+            let result = try await CLIRunner.run([
+                "infer", "iris", "--input", path, "--version", "7", "--gateway", "127.0.0.1:\(port)",
+            ])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.isEmpty)
-            #expect(result.stdout == """
-                ROW  VERSION  label  probability
-                  1  7            0  [0.25, 0.75]
-                  2  7            1  [0.25, 0.75]
-                  3  7            2  [0.25, 0.75]
+            #expect(
+                result.stdout == """
+                    ROW  VERSION  label  probability
+                      1  7            0  [0.25, 0.75]
+                      2  7            1  [0.25, 0.75]
+                      3  7            2  [0.25, 0.75]
 
-                """)
+                    """)
         }
     }
 
     @Test func inferJSONShowsWhatTheGatewayReceived() async throws {
         let files = try InputFiles()
-        let path = try files.write("rows.json", #"[{"sepal_length": 5.1, "species": "setosa"}, {"sepal_length": null, "species": ""}]"#)
+        let path = try files.write(
+            "rows.json", #"[{"sepal_length": 5.1, "species": "setosa"}, {"sepal_length": null, "species": ""}]"#)
         try await withFakeGateway { port in
             let result = try await CLIRunner.run([
-                "infer", "iris", "-i", path, "--json", "--id", "req-9", "--routing-key", "user-7", "--gateway", "127.0.0.1:\(port)",
+                "infer", "iris", "-i", path, "--json", "--id", "req-9", "--routing-key", "user-7", "--gateway",
+                "127.0.0.1:\(port)",
             ])
             #expect(result.status == 0, "\(result.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -83,7 +88,10 @@ import Testing
 
             let set = try await CLIRunner.run(["routes", "set", "iris", "--file", routePath] + gateway)
             #expect(set.status == 0, "\(set.stderr)")
-            #expect(admin.receivedRoutes == [RouteDocument(model: "iris", yaml: "versions:\n  \"2\": {endpoints: [\"127.0.0.1:7003\"]}\n")])
+            #expect(
+                admin.receivedRoutes == [
+                    RouteDocument(model: "iris", yaml: "versions:\n  \"2\": {endpoints: [\"127.0.0.1:7003\"]}\n")
+                ])
 
             let status = try await CLIRunner.run(["canary", "status", "iris"] + gateway)
             #expect(status.status == 0, "\(status.stderr)")
@@ -164,7 +172,9 @@ import Testing
 
         let unknownFormat = try await CLIRunner.run(["infer", "iris", "--input", text] + gateway)
         #expect(unknownFormat.status == 2)
-        #expect(unknownFormat.stderr == "error: \(text): cannot tell the format from the file name: add --format csv or --format json\n")
+        #expect(
+            unknownFormat.stderr
+                == "error: \(text): cannot tell the format from the file name: add --format csv or --format json\n")
 
         let missing = try await CLIRunner.run(["infer", "iris", "--input", files.root.path + "/absent.csv"] + gateway)
         #expect(missing.stderr == "error: cannot read \(files.root.path)/absent.csv: No such file or directory\n")

@@ -8,12 +8,14 @@ enum Fixtures {
             RouteSummary(
                 model: "iris",
                 versions: [
-                    VersionSummary(version: "1", workerModel: "iris", endpoints: ["127.0.0.1:7001", "127.0.0.1:7002"], weight: 75),
+                    VersionSummary(
+                        version: "1", workerModel: "iris", endpoints: ["127.0.0.1:7001", "127.0.0.1:7002"], weight: 75),
                     VersionSummary(version: "2", workerModel: "iris", endpoints: ["dns:///iris-v2:8001"], weight: 25),
                 ],
                 pipeline: "iris-features", canaryPhase: "progressing"),
             RouteSummary(
-                model: "wine", versions: [VersionSummary(version: "3", workerModel: "wine-gbm", endpoints: ["10.0.0.5:8001"], weight: 100)]),
+                model: "wine",
+                versions: [VersionSummary(version: "3", workerModel: "wine-gbm", endpoints: ["10.0.0.5:8001"], weight: 100)]),
         ],
         yaml: "models:\n  iris: {}\n")
 
@@ -21,11 +23,13 @@ enum Fixtures {
         model: "iris", stable: "1", candidate: "2", phase: "progressing", weight: 25, stepIndex: 1,
         steps: [5, 25, 50, 100], stepStartedUnixMilliseconds: 1_714_564_800_000,
         stableMeasurement: VersionMeasurement(version: "1", calls: 300, errors: 1, p50Milliseconds: 0.84, p99Milliseconds: 2.5),
-        candidateMeasurement: VersionMeasurement(version: "2", calls: 100, errors: 0, p50Milliseconds: 0.9, p99Milliseconds: 3.125),
+        candidateMeasurement: VersionMeasurement(
+            version: "2", calls: 100, errors: 0, p50Milliseconds: 0.9, p99Milliseconds: 3.125),
         history: [
             CanaryTransition(atUnixMilliseconds: 1_714_564_770_000, phase: "progressing", weight: 5, reason: "started"),
             CanaryTransition(
-                atUnixMilliseconds: 1_714_564_800_000, phase: "progressing", weight: 25, reason: "step passed: 120 calls, 0 errors"),
+                atUnixMilliseconds: 1_714_564_800_000, phase: "progressing", weight: 25,
+                reason: "step passed: 120 calls, 0 errors"),
         ],
         lastDecision: "hold: 100 of 100 calls, waiting for the interval")
 
@@ -39,7 +43,8 @@ enum Fixtures {
     ])
 
     static let health = EndpointStatusList(endpoints: [
-        EndpointStatus(model: "iris", version: "1", endpoint: "127.0.0.1:7001", address: "127.0.0.1:7001", state: "ready", outstanding: 3),
+        EndpointStatus(
+            model: "iris", version: "1", endpoint: "127.0.0.1:7001", address: "127.0.0.1:7001", state: "ready", outstanding: 3),
         EndpointStatus(
             model: "iris", version: "2", endpoint: "dns:///iris-v2:8001", address: "10.1.2.3:8001", state: "ejected",
             outstanding: 0, consecutiveFailures: 5, ejectedUntilUnixMilliseconds: 1_714_564_803_000, panic: true),

@@ -50,12 +50,13 @@ private final class Printed: Sendable {
         let gateway = ScriptedGateway([.version("1")])
         let printed = Printed()
         let split = try await InferSession(request: request, rows: 2).run(on: gateway, print: printed.append)
-        #expect(printed.value == """
-            ROW  VERSION  label  probability
-              1  1            0  [0.25, 0.75]
-              2  1            1  [0.25, 0.75]
+        #expect(
+            printed.value == """
+                ROW  VERSION  label  probability
+                  1  1            0  [0.25, 0.75]
+                  2  1            1  [0.25, 0.75]
 
-            """)
+                """)
         #expect(split.answers == ["1": 1])
         #expect(gateway.received == [request])
     }
@@ -81,16 +82,17 @@ private final class Printed: Sendable {
         #expect(lines[0].hasPrefix("#1/5  version 1  "))
         #expect(lines[0].hasSuffix(" ms  label: 0 1"))
         #expect(lines[2] == "#3/5  error  UNAVAILABLE: no replica of version 2 is ready")
-        #expect(Array(lines[5...]) == [
-            "",
-            "5 calls",
-            "VERSION            CALLS  SHARE",
-            "1                      2    40%",
-            "2                      1    20%",
-            "10                     1    20%",
-            "error UNAVAILABLE      1    20%",
-            "",
-        ])
+        #expect(
+            Array(lines[5...]) == [
+                "",
+                "5 calls",
+                "VERSION            CALLS  SHARE",
+                "1                      2    40%",
+                "2                      1    20%",
+                "10                     1    20%",
+                "error UNAVAILABLE      1    20%",
+                "",
+            ])
     }
 
     @Test func repeatWithJSONPrintsJSONLines() async throws {

@@ -6,12 +6,14 @@ import Testing
 
     @Test func parsesEveryKindKeepingMemberOrder() throws {
         let value = try parse(#" {"z": 1, "a": [true, false, null], "m": "x\"\u00e9\ud83d\ude00", "n": -2.5e3} "#)
-        #expect(value == .object([
-            JSONMember("z", .number("1")),
-            JSONMember("a", .array([.bool(true), .bool(false), .null])),
-            JSONMember("m", .string("x\"é😀")),
-            JSONMember("n", .number("-2.5e3")),
-        ]))
+        #expect(
+            value
+                == .object([
+                    JSONMember("z", .number("1")),
+                    JSONMember("a", .array([.bool(true), .bool(false), .null])),
+                    JSONMember("m", .string("x\"é😀")),
+                    JSONMember("n", .number("-2.5e3")),
+                ]))
     }
 
     @Test func errorsGiveLineAndColumn() {
@@ -37,20 +39,23 @@ import Testing
             "empty": .array([]),
             "nested": .array([.members(["k": .bool(true)])]),
         ])
-        #expect(value.compactText
-            == #"{"name":"a\"b\n\u0001","shape":[2,3],"data":[0.1,"NaN","-Infinity",9223372036854775807],"empty":[],"nested":[{"k":true}]}"#)
-        #expect(value.prettyText == """
-            {
-              "name": "a\\"b\\n\\u0001",
-              "shape": [2, 3],
-              "data": [0.1, "NaN", "-Infinity", 9223372036854775807],
-              "empty": [],
-              "nested": [
+        #expect(
+            value.compactText
+                == #"{"name":"a\"b\n\u0001","shape":[2,3],"data":[0.1,"NaN","-Infinity",9223372036854775807],"empty":[],"nested":[{"k":true}]}"#
+        )
+        #expect(
+            value.prettyText == """
                 {
-                  "k": true
+                  "name": "a\\"b\\n\\u0001",
+                  "shape": [2, 3],
+                  "data": [0.1, "NaN", "-Infinity", 9223372036854775807],
+                  "empty": [],
+                  "nested": [
+                    {
+                      "k": true
+                    }
+                  ]
                 }
-              ]
-            }
-            """)
+                """)
     }
 }

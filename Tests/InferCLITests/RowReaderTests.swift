@@ -46,11 +46,12 @@ import Testing
     @Test func jsonRecordsTakeColumnsInOrderOfAppearance() throws {
         let table = try read(#"[{"b": 1, "a": "x"}, {"a": null, "c": true}, {"b": ""}]"#, .json)
         #expect(table.columnNames == ["b", "a", "c"])
-        #expect(table.rows == [
-            [.number(1, literal: "1"), .text("x"), .missing],
-            [.missing, .missing, .bool(true)],
-            [.missing, .missing, .missing],
-        ])
+        #expect(
+            table.rows == [
+                [.number(1, literal: "1"), .text("x"), .missing],
+                [.missing, .missing, .bool(true)],
+                [.missing, .missing, .missing],
+            ])
     }
 
     @Test func jsonArraysHaveNoNamesAndMustBeEven() throws {
@@ -64,12 +65,21 @@ import Testing
     }
 
     @Test func jsonShapeErrors() {
-        #expect(throws: InputError("r.json: row 2 is not an object, but row 1 is")) { try read(#"[{"a": 1}, [1]]"#, .json, source: "r.json") }
-        #expect(throws: InputError("r.json: expected an array of rows (objects or arrays)")) { try read("3", .json, source: "r.json") }
-        #expect(throws: InputError("r.json: row 1, column \"a\": nested arrays and objects are not supported (use one value per cell)")) {
+        #expect(throws: InputError("r.json: row 2 is not an object, but row 1 is")) {
+            try read(#"[{"a": 1}, [1]]"#, .json, source: "r.json")
+        }
+        #expect(throws: InputError("r.json: expected an array of rows (objects or arrays)")) {
+            try read("3", .json, source: "r.json")
+        }
+        #expect(
+            throws: InputError(
+                "r.json: row 1, column \"a\": nested arrays and objects are not supported (use one value per cell)")
+        ) {
             try read(#"[{"a": [1]}]"#, .json, source: "r.json")
         }
-        #expect(throws: InputError("r.json: line 1, column 10: expected a member name in quotes")) { try read(#"[{"a": 1,}]"#, .json, source: "r.json") }
+        #expect(throws: InputError("r.json: line 1, column 10: expected a member name in quotes")) {
+            try read(#"[{"a": 1,}]"#, .json, source: "r.json")
+        }
     }
 
     @Test func singleObjectIsOneRow() throws {

@@ -58,11 +58,14 @@ import Testing
             let plaintext = try await CLIRunner.run(["hints"] + gateway)
             #expect(plaintext.status == 1)
             #expect(plaintext.stderr.hasPrefix("error: UNAVAILABLE: connection to 127.0.0.1:\(port) "), "\(plaintext.stderr)")
-            #expect(plaintext.stderr.hasSuffix(" (if the gateway serves TLS, add --tls or --tls-ca FILE)\n"), "\(plaintext.stderr)")
+            #expect(
+                plaintext.stderr.hasSuffix(" (if the gateway serves TLS, add --tls or --tls-ca FILE)\n"), "\(plaintext.stderr)")
         }
         // And --tls against a plaintext port.
         try await withTLSGateway(nil) { port in
-            let result = try await CLIRunner.run(["hints", "--gateway", "127.0.0.1:\(port)", "--tls-ca", certificates.caCertificate])
+            let result = try await CLIRunner.run([
+                "hints", "--gateway", "127.0.0.1:\(port)", "--tls-ca", certificates.caCertificate,
+            ])
             #expect(result.status == 1)
             #expect(
                 result.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "), "\(result.stderr)")
@@ -80,7 +83,9 @@ import Testing
             #expect(named.status == 0, "\(named.stderr)")
             let unnamed = try await CLIRunner.run(["hints"] + options)
             #expect(unnamed.status == 1)
-            #expect(unnamed.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "), "\(unnamed.stderr)")
+            #expect(
+                unnamed.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "), "\(unnamed.stderr)"
+            )
         }
     }
 
@@ -101,14 +106,23 @@ import Testing
 
             let anonymous = try await CLIRunner.run(["infer", "iris", "--input", input] + options)
             #expect(anonymous.status == 1)
-            #expect(anonymous.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "), "\(anonymous.stderr)")
-            #expect(anonymous.stderr.hasSuffix("(it may require a client certificate: give --tls-cert and --tls-key)\n"), "\(anonymous.stderr)")
+            #expect(
+                anonymous.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "),
+                "\(anonymous.stderr)")
+            #expect(
+                anonymous.stderr.hasSuffix("(it may require a client certificate: give --tls-cert and --tls-key)\n"),
+                "\(anonymous.stderr)")
 
             let stranger = try await CLIRunner.run(
-                ["canary", "status"] + options + ["--tls-cert", certificates.strangerCertificate, "--tls-key", certificates.strangerKey])
+                ["canary", "status"] + options + [
+                    "--tls-cert", certificates.strangerCertificate, "--tls-key", certificates.strangerKey,
+                ])
             #expect(stranger.status == 1)
-            #expect(stranger.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "), "\(stranger.stderr)")
-            #expect(stranger.stderr.hasSuffix("(is the client certificate from a CA the gateway trusts?)\n"), "\(stranger.stderr)")
+            #expect(
+                stranger.stderr.hasPrefix("error: UNAVAILABLE: TLS handshake with 127.0.0.1:\(port) failed: "),
+                "\(stranger.stderr)")
+            #expect(
+                stranger.stderr.hasSuffix("(is the client certificate from a CA the gateway trusts?)\n"), "\(stranger.stderr)")
         }
     }
 
@@ -131,12 +145,15 @@ import Testing
         #expect(mismatch.status == 2)
         #expect(
             mismatch.stderr
-                == "error: --tls-key \(certificates.serverKey): the private key does not match the certificate in \(certificates.clientCertificate)\n")
+                == "error: --tls-key \(certificates.serverKey): the private key does not match the certificate in \(certificates.clientCertificate)\n"
+        )
 
         let unreadableKey = try await CLIRunner.run(
             ["health", "--tls-cert", certificates.clientCertificate, "--tls-key", certificates.directory] + gateway)
         #expect(unreadableKey.status == 2)
-        #expect(unreadableKey.stderr.hasPrefix("error: --tls-key \(certificates.directory): cannot read: "), "\(unreadableKey.stderr)")
+        #expect(
+            unreadableKey.stderr.hasPrefix("error: --tls-key \(certificates.directory): cannot read: "), "\(unreadableKey.stderr)"
+        )
 
         let halfPair = try await CLIRunner.run(["hints", "--tls-cert", certificates.clientCertificate] + gateway)
         #expect(halfPair.status == 64)
@@ -155,23 +172,29 @@ import Testing
     @Test func handshakeFailuresBecomeOneLine() {
         let attempt = ConnectionFailure.Attempt(gateway: gateway, tls: true)
         let failed = ConnectionFailure.describe(
-            RPCError(.unavailable, "cannot connect to 10.0.0.7:8001: TLS handshake failed: certificate verify failed", unprocessed: true),
+            RPCError(
+                .unavailable, "cannot connect to 10.0.0.7:8001: TLS handshake failed: certificate verify failed",
+                unprocessed: true),
             attempt: attempt)
         #expect(failed.message == "TLS handshake with 10.0.0.7:8001 failed: certificate verify failed")
         #expect(failed.code == .unavailable)
         #expect(failed.unprocessed)
 
         let timedOut = ConnectionFailure.describe(
-            RPCError(.unavailable, "cannot connect to 10.0.0.7:8001: TLS handshake not finished within 5.0 seconds"), attempt: attempt)
+            RPCError(.unavailable, "cannot connect to 10.0.0.7:8001: TLS handshake not finished within 5.0 seconds"),
+            attempt: attempt)
         #expect(timedOut.message == "TLS handshake with 10.0.0.7:8001 failed: no answer within 5.0 seconds")
 
         let refused = ConnectionFailure.describe(
-            RPCError(.unavailable, "cannot connect to 10.0.0.7:8001: refused after the TLS handshake: tlsv13 alert certificate required"),
+            RPCError(
+                .unavailable,
+                "cannot connect to 10.0.0.7:8001: refused after the TLS handshake: tlsv13 alert certificate required"),
             attempt: ConnectionFailure.Attempt(gateway: gateway, tls: true, clientCertificate: true))
-        #expect(refused.message == """
-            TLS handshake with 10.0.0.7:8001 failed: the gateway refused the connection: tlsv13 alert certificate required \
-            (is the client certificate from a CA the gateway trusts?)
-            """)
+        #expect(
+            refused.message == """
+                TLS handshake with 10.0.0.7:8001 failed: the gateway refused the connection: tlsv13 alert certificate required \
+                (is the client certificate from a CA the gateway trusts?)
+                """)
     }
 
     @Test func otherErrorsStayAsTheyAre() {
@@ -185,7 +208,8 @@ import Testing
         // A plaintext client whose connection the port closed at once gets a hint.
         let closed = ConnectionFailure.describe(RPCError(.unavailable, "connection to 10.0.0.7:8001 closed"), attempt: plaintext)
         #expect(closed.message == "connection to 10.0.0.7:8001 closed (if the gateway serves TLS, add --tls or --tls-ca FILE)")
-        let unusable = ConnectionFailure.describe(RPCError(.unavailable, "connection to 10.0.0.7:8001 is not usable"), attempt: plaintext)
+        let unusable = ConnectionFailure.describe(
+            RPCError(.unavailable, "connection to 10.0.0.7:8001 is not usable"), attempt: plaintext)
         #expect(unusable.message.hasSuffix("(if the gateway serves TLS, add --tls or --tls-ca FILE)"))
         let closedOverTLS = RPCError(.unavailable, "connection to 10.0.0.7:8001 closed")
         #expect(ConnectionFailure.describe(closedOverTLS, attempt: attempt) == closedOverTLS)

@@ -26,7 +26,8 @@ private let fp32Three: [UInt8] = [0, 0, 0x40, 0x40]
         #expect(tensors.map(\.shape) == [[3], [3], [3]])
         #expect(tensors[0].data == fp64OnePointFive + fp64NaN + fp64MinusTwo)
         // BYTES: a 4-byte little-endian length before each element; empty means missing.
-        #expect(tensors[1].data == [6, 0, 0, 0] + Array("setosa".utf8) + [0, 0, 0, 0] + [10, 0, 0, 0] + Array("versicolor".utf8))
+        #expect(
+            tensors[1].data == [6, 0, 0, 0] + Array("setosa".utf8) + [0, 0, 0, 0] + [10, 0, 0, 0] + Array("versicolor".utf8))
         // A number in a text column keeps its spelling.
         #expect(tensors[2].data == [1, 0, 0, 0] + Array("3".utf8) + [4, 0, 0, 0] + Array("oops".utf8) + [0, 0, 0, 0])
         for tensor in tensors { try tensor.validate() }
@@ -77,9 +78,12 @@ private let fp32Three: [UInt8] = [0, 0, 0x40, 0x40]
 
     @Test func columnsModeNeedsUniqueNames() throws {
         #expect(throws: InputError("column \"a\" appears twice")) { try TensorEncoding().tensors(for: try table("a,a\n1,2\n")) }
-        #expect(throws: InputError("column 2 has no name in the header")) { try TensorEncoding().tensors(for: try table("a,\n1,2\n")) }
+        #expect(throws: InputError("column 2 has no name in the header")) {
+            try TensorEncoding().tensors(for: try table("a,\n1,2\n"))
+        }
         let arrays = try RowReader.read(Array("[[1]]".utf8), format: .json, source: "rows.json")
-        #expect(throws: InputError("the rows are arrays without column names: use --as matrix, or write objects or a CSV header")) {
+        #expect(throws: InputError("the rows are arrays without column names: use --as matrix, or write objects or a CSV header"))
+        {
             try TensorEncoding().tensors(for: arrays)
         }
     }

@@ -16,13 +16,17 @@ private struct FixedHandler: InferenceServiceHandler {
         ModelReadyResponse(ready: request.name == "iris")
     }
 
-    func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws
+    func serverMetadata(
+        _ request: ServerMetadataRequest, context: ServerContext
+    ) async throws
         -> ServerMetadataResponse
     {
         ServerMetadataResponse(name: "test", version: "1")
     }
 
-    func modelMetadata(_ request: ModelMetadataRequest, context: ServerContext) async throws
+    func modelMetadata(
+        _ request: ModelMetadataRequest, context: ServerContext
+    ) async throws
         -> ModelMetadataResponse
     {
         guard request.name == "iris" else { throw RPCError(.notFound, "unknown model '\(request.name)'") }
@@ -47,12 +51,13 @@ struct InferenceServiceTests {
         return try Response(wireBytes: #require(reply))
     }
 
-    @Test func listsTheSixMethodsWithTheirProtocolPaths() {
+    @Test func listsTheMethodsWithTheirProtocolPaths() {
         #expect(
             service.methods.map(\.path) == [
                 "/inference.GRPCInferenceService/ServerLive", "/inference.GRPCInferenceService/ServerReady",
                 "/inference.GRPCInferenceService/ModelReady", "/inference.GRPCInferenceService/ServerMetadata",
                 "/inference.GRPCInferenceService/ModelMetadata", "/inference.GRPCInferenceService/ModelInfer",
+                "/inference.GRPCInferenceService/ModelConfig",
             ])
         #expect(service.methods.allSatisfy { $0.kind == .unary })
     }

@@ -42,7 +42,8 @@ struct ModelConfigTests {
     }
 
     @Test func theDesignDocumentExample() throws {
-        let config = try parse("""
+        let config = try parse(
+            """
             version_policy: {latest: 1}          # or {all: true} or {specific: [1, 3]}
             max_batch_size: 64                   # 0 disables batching
             dynamic_batching: {max_queue_delay_microseconds: 200, preferred_batch_sizes: [8, 32]}
@@ -90,12 +91,15 @@ struct ModelConfigTests {
     }
 
     @Test func batchingConsistency() {
-        #expect(error("dynamic_batching: {max_queue_delay_microseconds: 100}")
-            .contains("dynamic_batching needs max_batch_size greater than 0"))
-        #expect(error("max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [4, 16]}")
-            .contains("preferred_batch_sizes has 16, more than max_batch_size 8"))
-        #expect(error("max_batch_size: 8\ndynamic_batching: {max_queue_delay_microseconds: -5}")
-            .contains("must be at least 0"))
+        #expect(
+            error("dynamic_batching: {max_queue_delay_microseconds: 100}")
+                .contains("dynamic_batching needs max_batch_size greater than 0"))
+        #expect(
+            error("max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [4, 16]}")
+                .contains("preferred_batch_sizes has 16, more than max_batch_size 8"))
+        #expect(
+            error("max_batch_size: 8\ndynamic_batching: {max_queue_delay_microseconds: -5}")
+                .contains("must be at least 0"))
     }
 
     @Test func errorsCarryTheLine() {

@@ -17,7 +17,8 @@ struct DynamicBatcherTests {
             let perRow = x.shape[1]
             return [
                 "y": Tensor(shape: x.shape, floats: values.map { $0 * 2 }),
-                "id": Tensor(shape: [x.shape[0]], int64s: stride(from: 0, to: values.count, by: perRow).map { Int64(values[$0]) }),
+                "id": Tensor(
+                    shape: [x.shape[0]], int64s: stride(from: 0, to: values.count, by: perRow).map { Int64(values[$0]) }),
             ]
         }
     }

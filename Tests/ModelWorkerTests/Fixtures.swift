@@ -31,7 +31,9 @@ enum Fixtures {
         let object = try JSONSerialization.jsonObject(with: data) as! [String: [String: [String: Any]]]
         func tensors(_ key: String) -> [String: FixtureTensor] {
             object[key]!.mapValues {
-                FixtureTensor(dtype: $0["dtype"] as! String, shape: ($0["shape"] as! [NSNumber]).map(\.int64Value), data: $0["data"] as! [Any])
+                FixtureTensor(
+                    dtype: $0["dtype"] as! String, shape: ($0["shape"] as! [NSNumber]).map(\.int64Value),
+                    data: $0["data"] as! [Any])
             }
         }
         return (tensors("inputs"), tensors("outputs"))

@@ -1,9 +1,10 @@
 import InferenceAPI
 import Logging
 import ModelRepository
-@testable import ModelWorker
 import Synchronization
 import Testing
+
+@testable import ModelWorker
 
 /// Keeps the queue waits a version reports: a call that ran on the receiving thread reports
 /// exactly zero, one that hopped to an inference thread a positive wait.

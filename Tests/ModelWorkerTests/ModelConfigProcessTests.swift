@@ -13,8 +13,10 @@ struct ModelConfigProcessTests {
         try repository.add("iris", version: 1, fixture: "logreg_iris")
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-             "--model-repository", repository.root, "--log-level", "warning"],
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                "--model-repository", repository.root, "--log-level", "warning",
+            ],
             readingHTTPPort: true)
         let result = try await PythonPeer.json(
             "perf_analyzer_sequence.py",
@@ -24,13 +26,17 @@ struct ModelConfigProcessTests {
             #expect(answer["metadata_name"] as? String == "iris")
             #expect(answer["labels_equal"] as? Bool == true, "\(transport): labels differ from onnxruntime")
             let config = answer["config"] as? [String: Any] ?? [:]
-            #expect(config["name"] as? String == "iris" && config["platform"] as? String == "onnxruntime_onnx", "\(transport): \(config)")
+            #expect(
+                config["name"] as? String == "iris" && config["platform"] as? String == "onnxruntime_onnx",
+                "\(transport): \(config)")
             #expect(config["max_batch_size"] as? Int == 16)
             // Triton writes dims without the batch dimension when the model batches.
             let input = (config["inputs"] as? [[Any]])?.first ?? []
-            #expect(input.count == 3 && input[0] as? String == "X" && input[1] as? String == "TYPE_FP32", "\(transport): \(config)")
+            #expect(
+                input.count == 3 && input[0] as? String == "X" && input[1] as? String == "TYPE_FP32", "\(transport): \(config)")
             #expect(input.count == 3 && input[2] as? [Int] == [4], "\(transport): \(config)")
-            #expect(config["outputs"] as? [[String]] == [["label", "TYPE_INT64"], ["probabilities", "TYPE_FP32"]], "\(transport)")
+            #expect(
+                config["outputs"] as? [[String]] == [["label", "TYPE_INT64"], ["probabilities", "TYPE_FP32"]], "\(transport)")
         }
         #expect(await worker.terminate() == 0)
     }

@@ -60,8 +60,10 @@ struct ModelWorkerProcessTests {
         try repository.add("iris", version: 1, fixture: "logreg_iris")
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--model-repository", repository.root, "--poll-interval-ms", "100",
-             "--log-level", "warning"])
+            [
+                "--listen", "127.0.0.1:0", "--model-repository", repository.root, "--poll-interval-ms", "100",
+                "--log-level", "warning",
+            ])
         let result = try await PythonPeer.json(
             "worker_reload_checks.py",
             [String(worker.port), "iris", repository.root, Fixtures.modelPath("logreg_iris"), Fixtures.modelPath("tree_iris")])

@@ -32,10 +32,11 @@ struct ModelWorkerServiceTests {
         #expect(metadata.versions == ["1"])
         #expect(metadata.platform == "onnx")
         #expect(metadata.inputs == [TensorMetadata(name: "X", datatype: .fp32, shape: [-1, 4])])
-        #expect(metadata.outputs == [
-            TensorMetadata(name: "label", datatype: .int64, shape: [-1]),
-            TensorMetadata(name: "probabilities", datatype: .fp32, shape: [-1, 3]),
-        ])
+        #expect(
+            metadata.outputs == [
+                TensorMetadata(name: "label", datatype: .int64, shape: [-1]),
+                TensorMetadata(name: "probabilities", datatype: .fp32, shape: [-1, 3]),
+            ])
         let missing = await expectStatus(.notFound) { try await worker.modelMetadata(.init(name: "nope"), context: testContext) }
         #expect(missing?.message.contains("unknown model 'nope'") == true)
 
@@ -73,13 +74,15 @@ struct ModelWorkerServiceTests {
         try repository.add("iris", version: 1, fixture: "logreg_iris")
         let (worker, _) = try await repository.worker()
         let response = try await worker.modelInfer(
-            InferRequest(modelName: "iris", inputs: [try input("logreg_iris", rows: 3)], outputs: [RequestedOutput(name: "probabilities")]),
+            InferRequest(
+                modelName: "iris", inputs: [try input("logreg_iris", rows: 3)], outputs: [RequestedOutput(name: "probabilities")]),
             context: testContext)
         #expect(response.outputs.map(\.name) == ["probabilities"])
         #expect(response.outputs[0].shape == [3, 3])
         let unknown = await expectStatus(.invalidArgument) {
             try await worker.modelInfer(
-                InferRequest(modelName: "iris", inputs: [try input("logreg_iris", rows: 1)], outputs: [RequestedOutput(name: "scores")]),
+                InferRequest(
+                    modelName: "iris", inputs: [try input("logreg_iris", rows: 1)], outputs: [RequestedOutput(name: "scores")]),
                 context: testContext)
         }
         #expect(unknown?.message.contains("no output 'scores'") == true)
@@ -102,10 +105,14 @@ struct ModelWorkerServiceTests {
         #expect(await infer([renamed])?.message.contains("has no input 'features' (inputs: X)") == true)
 
         let doubles = InferTensor(name: "X", shape: [2, 4], values: [Double](repeating: 1, count: 8))
-        #expect(await infer([doubles])?.message.contains("input 'X' has datatype FP64, but model 'iris' version 1 expects FP32") == true)
+        #expect(
+            await infer([doubles])?.message.contains("input 'X' has datatype FP64, but model 'iris' version 1 expects FP32")
+                == true)
 
         let wide = InferTensor(name: "X", shape: [2, 5], values: [Float](repeating: 1, count: 10))
-        #expect(await infer([wide])?.message.contains("input 'X' has shape [2, 5], but model 'iris' version 1 expects [-1, 4]") == true)
+        #expect(
+            await infer([wide])?.message.contains("input 'X' has shape [2, 5], but model 'iris' version 1 expects [-1, 4]")
+                == true)
 
         let flat = InferTensor(name: "X", shape: [8], values: [Float](repeating: 1, count: 8))
         #expect(await infer([flat])?.message.contains("expects [-1, 4]") == true)
@@ -135,7 +142,8 @@ struct ModelWorkerServiceTests {
         let tree = try Fixtures.oracle("tree_iris").outputs["probabilities"]!.floats
         #expect(isClose(try newest.outputs[1].values(as: Float.self), tree))
 
-        let first = try await worker.modelInfer(InferRequest(modelName: "iris", modelVersion: "1", inputs: [x]), context: testContext)
+        let first = try await worker.modelInfer(
+            InferRequest(modelName: "iris", modelVersion: "1", inputs: [x]), context: testContext)
         #expect(first.modelVersion == "1")
         let logreg = try Fixtures.oracle("logreg_iris").outputs["probabilities"]!.floats
         #expect(isClose(try first.outputs[1].values(as: Float.self), logreg))
@@ -145,7 +153,8 @@ struct ModelWorkerServiceTests {
         }
         #expect(two?.message == "model 'iris' has no version '2' (versions: 1, 3, 4)")
         await expectStatus(.notFound) {
-            try await worker.modelInfer(InferRequest(modelName: "iris", modelVersion: "latest", inputs: [x]), context: testContext)
+            try await worker.modelInfer(
+                InferRequest(modelName: "iris", modelVersion: "latest", inputs: [x]), context: testContext)
         }
         let failed = await expectStatus(.unavailable) {
             try await worker.modelInfer(InferRequest(modelName: "iris", modelVersion: "4", inputs: [x]), context: testContext)
@@ -206,7 +215,8 @@ struct ModelWorkerServiceTests {
         let all = try input("logreg_iris", rows: 20)
         let rows = try all.values(as: Float.self)
         func slice(_ range: Range<Int>) -> InferTensor {
-            InferTensor(name: "X", shape: [Int64(range.count), 4], values: Array(rows[range.lowerBound * 4..<range.upperBound * 4]))
+            InferTensor(
+                name: "X", shape: [Int64(range.count), 4], values: Array(rows[range.lowerBound * 4..<range.upperBound * 4]))
         }
         async let a = worker.modelInfer(InferRequest(modelName: "iris", id: "a", inputs: [slice(0..<1)]), context: testContext)
         async let b = worker.modelInfer(InferRequest(modelName: "iris", id: "b", inputs: [slice(1..<4)]), context: testContext)
@@ -221,7 +231,10 @@ struct ModelWorkerServiceTests {
         let probabilities = expected["probabilities"]!.floats
         for (response, range) in zip(responses, [0..<1, 1..<4, 4..<6]) {
             #expect(try response.outputs[0].values(as: Int64.self) == Array(labels[range]))
-            #expect(isClose(try response.outputs[1].values(as: Float.self), Array(probabilities[range.lowerBound * 3..<range.upperBound * 3])))
+            #expect(
+                isClose(
+                    try response.outputs[1].values(as: Float.self),
+                    Array(probabilities[range.lowerBound * 3..<range.upperBound * 3])))
         }
         #expect(responses.map(\.id) == ["a", "b", "c"])
 

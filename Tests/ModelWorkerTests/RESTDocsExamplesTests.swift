@@ -14,8 +14,10 @@ struct RESTDocsExamplesTests {
         #expect(commands.count >= 6, "docs/rest.md lost its curl examples")
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-             "--model-repository", root.appendingPathComponent("examples/models").path, "--log-level", "warning"],
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                "--model-repository", root.appendingPathComponent("examples/models").path, "--log-level", "warning",
+            ],
             readingHTTPPort: true)
         let port = try #require(worker.httpPort)
         for command in commands {

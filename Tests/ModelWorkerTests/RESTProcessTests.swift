@@ -13,8 +13,10 @@ struct RESTProcessTests {
         let maxBody = 65_536
         let worker = try await ServiceProcess.start(
             "model-worker",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-             "--max-message-bytes", String(maxBody), "--model-repository", repository.root, "--log-level", "warning"],
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                "--max-message-bytes", String(maxBody), "--model-repository", repository.root, "--log-level", "warning",
+            ],
             readingHTTPPort: true)
         let httpPort = try #require(worker.httpPort)
         let result = try await PythonPeer.json(

@@ -12,7 +12,9 @@ import Glibc
 /// with certificates made by openssl for each test.
 @Suite("model-worker over TLS", .serialized)
 struct TLSProcessTests {
-    private func worker(_ certificates: TestCertificates, _ repository: FixtureRepository, mutual: Bool = false) async throws -> WorkerProcess {
+    private func worker(
+        _ certificates: TestCertificates, _ repository: FixtureRepository, mutual: Bool = false
+    ) async throws -> WorkerProcess {
         var arguments = [
             "--model-repository", repository.root, "--log-level", "warning",
             "--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey,
@@ -68,11 +70,13 @@ struct TLSProcessTests {
         #expect((anonymous["live"] as? String)?.hasPrefix("StatusCode.UNAVAILABLE") == true, "\(anonymous)")
 
         let stranger = try await call(
-            worker.port, ["--ca", certificates.caCertificate, "--cert", certificates.strangerCertificate, "--key", certificates.strangerKey])
+            worker.port,
+            ["--ca", certificates.caCertificate, "--cert", certificates.strangerCertificate, "--key", certificates.strangerKey])
         #expect((stranger["live"] as? String)?.hasPrefix("StatusCode.UNAVAILABLE") == true, "\(stranger)")
 
         let trusted = try await call(
-            worker.port, ["--ca", certificates.caCertificate, "--cert", certificates.clientCertificate, "--key", certificates.clientKey])
+            worker.port,
+            ["--ca", certificates.caCertificate, "--cert", certificates.clientCertificate, "--key", certificates.clientKey])
         #expect(trusted["live"] as? Bool == true, "\(trusted)")
         #expect((trusted["infer"] as? [String: Any])?["labels"] as? [Int] == [0, 2], "\(trusted)")
 
@@ -82,7 +86,8 @@ struct TLSProcessTests {
 
     /// Which of `known` (name to PEM file) the server on `port` presents to a new connection,
     /// verified against `ca` alone: the name, "unknown", or "error: ..." when the handshake failed.
-    private func peerCertificate(_ port: Int, ca: String, _ known: [String: String], client: [String] = []) async throws -> String {
+    private func peerCertificate(_ port: Int, ca: String, _ known: [String: String], client: [String] = []) async throws -> String
+    {
         let files = known.sorted { $0.key < $1.key }.flatMap { ["--peer-certificate", "\($0.key)=\($0.value)"] }
         let result = try await PythonPeer.json("tls_client_checks.py", [String(port), "iris", "--ca", ca] + client + files)
         return result["peer"] as? String ?? "\(result)"
@@ -138,13 +143,15 @@ struct TLSProcessTests {
         _ = try first.write("live.key", first.contents(first.clientKey))
         worker.send(SIGHUP)
         try await eventually {
-            (try? String(contentsOfFile: log, encoding: .utf8))?.contains("the private key does not match the certificate in \(certificate)") == true
+            (try? String(contentsOfFile: log, encoding: .utf8))?.contains(
+                "the private key does not match the certificate in \(certificate)") == true
         }
         #expect(try await peerCertificate(worker.port, ca: second.caCertificate, known) == "B")
         try FileManager.default.removeItem(atPath: certificate)
         worker.send(SIGHUP)
         try await eventually {
-            (try? String(contentsOfFile: log, encoding: .utf8))?.contains("--tls-cert \(certificate): cannot open: No such file or directory") == true
+            (try? String(contentsOfFile: log, encoding: .utf8))?.contains(
+                "--tls-cert \(certificate): cannot open: No such file or directory") == true
         }
         #expect(try await peerCertificate(worker.port, ca: second.caCertificate, known) == "B")
         #expect(try await early.unary(InferenceMethods.serverLive, ServerLiveRequest(), as: ServerLiveResponse.self).message.live)
@@ -192,7 +199,8 @@ struct TLSProcessTests {
         let certificates = try await TestCertificates.make()
         let repository = try repository()
         let base = ["--model-repository", repository.root, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]
-        func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws
+        {
             let run = try await ExecutableRun.run("model-worker", base + arguments)
             #expect(run.status != 0, sourceLocation: sourceLocation)
             #expect(run.stderr.contains(message), "\(run.stderr)", sourceLocation: sourceLocation)
@@ -208,10 +216,12 @@ struct TLSProcessTests {
         try await expectError(
             ["--tls-cert", garbage, "--tls-key", certificates.serverKey], "--tls-cert \(garbage): no PEM certificate found")
         try await expectError(
-            ["--tls-cert", certificates.serverCertificate, "--tls-key", garbage], "--tls-key \(garbage): no PEM private key found")
+            ["--tls-cert", certificates.serverCertificate, "--tls-key", garbage], "--tls-key \(garbage): no PEM private key found"
+        )
         try await expectError(
             ["--tls-cert", certificates.serverCertificate, "--tls-key", certificates.clientKey],
-            "--tls-key \(certificates.clientKey): the private key does not match the certificate in \(certificates.serverCertificate)")
+            "--tls-key \(certificates.clientKey): the private key does not match the certificate in \(certificates.serverCertificate)"
+        )
         try await expectError(
             ["--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey, "--tls-client-ca", garbage],
             "--tls-client-ca \(garbage): no PEM certificate found")
@@ -250,7 +260,9 @@ private final class LoggedWorker: @unchecked Sendable {
             while let byte = handle.readData(ofLength: 1).first, byte != UInt8(ascii: "\n") { line.append(byte) }
             return String(decoding: line, as: UTF8.self)
         }
-        guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...]) else {
+        guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
+            let port = Int(line[line.index(after: colon)...])
+        else {
             process.terminate()
             throw WorkerProcessError(description: "model-worker printed '\(line)' instead of 'listening on HOST:PORT'")
         }

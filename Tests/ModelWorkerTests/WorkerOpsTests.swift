@@ -151,25 +151,27 @@ struct WorkerOpsTests {
         // The effective configuration: file values, a flag over the file, defaults for the rest.
         let printed = try await WorkerProcess.runToCompletion(["--config", config, "--poll-interval-ms", "75", "--print-config"])
         #expect(printed.status == 0, "\(printed.stderr)")
-        #expect(printed.stdout == """
-            listen: 127.0.0.1:0
-            model-repository: \(repository.root)
-            poll-interval-ms: 75
-            max-message-bytes: 4194304
-            inference-threads: null
-            inline-compute-limit-us: 50
-            metrics-listen: 127.0.0.1:0
-            shutdown-grace: 10
-            log-level: warning
-            log-format: text
-            access-log: errors
-            otlp-endpoint: null
-            trace-sample-ratio: 1.0
-            tls-cert: null
-            tls-key: null
-            tls-client-ca: null
+        #expect(
+            printed.stdout == """
+                listen: 127.0.0.1:0
+                model-repository: \(repository.root)
+                poll-interval-ms: 75
+                max-message-bytes: 4194304
+                inference-threads: null
+                inline-compute-limit-us: 50
+                metrics-listen: 127.0.0.1:0
+                http-listen: null
+                shutdown-grace: 10
+                log-level: warning
+                log-format: text
+                access-log: errors
+                otlp-endpoint: null
+                trace-sample-ratio: 1.0
+                tls-cert: null
+                tls-key: null
+                tls-client-ca: null
 
-            """)
+                """)
 
         // A worker configured by the file alone starts and serves.
         let worker = try await WorkerProcess.start(["--config", config])

@@ -67,13 +67,15 @@ struct ModelLoadingTests {
         #expect(runError([:])?.message.contains("input 'X' is missing") == true)
         #expect(runError(["X": Tensor(shape: [1, 4], doubles: [1, 2, 3, 4])])?.message.contains("tensor(double)") == true)
         #expect(runError(["X": Tensor(shape: [1, 3], floats: [1, 2, 3])])?.message.contains("expects 4 at dimension 1") == true)
-        #expect(runError(["X": Tensor(shape: [1, 4], floats: [1, 2, 3, 4]), "Z": Tensor(shape: [1], floats: [1])])?
-            .message.contains("'Z' is not an input") == true)
+        #expect(
+            runError(["X": Tensor(shape: [1, 4], floats: [1, 2, 3, 4]), "Z": Tensor(shape: [1], floats: [1])])?
+                .message.contains("'Z' is not an input") == true)
     }
 
     @Test("the element limit is enforced before allocating")
     func elementLimit() throws {
-        let model = try ONNXModel(contentsOfFile: "\(fixturesDirectory)/logreg_iris.onnx", limits: ONNXLimits(maxElementCount: 16))
+        let model = try ONNXModel(
+            contentsOfFile: "\(fixturesDirectory)/logreg_iris.onnx", limits: ONNXLimits(maxElementCount: 16))
         #expect(throws: ONNXError.self) { try model.run(["X": Tensor(shape: [5, 4], floats: .init(repeating: 1, count: 20))]) }
         let error = try #require(throws: ONNXError.self) {
             try ONNXModel(contentsOfFile: "\(fixturesDirectory)/forest_iris.onnx", limits: ONNXLimits(maxModelBytes: 100))

@@ -12,7 +12,7 @@ enum NodeConformance {
         return names.sorted().filter { name in
             let bytes = readBytes("\(root)/\(name)/model.onnx")
             guard let ops = try? ONNXModel.operators(inModelBytes: bytes), !ops.isEmpty,
-                  ops.allSatisfy({ ONNXModel.supportsOperator(domain: $0.domain, opType: $0.opType) })
+                ops.allSatisfy({ ONNXModel.supportsOperator(domain: $0.domain, opType: $0.opType) })
             else { return false }
             // A model the engine refuses as unsupported (an attribute, type or opset it lacks) is skipped;
             // any other load failure stays selected, so it fails below.
@@ -33,8 +33,9 @@ enum NodeConformance {
 struct NodeConformanceTests {
     @Test("covers at least the recorded number of node tests")
     func coverage() {
-        #expect(NodeConformance.selected.count >= NodeConformance.minimumCovered,
-                "only \(NodeConformance.selected.count) node tests are covered")
+        #expect(
+            NodeConformance.selected.count >= NodeConformance.minimumCovered,
+            "only \(NodeConformance.selected.count) node tests are covered")
     }
 
     @Test("matches the expected outputs", arguments: NodeConformance.selected)

@@ -33,10 +33,14 @@ struct OracleFixture {
         case "float64": return Tensor(shape: shape, doubles: try numbers())
         case "int64": return Tensor(shape: shape, int64s: try data.map { try #require(($0 as? NSNumber)?.int64Value) })
         case "string": return Tensor(shape: shape, strings: try data.map { try #require($0 as? String) })
-        case "bool": return Tensor(shape: shape, storage: .bool(try data.map { value -> Bool in
-            let number = try #require(value as? NSNumber)
-            return number.boolValue
-        }))
+        case "bool":
+            return Tensor(
+                shape: shape,
+                storage: .bool(
+                    try data.map { value -> Bool in
+                        let number = try #require(value as? NSNumber)
+                        return number.boolValue
+                    }))
         case let other: throw ONNXError(.unsupported, "fixture dtype \(other ?? "nil")")
         }
     }

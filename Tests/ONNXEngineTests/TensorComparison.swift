@@ -18,8 +18,8 @@ func mismatch(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-3, atol: D
         return nil
     }
     switch (actual.storage, expected.storage) {
-    case let (.float32(a), .float32(e)): return closeFloats(a.map(Double.init), e.map(Double.init))
-    case let (.float64(a), .float64(e)): return closeFloats(a, e)
+    case (.float32(let a), .float32(let e)): return closeFloats(a.map(Double.init), e.map(Double.init))
+    case (.float64(let a), .float64(let e)): return closeFloats(a, e)
     default:
         if actual.storage == expected.storage { return nil }
         let a = "\(actual.storage)", e = "\(expected.storage)"

@@ -1,7 +1,8 @@
 import Dispatch
-@testable import ONNXEngine
 import Synchronization
 import Testing
+
+@testable import ONNXEngine
 
 @Suite("Buffers reused between runs")
 struct WorkspaceReuseTests {

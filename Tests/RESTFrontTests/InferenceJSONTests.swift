@@ -34,14 +34,16 @@ struct InferenceJSONTests {
             ("BF16", "[1, -2]", littleEndian([UInt16(0x3F80), 0xC000])),
         ]
         for (datatype, data, bytes) in cases {
-            let (parsed, _) = try request(#"{"inputs": [{"name": "x", "shape": [2], "datatype": "\#(datatype)", "data": \#(data)}]}"#)
+            let (parsed, _) = try request(
+                #"{"inputs": [{"name": "x", "shape": [2], "datatype": "\#(datatype)", "data": \#(data)}]}"#)
             #expect(parsed.inputs[0].data == bytes, "\(datatype)")
             #expect(parsed.inputs[0].datatype.rawValue == datatype)
         }
     }
 
     @Test func nestedDataBytesAndParameters() throws {
-        let (parsed, binary) = try request("""
+        let (parsed, binary) = try request(
+            """
             {"id": "r1", "parameters": {"routing_key": "u1", "binary_data_output": true, "n": 3, "f": 0.5},
              "inputs": [{"name": "x", "shape": [2, 2], "datatype": "INT32", "data": [[1, 2], [3, 4]]},
                         {"name": "s", "shape": [2], "datatype": "BYTES", "data": ["hé", ""], "parameters": {"p": "v"}}],
@@ -59,7 +61,8 @@ struct InferenceJSONTests {
     @Test func binaryInputsComeFromTheTail() throws {
         let floats = littleEndian([Float(1).bitPattern, Float(2).bitPattern])
         let strings: [UInt8] = littleEndian([UInt32(2)]) + Array("ab".utf8)
-        let (parsed, _) = try request("""
+        let (parsed, _) = try request(
+            """
             {"inputs": [{"name": "x", "shape": [2], "datatype": "FP32", "parameters": {"binary_data_size": 8}},
                         {"name": "s", "shape": [1], "datatype": "BYTES", "parameters": {"binary_data_size": 6}}]}
             """, tail: floats + strings)
@@ -72,13 +75,16 @@ struct InferenceJSONTests {
             modelName: "m", modelVersion: "2", id: "r1",
             outputs: [
                 InferTensor(name: "label", datatype: .int64, shape: [2], data: littleEndian([Int64(0), 2])),
-                InferTensor(name: "p", datatype: .fp32, shape: [1, 2], data: littleEndian([Float(0.25).bitPattern, Float.nan.bitPattern])),
+                InferTensor(
+                    name: "p", datatype: .fp32, shape: [1, 2], data: littleEndian([Float(0.25).bitPattern, Float.nan.bitPattern])),
                 InferTensor(name: "s", shape: [1], bytesElements: [Array("a\"b".utf8)]),
             ])
         let (json, length) = try InferenceJSON.response(response, binary: InferenceJSON.BinaryOutputs())
         #expect(length == nil)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
-        #expect(object["model_name"] as? String == "m" && object["model_version"] as? String == "2" && object["id"] as? String == "r1")
+        #expect(
+            object["model_name"] as? String == "m" && object["model_version"] as? String == "2" && object["id"] as? String == "r1"
+        )
         let outputs = try #require(object["outputs"] as? [[String: Any]])
         #expect(outputs[0]["data"] as? [Int] == [0, 2] && outputs[0]["shape"] as? [Int] == [1 * 2])
         // JSON has no NaN: it goes out as null.
@@ -105,19 +111,26 @@ struct InferenceJSONTests {
             }
         }
         #expect(message("[1]").contains("must be a JSON object"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [2], "datatype": "INT8", "data": [1, 200]}]}"#)
-            .contains("element 1 is the number 200; INT8 needs an integer in its range"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "INT32", "data": [1.5]}]}"#)
-            .contains("INT32 needs an integer"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "BOOL", "data": [1]}]}"#)
-            .contains("BOOL needs true or false"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [2], "datatype": "FP32", "data": [1, 2, 3]}]}"#)
-            .contains("more elements in data than its shape needs (2)"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [-1], "datatype": "FP32", "data": []}]}"#)
-            .contains("negative dimension"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32"}]}"#)
-            .contains("neither data nor binary_data_size"))
-        #expect(message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]}"#, tail: [1, 2])
-            .contains("2 bytes of binary data that no input claims"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [2], "datatype": "INT8", "data": [1, 200]}]}"#)
+                .contains("element 1 is the number 200; INT8 needs an integer in its range"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "INT32", "data": [1.5]}]}"#)
+                .contains("INT32 needs an integer"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "BOOL", "data": [1]}]}"#)
+                .contains("BOOL needs true or false"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [2], "datatype": "FP32", "data": [1, 2, 3]}]}"#)
+                .contains("more elements in data than its shape needs (2)"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [-1], "datatype": "FP32", "data": []}]}"#)
+                .contains("negative dimension"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32"}]}"#)
+                .contains("neither data nor binary_data_size"))
+        #expect(
+            message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]}"#, tail: [1, 2])
+                .contains("2 bytes of binary data that no input claims"))
     }
 }

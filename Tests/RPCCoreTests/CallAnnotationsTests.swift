@@ -9,8 +9,10 @@ struct CallAnnotationsTests {
         let annotations = CallAnnotations()
         annotations.note(model: "iris", requestID: "r1")
         annotations.note(traceparent: Self.traceparent)
-        #expect(annotations.values == CallAnnotations.Values(
-            model: "iris", requestID: "r1", traceID: "4bf92f3577b34da6a3ce929d0e0e4736"))
+        #expect(
+            annotations.values
+                == CallAnnotations.Values(
+                    model: "iris", requestID: "r1", traceID: "4bf92f3577b34da6a3ce929d0e0e4736"))
     }
 
     @Test func anExplicitTraceIDWinsAndAMalformedTraceparentGivesNone() {

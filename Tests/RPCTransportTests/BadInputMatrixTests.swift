@@ -54,34 +54,49 @@ struct TransportBadInputMatrixTests {
         Row(input: "an HTTP/1.1 request instead of the connection preface", probe: .frames("bad_preface"), outcome: .closed),
         Row(input: "a SETTINGS frame of 5 bytes", probe: .frames("settings_frame_bad_length"), outcome: .goaway(frameSizeError)),
         Row(input: "a DATA frame on stream 0", probe: .frames("data_on_stream_zero"), outcome: .goaway(protocolError)),
-        Row(input: "HEADERS on an even (server) stream id", probe: .frames("headers_on_even_stream"), outcome: .goaway(protocolError)),
+        Row(
+            input: "HEADERS on an even (server) stream id", probe: .frames("headers_on_even_stream"),
+            outcome: .goaway(protocolError)),
         Row(input: "an undecodable HPACK block", probe: .frames("garbage_hpack"), outcome: .goaway(compressionError)),
-        Row(input: "a 20,000-byte DATA frame (max frame size 16,384)", probe: .frames("frame_over_max_size"),
+        Row(
+            input: "a 20,000-byte DATA frame (max frame size 16,384)", probe: .frames("frame_over_max_size"),
             outcome: .goaway(frameSizeError)),
         Row(input: "a WINDOW_UPDATE past 2^31-1", probe: .frames("window_update_overflow"), outcome: .goaway(flowControlError)),
         Row(input: "a frame of unknown type 0xEE, then a call", probe: .frames("unknown_frame_type"), outcome: .status(.ok)),
-        Row(input: "a header flood: 1,000 headers (80 KB) over CONTINUATION frames", probe: .frames("header_flood"),
+        Row(
+            input: "a header flood: 1,000 headers (80 KB) over CONTINUATION frames", probe: .frames("header_flood"),
             outcome: .status(.resourceExhausted)),
-        Row(input: "a CONTINUATION flood: 10,000 frames that never end the header block",
+        Row(
+            input: "a CONTINUATION flood: 10,000 frames that never end the header block",
             probe: .frames("continuation_flood"), outcome: .closed),
         Row(input: "100,000 PINGs never read", probe: .frames("ping_flood"), outcome: .closed),
         Row(input: "100,000 SETTINGS frames never read", probe: .frames("settings_flood"), outcome: .closed),
-        Row(input: "300 streams at once (256 advertised)", probe: .frames("too_many_streams"),
+        Row(
+            input: "300 streams at once (256 advertised)", probe: .frames("too_many_streams"),
             outcome: .streams(["grpc-status 0": 256, "reset \(refusedStream)": 44])),
-        Row(input: "rapid reset: 2,000 streams opened and cancelled at once", probe: .frames("rapid_reset"),
+        Row(
+            input: "rapid reset: 2,000 streams opened and cancelled at once", probe: .frames("rapid_reset"),
             outcome: .goaway(internalError)),
-        Row(input: "500 streams opened and cancelled, then a call on the same connection",
+        Row(
+            input: "500 streams opened and cancelled, then a call on the same connection",
             probe: .frames("resets_under_the_rate_limit"), outcome: .status(.ok)),
-        Row(input: "grpc-timeout 99999999H (the largest)", probe: .call(["--header", "grpc-timeout=99999999H"]),
+        Row(
+            input: "grpc-timeout 99999999H (the largest)", probe: .call(["--header", "grpc-timeout=99999999H"]),
             outcome: .status(.ok)),
-        Row(input: "grpc-timeout of 9 digits", probe: .call(["--header", "grpc-timeout=123456789S"]),
+        Row(
+            input: "grpc-timeout of 9 digits", probe: .call(["--header", "grpc-timeout=123456789S"]),
             outcome: .status(.invalidArgument, message: "malformed grpc-timeout header: 123456789S")),
-        Row(input: "a length prefix of 4 GiB - 1, body never sent", probe: .call(["--declared-length", "4294967295", "--no-end"]),
-            outcome: .status(.resourceExhausted, message: "message of 4294967295 bytes is larger than the limit of 4194304 bytes")),
-        Row(input: "a message 10 bytes shorter than its prefix, then end of stream",
+        Row(
+            input: "a length prefix of 4 GiB - 1, body never sent",
+            probe: .call(["--declared-length", "4294967295", "--no-end"]),
+            outcome: .status(.resourceExhausted, message: "message of 4294967295 bytes is larger than the limit of 4194304 bytes")
+        ),
+        Row(
+            input: "a message 10 bytes shorter than its prefix, then end of stream",
             probe: .call(["--declared-length", String(irisRequest.count + 10)]),
             outcome: .status(.internal, message: "the request ended inside a message (truncated length-prefixed message)")),
-        Row(input: "the compressed flag without grpc-encoding", probe: .call(["--flag", "1"]),
+        Row(
+            input: "the compressed flag without grpc-encoding", probe: .call(["--flag", "1"]),
             outcome: .status(.internal, message: "received a compressed message but no compression was negotiated")),
     ]
 

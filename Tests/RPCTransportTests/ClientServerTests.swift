@@ -95,7 +95,8 @@ struct ClientCallTests {
             let client = RPCClient(host: "127.0.0.1", port: port)
             let message = "model café is 100% \"broken\"\nline two ✓"
             let error = await expectStatus(.notFound) {
-                try await client.unary(TestService.fail, RawBytes([UInt8(StatusCode.notFound.rawValue)] + Array(message.utf8)), as: RawBytes.self)
+                try await client.unary(
+                    TestService.fail, RawBytes([UInt8(StatusCode.notFound.rawValue)] + Array(message.utf8)), as: RawBytes.self)
             }
             #expect(error?.message == message)
             #expect(error?.metadata["x-detail"] == "failing on purpose")
@@ -106,7 +107,8 @@ struct ClientCallTests {
     @Test func customMetadataReachesHandlerAndComesBack() async throws {
         try await withServer(services: [TestService()]) { _, port in
             let client = RPCClient(host: "127.0.0.1", port: port)
-            let reply = try await client.unary(TestService.metadata, RawBytes([]), metadata: ["x-echo": "v2-canary"], as: RawBytes.self)
+            let reply = try await client.unary(
+                TestService.metadata, RawBytes([]), metadata: ["x-echo": "v2-canary"], as: RawBytes.self)
             #expect(reply.message.bytes == Array("v2-canary".utf8))
             #expect(reply.headers["x-echo-header"] == "v2-canary")
             #expect(reply.trailers["x-echo-trailer"] == "v2-canary")

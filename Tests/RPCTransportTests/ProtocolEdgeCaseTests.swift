@@ -61,7 +61,8 @@ struct ProtocolEdgeCaseTests {
         try await withServer(services: [TestService()]) { _, port in
             let badFlag = try #require(try await probe(port, TestService.echo, ["--flag", "7", "--payload-hex", "0102"]).first)
             #expect(badFlag["grpc_status"] as? Int == StatusCode.internal.rawValue)
-            let compressed = try #require(try await probe(port, TestService.echo, ["--flag", "1", "--payload-hex", "0102"]).first)
+            let compressed = try #require(
+                try await probe(port, TestService.echo, ["--flag", "1", "--payload-hex", "0102"]).first)
             #expect(compressed["grpc_status"] as? Int == StatusCode.internal.rawValue)
             #expect((compressed["grpc_message"] as? String)?.contains("compress") == true)
             let truncated = try #require(
@@ -117,7 +118,8 @@ struct ProtocolEdgeCaseTests {
     @Test func clientResetCancelsTheHandler() async throws {
         let service = TestService()
         try await withServer(services: [service]) { _, port in
-            let result = try #require(try await probe(port, TestService.sleep, ["--payload-hex", "1388", "--rst-after-ms", "200"]).first)
+            let result = try #require(
+                try await probe(port, TestService.sleep, ["--payload-hex", "1388", "--rst-after-ms", "200"]).first)
             #expect(result["reset"] as? String == "sent")
             try await eventually { service.cancelled == 1 }
         }

@@ -1,5 +1,6 @@
-@testable import RPCTransport
 import Testing
+
+@testable import RPCTransport
 
 @Suite("Recent header strings")
 struct RecentHeaderStringsTests {

@@ -2,10 +2,11 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import RPCCore
-@testable import RPCTransport
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import RPCTransport
 
 // These tests are synchronous on purpose: `EmbeddedEventLoop` may only be used from the thread
 // that created it, and handler tasks run on it (through `EventLoopTaskExecutor`) only when the
@@ -103,8 +104,10 @@ private struct FrameLog {
     /// GOAWAY frames (type 7): last stream id and error code.
     var goAways: [(lastStream: Int32, errorCode: UInt32)] {
         frames.filter { $0.type == 7 }.map { frame in
-            (Int32(bitPattern: UInt32(bigEndianBytes: frame.payload[0..<4]) & 0x7FFF_FFFF),
-             UInt32(bigEndianBytes: frame.payload[4..<8]))
+            (
+                Int32(bitPattern: UInt32(bigEndianBytes: frame.payload[0..<4]) & 0x7FFF_FFFF),
+                UInt32(bigEndianBytes: frame.payload[4..<8])
+            )
         }
     }
 }
@@ -566,9 +569,12 @@ struct ServerHandlerTests {
         let service = TestService()
         let connection = try EmbeddedConnection(services: [service])
         defer { try? connection.close() }
-        let slow = try connection.startCall(TestService.sleep, headers: [HeaderField("grpc-timeout", "5m")], body: sleepForAMinute)
-        let fast = try connection.startCall(TestService.sleep, headers: [HeaderField("grpc-timeout", "1m")], body: sleepForAMinute)
-        let done = try connection.startCall(TestService.echo, headers: [HeaderField("grpc-timeout", "2m")], body: MessageFraming.frame([7]))
+        let slow = try connection.startCall(
+            TestService.sleep, headers: [HeaderField("grpc-timeout", "5m")], body: sleepForAMinute)
+        let fast = try connection.startCall(
+            TestService.sleep, headers: [HeaderField("grpc-timeout", "1m")], body: sleepForAMinute)
+        let done = try connection.startCall(
+            TestService.echo, headers: [HeaderField("grpc-timeout", "2m")], body: MessageFraming.frame([7]))
 
         connection.loop.advanceTime(by: .milliseconds(1))
         try connection.exchange()

@@ -1,6 +1,7 @@
 import RPCCore
-@testable import RPCTransport
 import Testing
+
+@testable import RPCTransport
 
 // The server's per-call state machine driven with plain values: no channel, session or task.
 

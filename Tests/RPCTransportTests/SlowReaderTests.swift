@@ -64,7 +64,9 @@ struct SlowReaderTests {
         do {
             let started = ContinuousClock.now
             while !FileManager.default.fileExists(atPath: "\(directory)/started") {
-                guard ContinuousClock.now - started < .seconds(30) else { throw PythonPeer.PeerError(description: "the peer never started") }
+                guard ContinuousClock.now - started < .seconds(30) else {
+                    throw PythonPeer.PeerError(description: "the peer never started")
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             // Others are served meanwhile, on their own connections, replies and streams alike.

@@ -3,9 +3,10 @@ import NIOCore
 import NIOEmbedded
 import NIOPosix
 import RPCCore
-@testable import RPCTransport
 import TestSupport
 import Testing
+
+@testable import RPCTransport
 
 /// Our client and server over TLS, in process, with certificates made by openssl for each test.
 @Suite("TLS between our client and our server")
@@ -50,16 +51,20 @@ struct TLSTests {
     @Test func theServerNameIsCheckedAgainstTheCertificate() async throws {
         let certificates = try await TestCertificates.make()
         // A certificate naming only localhost: connecting to 127.0.0.1 needs that name given.
-        let tls = try ServerTLS(certificateFile: certificates.localhostOnlyCertificate, privateKeyFile: certificates.localhostOnlyKey)
+        let tls = try ServerTLS(
+            certificateFile: certificates.localhostOnlyCertificate, privateKeyFile: certificates.localhostOnlyKey)
         try await withServer(services: [TestService()], configure: { $0.tls = tls }) { _, port in
-            let named = makeClient(port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate, serverHostname: "localhost"))
+            let named = makeClient(
+                port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate, serverHostname: "localhost"))
             #expect(try await named.unary(TestService.echo, RawBytes([7]), as: RawBytes.self).message.bytes == [7])
             await named.close()
 
             for serverHostname in ["db.example", nil] {
                 let wrongName = makeClient(
                     port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate, serverHostname: serverHostname))
-                let error = await expectStatus(.unavailable) { try await wrongName.unary(TestService.echo, RawBytes([7]), as: RawBytes.self) }
+                let error = await expectStatus(.unavailable) {
+                    try await wrongName.unary(TestService.echo, RawBytes([7]), as: RawBytes.self)
+                }
                 #expect(error?.message.contains("TLS handshake failed") == true, "\(error.map { "\($0)" } ?? "")")
                 await wrongName.close()
             }
@@ -70,9 +75,14 @@ struct TLSTests {
         let certificates = try await TestCertificates.make()
         try await withServer(services: [TestService()], configure: { $0.tls = try? serverTLS(certificates) }) { _, port in
             // Trusting only the other CA: the server's certificate does not verify.
-            let client = makeClient(port: port, tls: try ClientTLS(trustRootsFile: "\(certificates.directory)/other-ca.pem"), backoff: .seconds(60))
-            let error = await expectStatus(.unavailable) { try await client.unary(TestService.echo, RawBytes([1]), as: RawBytes.self) }
-            #expect(error?.message.hasSuffix("TLS handshake failed: certificate verify failed") == true, "\(error.map { "\($0)" } ?? "")")
+            let client = makeClient(
+                port: port, tls: try ClientTLS(trustRootsFile: "\(certificates.directory)/other-ca.pem"), backoff: .seconds(60))
+            let error = await expectStatus(.unavailable) {
+                try await client.unary(TestService.echo, RawBytes([1]), as: RawBytes.self)
+            }
+            #expect(
+                error?.message.hasSuffix("TLS handshake failed: certificate verify failed") == true,
+                "\(error.map { "\($0)" } ?? "")")
             // The failed handshake backs off like a refused connect instead of spinning.
             #expect(client.state == .transientFailure)
             await client.close()
@@ -84,7 +94,8 @@ struct TLSTests {
         let tls = try serverTLS(certificates, mutual: true)
         #expect(tls.requiresClientCertificate)
         try await withServer(services: [TestService()], configure: { $0.tls = tls }) { server, port in
-            let anonymous = makeClient(port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate), backoff: .seconds(60))
+            let anonymous = makeClient(
+                port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate), backoff: .seconds(60))
             await expectStatus(.unavailable) { try await anonymous.unary(TestService.echo, RawBytes([1]), as: RawBytes.self) }
             #expect(anonymous.state == .transientFailure)
             await anonymous.close()
@@ -123,7 +134,9 @@ struct TLSTests {
         // And a TLS client against a plaintext server.
         try await withServer(services: [TestService()]) { _, port in
             let secure = makeClient(port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate))
-            let error = await expectStatus(.unavailable) { try await secure.unary(TestService.echo, RawBytes([1]), as: RawBytes.self) }
+            let error = await expectStatus(.unavailable) {
+                try await secure.unary(TestService.echo, RawBytes([1]), as: RawBytes.self)
+            }
             #expect(error?.message.contains("TLS handshake failed") == true, "\(error.map { "\($0)" } ?? "")")
             await secure.close()
         }
@@ -158,7 +171,9 @@ struct TLSTests {
                 return error as? TLSFileError
             }
         }
-        let missing = failure { _ = try ServerTLS(certificateFile: "/nonexistent/cert.pem", privateKeyFile: certificates.serverKey) }
+        let missing = failure {
+            _ = try ServerTLS(certificateFile: "/nonexistent/cert.pem", privateKeyFile: certificates.serverKey)
+        }
         #expect(missing?.role == .certificateChain)
         #expect(missing?.description == "certificate file /nonexistent/cert.pem: cannot open: No such file or directory")
 
@@ -170,15 +185,23 @@ struct TLSTests {
         let badPEM = failure { _ = try ServerTLS(certificateFile: truncated, privateKeyFile: certificates.serverKey) }
         #expect(badPEM?.reason.hasPrefix("not a valid PEM certificate") == true, "\(badPEM.map { "\($0)" } ?? "")")
 
-        let noKey = failure { _ = try ServerTLS(certificateFile: certificates.serverCertificate, privateKeyFile: certificates.serverCertificate) }
+        let noKey = failure {
+            _ = try ServerTLS(certificateFile: certificates.serverCertificate, privateKeyFile: certificates.serverCertificate)
+        }
         #expect(noKey?.description == "private key file \(certificates.serverCertificate): no PEM private key found")
 
-        let mismatch = failure { _ = try ServerTLS(certificateFile: certificates.serverCertificate, privateKeyFile: certificates.clientKey) }
+        let mismatch = failure {
+            _ = try ServerTLS(certificateFile: certificates.serverCertificate, privateKeyFile: certificates.clientKey)
+        }
         #expect(mismatch?.role == .privateKey)
         #expect(mismatch?.reason == "the private key does not match the certificate in \(certificates.serverCertificate)")
 
         let emptyFile = try certificates.write("empty.pem", "")
-        let empty = failure { _ = try ServerTLS(certificateFile: certificates.serverCertificate, privateKeyFile: certificates.serverKey, clientCertificateAuthorityFile: emptyFile) }
+        let empty = failure {
+            _ = try ServerTLS(
+                certificateFile: certificates.serverCertificate, privateKeyFile: certificates.serverKey,
+                clientCertificateAuthorityFile: emptyFile)
+        }
         #expect(empty?.role == .trustRoots)
         #expect(empty?.reason == "the file is empty")
 
@@ -216,7 +239,9 @@ struct TLSTests {
             let late = try client(trusting: second)
             #expect(try await late.unary(TestService.echo, RawBytes([2]), as: RawBytes.self).message.bytes == [2])
             let lateFirst = try client(trusting: first)
-            let refused = await expectStatus(.unavailable) { try await lateFirst.unary(TestService.echo, RawBytes([3]), as: RawBytes.self) }
+            let refused = await expectStatus(.unavailable) {
+                try await lateFirst.unary(TestService.echo, RawBytes([3]), as: RawBytes.self)
+            }
             #expect(refused?.message.hasSuffix("certificate verify failed") == true, "\(refused.map { "\($0)" } ?? "")")
             // The connection made before the reload keeps its certificate and goes on working
             // (a new one would fail like the one above).
@@ -240,9 +265,13 @@ struct TLSTests {
     @Test func handshakeErrorsReadAsWords() {
         #expect(
             TLSHandshakeHandler.readableReason(
-                "Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /src/ssl/handshake.cc:395")
+                "Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /src/ssl/handshake.cc:395"
+            )
                 == "certificate verify failed")
-        #expect(TLSHandshakeHandler.readableReason("Error: 1 error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE") == "sslv3 alert handshake failure")
+        #expect(
+            TLSHandshakeHandler.readableReason(
+                "Error: 1 error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE")
+                == "sslv3 alert handshake failure")
         #expect(TLSHandshakeHandler.readableReason("something else") == nil)
     }
 
@@ -253,7 +282,9 @@ struct TLSTests {
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let promise = channel.eventLoop.makePromise(of: RawResponse.self)
         handler.start(
-            ClientCall(path: TestService.echo, metadata: [:], request: [], timeout: nil, maxMessageLength: 1024, consumer: .collect(promise)))
+            ClientCall(
+                path: TestService.echo, metadata: [:], request: [], timeout: nil, maxMessageLength: 1024,
+                consumer: .collect(promise)))
         channel.embeddedEventLoop.run()  // the handler flushes from a task on its loop
         let server = try HeaderRecorder()
         while let bytes = try channel.readOutbound(as: ByteBuffer.self) {

@@ -25,8 +25,11 @@ import Testing
         var aborted = CanaryState.start(policy, at: start)
         try aborted.abort(at: start.addingTimeInterval(2), reason: "operator said so")
         states["aborted"] = aborted
-        states["rolled"] = CanaryAnalysis.evaluate(policy: policy, state: CanaryState.start(policy, at: start),
-            stable: .init(calls: 1000, errors: 0), candidate: .init(calls: 100, errors: 100), now: start).state
+        states["rolled"] =
+            CanaryAnalysis.evaluate(
+                policy: policy, state: CanaryState.start(policy, at: start),
+                stable: .init(calls: 1000, errors: 0), candidate: .init(calls: 100, errors: 100), now: start
+            ).state
         var promoted = CanaryState.start(policy, at: start)
         try promoted.promote(at: start.addingTimeInterval(3))
         states["promoted"] = promoted
@@ -53,14 +56,18 @@ import Testing
         ("{\"version\": 2, \"models\": {}}", "has format version 2; this gateway reads version 1"),
         ("{\"models\": {}}", "missing key \"version\""),
         ("{\"version\": 1, \"models\": {\"iris\": {\"stable\": \"1\"}}}", "models.iris: missing key \"candidate\""),
-        ("""
-         {"version": 1, "models": {"iris": {"stable": "1", "candidate": "2", "candidate_weight": 5, "step_index": 0,
-          "phase": {"name": "sideways"}, "step_started_at": "2025-01-01T00:00:00.000Z", "history": []}}}
-         """, "unknown canary phase \"sideways\""),
-        ("""
-         {"version": 1, "models": {"iris": {"stable": "1", "candidate": "2", "candidate_weight": 5, "step_index": 0,
-          "phase": {"name": "paused"}, "step_started_at": "yesterday", "history": []}}}
-         """, "\"yesterday\" is not an RFC 3339 time"),
+        (
+            """
+            {"version": 1, "models": {"iris": {"stable": "1", "candidate": "2", "candidate_weight": 5, "step_index": 0,
+             "phase": {"name": "sideways"}, "step_started_at": "2025-01-01T00:00:00.000Z", "history": []}}}
+            """, "unknown canary phase \"sideways\""
+        ),
+        (
+            """
+            {"version": 1, "models": {"iris": {"stable": "1", "candidate": "2", "candidate_weight": 5, "step_index": 0,
+             "phase": {"name": "paused"}, "step_started_at": "yesterday", "history": []}}}
+            """, "\"yesterday\" is not an RFC 3339 time"
+        ),
     ])
     func corruptFileGivesAClearError(text: String, expected: String) throws {
         let directory = try temporaryDirectory()

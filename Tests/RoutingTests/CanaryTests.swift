@@ -4,7 +4,8 @@ import Testing
 @testable import Routing
 
 @Suite struct CanaryTests {
-    let policy = CanaryPolicy(stable: "1", candidate: "2", steps: [5, 25, 50, 100], interval: .seconds(30),
+    let policy = CanaryPolicy(
+        stable: "1", candidate: "2", steps: [5, 25, 50, 100], interval: .seconds(30),
         minCalls: 100, maxErrorRate: 0.01, maxP99Ratio: 1.5)
     let start = Date(timeIntervalSince1970: 1_700_000_000)
 
@@ -19,18 +20,21 @@ import Testing
         var weights: [Int] = [state.candidateWeight]
         for _ in 0..<4 {
             // Enough calls but the interval has not passed: hold.
-            let early = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000),
+            let early = CanaryAnalysis.evaluate(
+                policy: policy, state: state, stable: healthy(1000),
                 candidate: healthy(200), now: now.addingTimeInterval(10))
             #expect(early.action == .hold(.intervalNotElapsed(remaining: .seconds(20))))
             #expect(!early.resetsMeasurements)
             // The interval passed with too few candidate calls: hold.
             now = now.addingTimeInterval(30)
-            let few = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000),
+            let few = CanaryAnalysis.evaluate(
+                policy: policy, state: state, stable: healthy(1000),
                 candidate: healthy(99), now: now)
             #expect(few.action == .hold(.notEnoughCalls(calls: 99, needed: 100)))
             // Stable gets nothing at 100%: the baseline from the previous steps stands in.
             let stableCalls = state.candidateWeight == 100 ? 0 : 1000
-            let decision = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(stableCalls),
+            let decision = CanaryAnalysis.evaluate(
+                policy: policy, state: state, stable: healthy(stableCalls),
                 candidate: healthy(100), now: now)
             #expect(decision.resetsMeasurements)
             state = decision.state
@@ -41,7 +45,8 @@ import Testing
         #expect(state.weights == ["1": 0, "2": 100])
         #expect(state.history.map(\.phase) == ["progressing", "progressing", "progressing", "progressing", "promoted"])
         #expect(state.history.last?.reason.hasPrefix("promoted: last step at 100% passed") == true)
-        let after = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(0), candidate: healthy(500),
+        let after = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: healthy(0), candidate: healthy(500),
             now: now.addingTimeInterval(100))
         #expect(after.action == .hold(.notProgressing))
     }
@@ -50,7 +55,8 @@ import Testing
         let state = CanaryState.start(policy, at: start)
         let failing = VersionStatsSnapshot(calls: 100, errors: 3, p99: .milliseconds(10))
         let stable = VersionStatsSnapshot(calls: 2000, errors: 20, p99: .milliseconds(10))
-        let decision = CanaryAnalysis.evaluate(policy: policy, state: state, stable: stable, candidate: failing,
+        let decision = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: stable, candidate: failing,
             now: start.addingTimeInterval(1))
         #expect(decision.action == .rollBack)
         #expect(decision.state.weights == ["1": 100, "2": 0])
@@ -60,29 +66,34 @@ import Testing
         }
         #expect(reason == "candidate error rate 3.00% exceeds stable's 1.00% by more than 1.00%")
         // Below min_calls the same rate is not judged yet.
-        let early = CanaryAnalysis.evaluate(policy: policy, state: state, stable: stable,
+        let early = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: stable,
             candidate: VersionStatsSnapshot(calls: 99, errors: 3), now: start.addingTimeInterval(1))
         #expect(early.action == .hold(.notEnoughCalls(calls: 99, needed: 100)))
     }
 
     @Test func latencyBreachesAndAbsoluteCaps() {
         let state = CanaryState.start(policy, at: start)
-        let slow = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000, p99: 10),
+        let slow = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: healthy(1000, p99: 10),
             candidate: healthy(100, p99: 16), now: start)
         #expect(slow.action == .rollBack)
         #expect(slow.reason.contains("1.60× stable's"))
-        let withinRatio = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000, p99: 10),
+        let withinRatio = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: healthy(1000, p99: 10),
             candidate: healthy(100, p99: 15), now: start.addingTimeInterval(30))
         #expect(withinRatio.action == .advance(toPercent: 25))
 
         var capped = policy
         capped.maxP99 = .milliseconds(12)
         capped.maxErrorRateAbsolute = 0.02
-        let overLatencyCap = CanaryAnalysis.evaluate(policy: capped, state: state, stable: healthy(1000, p99: 10),
+        let overLatencyCap = CanaryAnalysis.evaluate(
+            policy: capped, state: state, stable: healthy(1000, p99: 10),
             candidate: healthy(100, p99: 13), now: start)
         #expect(overLatencyCap.reason == "rolled back: candidate p99 13.000ms is above the cap 12.000ms")
         capped.maxErrorRate = 1
-        let bothFailing = CanaryAnalysis.evaluate(policy: capped, state: state,
+        let bothFailing = CanaryAnalysis.evaluate(
+            policy: capped, state: state,
             stable: VersionStatsSnapshot(calls: 1000, errors: 500, p99: .milliseconds(10)),
             candidate: VersionStatsSnapshot(calls: 100, errors: 50, p99: .milliseconds(10)), now: start)
         #expect(bothFailing.reason == "rolled back: candidate error rate 50.00% is above the cap 2.00%")
@@ -94,21 +105,24 @@ import Testing
         #expect(throws: CanaryActionError(message: "cannot pause a canary that is paused")) {
             try state.pause(at: start)
         }
-        let paused = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000),
+        let paused = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: healthy(1000),
             candidate: healthy(1000), now: start.addingTimeInterval(100))
         #expect(paused.action == .hold(.notProgressing))
         #expect(state.weights == ["1": 95, "2": 5])
 
         try state.resume(at: start.addingTimeInterval(100))
         // Resuming restarts the step clock.
-        let justResumed = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000),
+        let justResumed = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: healthy(1000),
             candidate: healthy(1000), now: start.addingTimeInterval(110))
         #expect(justResumed.action == .hold(.intervalNotElapsed(remaining: .seconds(20))))
 
         try state.setWeight(30, policy: policy, at: start.addingTimeInterval(120))
         #expect(state.phase == .paused && state.candidateWeight == 30 && state.stepIndex == 1)
         try state.resume(at: start.addingTimeInterval(130))
-        let next = CanaryAnalysis.evaluate(policy: policy, state: state, stable: healthy(1000),
+        let next = CanaryAnalysis.evaluate(
+            policy: policy, state: state, stable: healthy(1000),
             candidate: healthy(1000), now: start.addingTimeInterval(160))
         #expect(next.action == .advance(toPercent: 50))
         #expect(throws: CanaryActionError(message: "weight must be from 0 to 100, got 101")) {

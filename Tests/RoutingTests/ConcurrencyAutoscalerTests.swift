@@ -8,8 +8,11 @@ import Testing
     @Test func desiredReplicasFollowTheStableAverage() {
         let clock = ManualRoutingClock()
         let autoscaler = ConcurrencyAutoscaler(policy: policy, clock: clock)
-        #expect(autoscaler.hint(readyReplicas: 1) == .init(stableConcurrency: 0, panicConcurrency: 0,
-            desiredReplicas: 1, inPanic: false))
+        #expect(
+            autoscaler.hint(readyReplicas: 1)
+                == .init(
+                    stableConcurrency: 0, panicConcurrency: 0,
+                    desiredReplicas: 1, inPanic: false))
         autoscaler.record(concurrency: 25)
         clock.advance(by: .seconds(60))
         let hint = autoscaler.hint(readyReplicas: 3)

@@ -27,7 +27,8 @@ import Testing
 
     @Test func ejectsAfterConsecutiveFailuresAndReadmits() {
         let clock = ManualRoutingClock()
-        let configuration = EndpointBalancerConfiguration(consecutiveFailuresToEject: 5,
+        let configuration = EndpointBalancerConfiguration(
+            consecutiveFailuresToEject: 5,
             baseEjectionTime: .seconds(10), maxEjectionTime: .seconds(25))
         // Three endpoints, so the 50% cap lets one be ejected.
         let balancer = EndpointBalancer(endpoints: ["a", "b", "c"], configuration: configuration, clock: clock)
@@ -67,7 +68,8 @@ import Testing
 
     @Test func panicRoutesWhenNothingIsUsable() {
         let clock = ManualRoutingClock()
-        let balancer = EndpointBalancer(endpoints: ["a", "b"],
+        let balancer = EndpointBalancer(
+            endpoints: ["a", "b"],
             configuration: .init(consecutiveFailuresToEject: 1), clock: clock)
         var generator = SplitMix64(seed: 1)
         balancer.setReady("a", false)
@@ -82,7 +84,8 @@ import Testing
         balancer.setReady("a", true)
         #expect(balancer.begin(random: &generator) == .init(endpoint: "a", panic: false))
         #expect(!balancer.statuses().contains { $0.panic })
-        #expect(balancer.takeTransitions().map(\.kind) == [.notServing, .ejected, .panicStarted, .notServing, .serving, .panicEnded])
+        #expect(
+            balancer.takeTransitions().map(\.kind) == [.notServing, .ejected, .panicStarted, .notServing, .serving, .panicEnded])
         // Nil only when every replica was tried by this call, or there are none.
         #expect(balancer.begin(excluding: ["a", "b"], random: &generator) == nil)
         #expect(EndpointBalancer<String>(endpoints: [], clock: clock).begin(random: &generator) == nil)
@@ -101,7 +104,8 @@ import Testing
         #expect(single.statuses()[0].ejectedFor == nil)
         #expect(single.takeTransitions().map(\.kind) == [.ejectionCapped])
         // Four replicas at the default 50%: two may be out at once.
-        let four = EndpointBalancer(endpoints: ["a", "b", "c", "d"], configuration: .init(consecutiveFailuresToEject: 1), clock: clock)
+        let four = EndpointBalancer(
+            endpoints: ["a", "b", "c", "d"], configuration: .init(consecutiveFailuresToEject: 1), clock: clock)
         failAll(four, ["a", "b", "c", "d"])
         #expect(four.statuses().map { $0.ejectedFor != nil } == [true, true, false, false])
         // Once an ejection ends, a replica still failing may take its place.
@@ -111,13 +115,15 @@ import Testing
         failAll(four, ["c"])
         #expect(four.statuses().map { $0.ejectedFor != nil } == [false, false, true, false])
         // 0% turns ejection off.
-        let none = EndpointBalancer(endpoints: ["a", "b"], configuration: .init(consecutiveFailuresToEject: 1, maxEjectionPercent: 0), clock: clock)
+        let none = EndpointBalancer(
+            endpoints: ["a", "b"], configuration: .init(consecutiveFailuresToEject: 1, maxEjectionPercent: 0), clock: clock)
         failAll(none, ["a", "b"])
         #expect(none.statuses().allSatisfy { $0.ejectedFor == nil })
     }
 
     @Test func unreachableTakesAReplicaOutWithoutCountingAFailure() {
-        let balancer = EndpointBalancer(endpoints: ["a", "b"],
+        let balancer = EndpointBalancer(
+            endpoints: ["a", "b"],
             configuration: .init(consecutiveFailuresToEject: 2), clock: ManualRoutingClock())
         var generator = SplitMix64(seed: 4)
         balancer.end("a", outcome: .failure)
@@ -132,7 +138,8 @@ import Testing
     }
 
     @Test func reconnectedReplicaStartsWithACleanRecord() {
-        let balancer = EndpointBalancer(endpoints: ["a", "b", "c"],
+        let balancer = EndpointBalancer(
+            endpoints: ["a", "b", "c"],
             configuration: .init(consecutiveFailuresToEject: 1), clock: ManualRoutingClock())
         balancer.end("a", outcome: .failure)
         #expect(balancer.statuses()[0].ejectedFor != nil)
@@ -160,7 +167,8 @@ import Testing
 @Suite struct RetryBudgetTests {
     @Test func allowsARatioOfCallsPlusAMinimumPerSecond() {
         let clock = ManualRoutingClock()
-        let budget = RetryBudget(configuration: .init(ratio: 0.2, minRetriesPerSecond: 2, window: .seconds(10)),
+        let budget = RetryBudget(
+            configuration: .init(ratio: 0.2, minRetriesPerSecond: 2, window: .seconds(10)),
             clock: clock)
         // A quiet service still gets the minimum each second.
         #expect(budget.tryRetry() && budget.tryRetry())

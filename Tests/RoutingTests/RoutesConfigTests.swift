@@ -30,13 +30,16 @@ let designExample = """
         let config = try RoutesConfig(yaml: designExample, file: "routes.yaml")
         let iris = try #require(config.models["iris"])
         #expect(iris.pipeline == PipelineRoute(model: "iris-features", endpoints: [.hostPort(host: "127.0.0.1", port: 7001)]))
-        #expect(iris.versions["1"]?.endpoints == [.hostPort(host: "127.0.0.1", port: 8001), .hostPort(host: "127.0.0.1", port: 8002)])
+        #expect(
+            iris.versions["1"]?.endpoints == [.hostPort(host: "127.0.0.1", port: 8001), .hostPort(host: "127.0.0.1", port: 8002)])
         #expect(iris.versions["2"]?.endpoints == [.dns(name: "iris-v2.models.svc.cluster.local", port: 8001)])
         #expect(iris.workerModelName(for: "1") == "iris")
         #expect(iris.traffic == nil)
-        #expect(iris.canary == CanaryPolicy(
-            stable: "1", candidate: "2", steps: [5, 25, 50, 100], interval: .seconds(30), minCalls: 100,
-            maxErrorRate: 0.01, maxP99Ratio: 1.5, fallback: true))
+        #expect(
+            iris.canary
+                == CanaryPolicy(
+                    stable: "1", candidate: "2", steps: [5, 25, 50, 100], interval: .seconds(30), minCalls: 100,
+                    maxErrorRate: 0.01, maxP99Ratio: 1.5, fallback: true))
         #expect(iris.shadow == ShadowPolicy(version: "2", percent: 10))
         #expect(iris.autoscaling == AutoscalingPolicy(targetConcurrency: 8, minReplicas: 1, maxReplicas: 20))
         #expect(iris.staticWeights == ["1": 100, "2": 0])
@@ -131,55 +134,100 @@ let designExample = """
 
     /// Each bad file names the key path at fault.
     @Test(arguments: [
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"3\": 1}}}",
-         "routes.yaml: models.iris.traffic: version \"3\" is not in versions"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"1\": 0}}}",
-         "models.iris.traffic: at least one weight must be above 0"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"1\": -1}}}",
-         "models.iris.traffic.1: weight must be 0 or more"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"1\": ten}}}",
-         "models.iris.traffic.1: must be a number"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [50, 25, 100]}}}",
-         "models.iris.canary.steps: must be increasing percentages ending at 100"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [5, 50]}}}",
-         "models.iris.canary.steps: must be increasing percentages ending at 100"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"3\", steps: [100]}}}",
-         "models.iris.canary.candidate: version \"3\" is not in versions"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"1\", steps: [100]}}}",
-         "models.iris.canary.candidate: must differ from stable"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, traffic: {\"1\": 1}, canary: {stable: \"1\", candidate: \"2\", steps: [100]}}}",
-         "models.iris.canary: traffic and canary are mutually exclusive"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], interval: soon}}}",
-         "models.iris.canary.interval: must be a duration"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], max_error_rate: 2}}}",
-         "models.iris.canary.max_error_rate: must be from 0 to 1"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], min_calls: 0}}}",
-         "models.iris.canary.min_calls: must be at least 1"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], rollback: yes}}}",
-         "models.iris.canary.rollback: unknown key"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, canary: {stable: \"1\", steps: [100]}}}",
-         "models.iris.canary.candidate: is required"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, weights: {\"1\": 1}}}",
-         "models.iris.weights: unknown key"),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"3\": 1}}}",
+            "routes.yaml: models.iris.traffic: version \"3\" is not in versions"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"1\": 0}}}",
+            "models.iris.traffic: at least one weight must be above 0"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"1\": -1}}}",
+            "models.iris.traffic.1: weight must be 0 or more"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, traffic: {\"1\": ten}}}",
+            "models.iris.traffic.1: must be a number"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [50, 25, 100]}}}",
+            "models.iris.canary.steps: must be increasing percentages ending at 100"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [5, 50]}}}",
+            "models.iris.canary.steps: must be increasing percentages ending at 100"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"3\", steps: [100]}}}",
+            "models.iris.canary.candidate: version \"3\" is not in versions"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"1\", steps: [100]}}}",
+            "models.iris.canary.candidate: must differ from stable"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, traffic: {\"1\": 1}, canary: {stable: \"1\", candidate: \"2\", steps: [100]}}}",
+            "models.iris.canary: traffic and canary are mutually exclusive"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], interval: soon}}}",
+            "models.iris.canary.interval: must be a duration"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], max_error_rate: 2}}}",
+            "models.iris.canary.max_error_rate: must be from 0 to 1"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], min_calls: 0}}}",
+            "models.iris.canary.min_calls: must be at least 1"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}, \"2\": {endpoints: [\"h:2\"]}}, canary: {stable: \"1\", candidate: \"2\", steps: [100], rollback: yes}}}",
+            "models.iris.canary.rollback: unknown key"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, canary: {stable: \"1\", steps: [100]}}}",
+            "models.iris.canary.candidate: is required"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, weights: {\"1\": 1}}}",
+            "models.iris.weights: unknown key"
+        ),
         ("modles: {}", "routes.yaml: modles: unknown key"),
         ("models: {iris: {traffic: {\"1\": 1}}}", "models.iris.versions: is required"),
         ("models: {iris: {versions: {}}}", "models.iris.versions: needs at least one version"),
         ("models: {iris: {versions: {\"1\": {endpoints: []}}}}", "models.iris.versions.1.endpoints: needs at least one endpoint"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h\"]}}}}", "models.iris.versions.1.endpoints[0]: \"h\" is not an endpoint: missing :port"),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h\"]}}}}",
+            "models.iris.versions.1.endpoints[0]: \"h\" is not an endpoint: missing :port"
+        ),
         ("models: {iris: {versions: {\"1\": {endpoints: \"h:1\"}}}}", "models.iris.versions.1.endpoints: must be a list"),
         ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"], port: 2}}}}", "models.iris.versions.1.port: unknown key"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, shadow: {version: \"2\", percent: 5}}}",
-         "models.iris.shadow.version: version \"2\" is not in versions"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, shadow: {version: \"1\", percent: 150}}}",
-         "models.iris.shadow.percent: must be from 0 to 100"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, autoscaling: {target_concurrency: 0, max_replicas: 2}}}",
-         "models.iris.autoscaling.target_concurrency: must be above 0"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, autoscaling: {target_concurrency: 1, min_replicas: 3, max_replicas: 2}}}",
-         "models.iris.autoscaling.max_replicas: must be at least 1 and at least min_replicas"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, autoscaling: {target_concurrency: 1, max_replicas: 2, panic_window: 2m}}}",
-         "models.iris.autoscaling.panic_window: must be longer than 0 and at most stable_window"),
-        ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, pipeline: {endpoints: [\"h:2\"]}}}",
-         "models.iris.pipeline.model: is required"),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, shadow: {version: \"2\", percent: 5}}}",
+            "models.iris.shadow.version: version \"2\" is not in versions"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, shadow: {version: \"1\", percent: 150}}}",
+            "models.iris.shadow.percent: must be from 0 to 100"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, autoscaling: {target_concurrency: 0, max_replicas: 2}}}",
+            "models.iris.autoscaling.target_concurrency: must be above 0"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, autoscaling: {target_concurrency: 1, min_replicas: 3, max_replicas: 2}}}",
+            "models.iris.autoscaling.max_replicas: must be at least 1 and at least min_replicas"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, autoscaling: {target_concurrency: 1, max_replicas: 2, panic_window: 2m}}}",
+            "models.iris.autoscaling.panic_window: must be longer than 0 and at most stable_window"
+        ),
+        (
+            "models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}, pipeline: {endpoints: [\"h:2\"]}}}",
+            "models.iris.pipeline.model: is required"
+        ),
         ("models: [iris]", "routes.yaml: models: must be a mapping"),
         ("models: {iris: {versions: {\"1\": {endpoints: [\"h:1\"]}}}}\nmodels: {}", "has key \"models\" twice"),
         ("models: {iris: [", "routes.yaml: not valid YAML"),
@@ -195,8 +243,11 @@ let designExample = """
 
     @Test func errorsCarryLineNumbers() {
         let yaml = "models:\n  iris:\n    versions:\n      \"1\": {endpoints: [\"h:1\"], colour: red}\n"
-        #expect(throws: RoutesError(file: "r.yaml", path: "models.iris.versions.1.colour",
-            message: "unknown key (known keys: endpoints, model)", line: 4)) {
+        #expect(
+            throws: RoutesError(
+                file: "r.yaml", path: "models.iris.versions.1.colour",
+                message: "unknown key (known keys: endpoints, model)", line: 4)
+        ) {
             try RoutesConfig(yaml: yaml, file: "r.yaml")
         }
     }

@@ -83,8 +83,9 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(throws: UnknownVersionError(model: "iris", version: "9", known: ["1", "2", "3"])) {
             try selector.select(explicitVersion: "9", routingKey: nil, random: &generator)
         }
-        #expect(UnknownVersionError(model: "iris", version: "9", known: ["1", "2"]).description
-            == "model \"iris\" has no version \"9\" (versions: 1, 2)")
+        #expect(
+            UnknownVersionError(model: "iris", version: "9", known: ["1", "2"]).description
+                == "model \"iris\" has no version \"9\" (versions: 1, 2)")
     }
 }
 

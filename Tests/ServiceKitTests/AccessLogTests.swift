@@ -4,11 +4,11 @@ import RPCCore
 import Synchronization
 import Testing
 
+@testable import ServiceKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import ServiceKit
 
 /// Writes nothing: the handlers under test return one message.
 private struct DiscardingSink: ResponseStreamSink {
@@ -49,11 +49,13 @@ struct AccessLogUnitTests {
     }
 
     @Test func allModeLogsEveryCallButSuccessfulProbes() async {
-        let output = await lines(.all, calls: [
-            (0, [1, 2], ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]),
-            (1, [], [:]),
-            (0, [0], [:]),
-        ])
+        let output = await lines(
+            .all,
+            calls: [
+                (0, [1, 2], ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]),
+                (1, [], [:]),
+                (0, [0], [:]),
+            ])
         #expect(output.count == 2)
         #expect(output[0]["message"] == "ModelInfer OK")
         #expect(output[0]["level"] == "info")

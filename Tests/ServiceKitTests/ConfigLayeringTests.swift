@@ -34,10 +34,12 @@ struct ConfigLayeringTests {
 
     @Test func optionsComeFromTheCommandsOwnDeclarations() {
         let names = layering.options.map(\.name)
-        #expect(names == [
-            "listen", "model-repository", "poll-interval-ms", "inference-threads", "tag", "verbose",
-            "metrics-listen", "http-listen", "shutdown-grace", "log-level", "log-format", "access-log", "otlp-endpoint", "trace-sample-ratio", "tls-cert", "tls-key", "tls-client-ca",
-        ])
+        #expect(
+            names == [
+                "listen", "model-repository", "poll-interval-ms", "inference-threads", "tag", "verbose",
+                "metrics-listen", "http-listen", "shutdown-grace", "log-level", "log-format", "access-log", "otlp-endpoint",
+                "trace-sample-ratio", "tls-cert", "tls-key", "tls-client-ca",
+            ])
         let byName = Dictionary(uniqueKeysWithValues: layering.options.map { ($0.name, $0) })
         #expect(byName["listen"]?.defaultValue == "0.0.0.0:8001")
         #expect(byName["inference-threads"]?.defaultValue == nil)
@@ -49,7 +51,9 @@ struct ConfigLayeringTests {
     @Test func fileValuesFillWhatTheCommandLineLeavesOut() throws {
         let resolution = try resolve(
             ["--listen", "127.0.0.1:9000"],
-            yaml: "listen: 0.0.0.0:7000\nmodel-repository: /models\npoll-interval-ms: 250\nverbose: yes\ntag: [a, b]\nlog-level: debug\n")
+            yaml:
+                "listen: 0.0.0.0:7000\nmodel-repository: /models\npoll-interval-ms: 250\nverbose: yes\ntag: [a, b]\nlog-level: debug\n"
+        )
         let command = try SampleService.parse(resolution.arguments)
         #expect(command.listen == "127.0.0.1:9000")
         #expect(command.modelRepository == "/models")
@@ -94,7 +98,8 @@ struct ConfigLayeringTests {
         #expect {
             try resolve([], yaml: "model_repository: /m\n")
         } throws: { error in
-            "\(error)" == "config file '/etc/sample.yaml', key 'model_repository': is not an option (did you mean 'model-repository'?)"
+            "\(error)"
+                == "config file '/etc/sample.yaml', key 'model_repository': is not an option (did you mean 'model-repository'?)"
         }
         #expect(throws: ConfigFileError(file: "/etc/sample.yaml", key: "config", reason: "cannot be set inside a config file")) {
             try resolve([], yaml: "config: other.yaml\n")
@@ -121,9 +126,11 @@ struct ConfigLayeringTests {
     }
 
     @Test func badValuesFromTheFileNameTheKeyAndTheFile() throws {
-        for (yaml, key) in [("poll-interval-ms: soon\n", "poll-interval-ms"), ("poll-interval-ms: -3\n", "poll-interval-ms"),
-                            ("listen: localhost\n", "listen"), ("metrics-listen: nowhere\n", "metrics-listen"),
-                            ("log-format: xml\n", "log-format")] {
+        for (yaml, key) in [
+            ("poll-interval-ms: soon\n", "poll-interval-ms"), ("poll-interval-ms: -3\n", "poll-interval-ms"),
+            ("listen: localhost\n", "listen"), ("metrics-listen: nowhere\n", "metrics-listen"),
+            ("log-format: xml\n", "log-format"),
+        ] {
             let resolution = try resolve(["--model-repository", "/m"], yaml: yaml)
             do {
                 _ = try SampleService.parse(resolution.arguments)
@@ -140,7 +147,8 @@ struct ConfigLayeringTests {
             _ = try SampleService.parse(resolution.arguments)
             Issue.record("parsed a bad command line")
         } catch {
-            #expect(!SampleService.message(for: SampleService.namingFileKey(error, resolution: resolution)).contains("config file"))
+            #expect(
+                !SampleService.message(for: SampleService.namingFileKey(error, resolution: resolution)).contains("config file"))
         }
     }
 
@@ -154,28 +162,30 @@ struct ConfigLayeringTests {
     }
 
     @Test func printedConfigListsEveryOptionAndReadsBack() throws {
-        let resolution = try resolve(["--listen", "127.0.0.1:1", "--tag", "x"], yaml: "model-repository: /models\nverbose: true\n")
+        let resolution = try resolve(
+            ["--listen", "127.0.0.1:1", "--tag", "x"], yaml: "model-repository: /models\nverbose: true\n")
         let yaml = resolution.yaml
-        #expect(yaml == """
-            listen: 127.0.0.1:1
-            model-repository: /models
-            poll-interval-ms: 1000
-            inference-threads: null
-            tag: [x]
-            verbose: true
-            metrics-listen: 0.0.0.0:9090
-            http-listen: null
-            shutdown-grace: 10
-            log-level: info
-            log-format: text
-            access-log: errors
-            otlp-endpoint: null
-            trace-sample-ratio: 1.0
-            tls-cert: null
-            tls-key: null
-            tls-client-ca: null
+        #expect(
+            yaml == """
+                listen: 127.0.0.1:1
+                model-repository: /models
+                poll-interval-ms: 1000
+                inference-threads: null
+                tag: [x]
+                verbose: true
+                metrics-listen: 0.0.0.0:9090
+                http-listen: null
+                shutdown-grace: 10
+                log-level: info
+                log-format: text
+                access-log: errors
+                otlp-endpoint: null
+                trace-sample-ratio: 1.0
+                tls-cert: null
+                tls-key: null
+                tls-client-ca: null
 
-            """)
+                """)
         let again = try layering.resolve(commandLine: [], file: ConfigFile(path: "printed.yaml", text: yaml))
         #expect(again.effective.map(\.values) == resolution.effective.map(\.values))
         let command = try SampleService.parse(again.arguments)

@@ -72,7 +72,8 @@ struct OpsHTTPServerTests {
         try await withOpsServer { port in
             let responses = await RawHTTP.exchange(
                 port: port,
-                "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\nGET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\nGET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            )
             #expect(responses?.map(\.status) == [200, 404, 200])
             // HTTP/1.0 without keep-alive is answered and closed.
             let old = await RawHTTP.exchange(port: port, "GET /healthz HTTP/1.0\r\n\r\n")

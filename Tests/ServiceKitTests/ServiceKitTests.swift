@@ -49,6 +49,9 @@ struct ServiceKitTests {
         logger.debug("hidden")
         let output = lines.withLock { $0 }
         #expect(output.count == 1)
-        #expect(output.first == #"{"time":"2023-11-14T22:13:20.123Z","level":"info","service":"worker-1","logger":"model-worker","message":"loaded \"v2\"\n","metadata.level":"high","model":"iris","nested":{"a":"b"},"sizes":["1","2"],"version":"2"}"# + "\n")
+        #expect(
+            output.first
+                == #"{"time":"2023-11-14T22:13:20.123Z","level":"info","service":"worker-1","logger":"model-worker","message":"loaded \"v2\"\n","metadata.level":"high","model":"iris","nested":{"a":"b"},"sizes":["1","2"],"version":"2"}"#
+                + "\n")
     }
 }

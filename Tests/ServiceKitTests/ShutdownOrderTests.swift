@@ -17,15 +17,19 @@ import Glibc
 struct ShutdownOrderTests {
     @Test func readinessFirstThenTheCallInFlightThenExitZero() async throws {
         let server = try await ServiceProcess.start(
-            "rpc-echo-server", ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--shutdown-grace", "10",
-                                "--log-level", "warning"],
+            "rpc-echo-server",
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--shutdown-grace", "10",
+                "--log-level", "warning",
+            ],
             readingMetricsPort: true)
         let metricsPort = try #require(server.metricsPort)
         #expect(await OpsHTTP.get(port: metricsPort, "/readyz")?.status == 200)
         let client = RPCClient(host: "127.0.0.1", port: server.port)
         // A call the handler holds for 2 s, started before the signal.
         async let slow = client.unary(
-            EchoMethods.get, EchoRequest(payload: [1, 2, 3], delayMilliseconds: 2000), timeout: .seconds(20), as: EchoResponse.self)
+            EchoMethods.get, EchoRequest(payload: [1, 2, 3], delayMilliseconds: 2000), timeout: .seconds(20),
+            as: EchoResponse.self)
         // Signal only once the server holds the call (a loaded machine may take a while).
         let inFlight = #"rpc_server_requests_in_flight{method="/rpctest.Echo/Get"}"#
         var seen: [String: Double]?

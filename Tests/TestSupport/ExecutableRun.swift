@@ -8,7 +8,8 @@ public struct ExecutableRun: Sendable {
 
     /// Runs `name` (next to the test binary) with `arguments`; a process still running after
     /// `timeout` (an error that was not caught, so it serves) is killed and reported as such.
-    public static func run(_ name: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ExecutableRun {
+    public static func run(_ name: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ExecutableRun
+    {
         try await run(executable: ServiceProcess.binaryDirectory.appendingPathComponent(name), arguments, timeout: timeout)
     }
 

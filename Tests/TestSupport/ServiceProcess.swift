@@ -26,7 +26,9 @@ public final class ServiceProcess: @unchecked Sendable {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = testBinary.deletingLastPathComponent()
         // The test binary may sit inside an .xctest bundle directory.
-        while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" || directory.lastPathComponent == "Contents" {
+        while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS"
+            || directory.lastPathComponent == "Contents"
+        {
             directory = directory.deletingLastPathComponent()
         }
         return directory
@@ -64,7 +66,8 @@ public final class ServiceProcess: @unchecked Sendable {
         let metricsLine = await readLine(handle)
         guard let metricsPort = Self.port(in: metricsLine, after: "metrics listening on ") else {
             process.terminate()
-            throw PythonPeer.PeerError(description: "\(name) printed '\(metricsLine)' instead of 'metrics listening on HOST:PORT'")
+            throw PythonPeer.PeerError(
+                description: "\(name) printed '\(metricsLine)' instead of 'metrics listening on HOST:PORT'")
         }
         guard readingHTTPPort else { return ServiceProcess(process: process, port: port, metricsPort: metricsPort) }
         let httpLine = await readLine(handle)

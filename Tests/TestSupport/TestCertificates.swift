@@ -94,9 +94,11 @@ public final class TestCertificates: Sendable {
             ["req", "-new", "-config", "openssl.cnf"] + Self.newKey
                 + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject])
         try await openssl(
-            ["x509", "-req", "-in", "\(name).csr", "-CA", "\(issuer).pem", "-CAkey", "\(issuer).key", "-set_serial",
-             String(UInt32.random(in: 1...UInt32.max)), "-days", "2", "-extfile", "openssl.cnf", "-extensions", extensions,
-             "-out", "\(name).pem"])
+            [
+                "x509", "-req", "-in", "\(name).csr", "-CA", "\(issuer).pem", "-CAkey", "\(issuer).key", "-set_serial",
+                String(UInt32.random(in: 1...UInt32.max)), "-days", "2", "-extfile", "openssl.cnf", "-extensions", extensions,
+                "-out", "\(name).pem",
+            ])
     }
 
     private func openssl(_ arguments: [String]) async throws {

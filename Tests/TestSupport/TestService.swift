@@ -48,7 +48,9 @@ public final class TestService: RPCService {
             // Fails with the status code in the first byte and the rest as the message.
             .unary(Self.fail) { (request: RawBytes, _) -> RawBytes in
                 let code = StatusCode(rawValue: Int(request.bytes.first ?? 2)) ?? .unknown
-                throw RPCError(code, String(decoding: request.bytes.dropFirst(), as: UTF8.self), metadata: ["x-detail": "failing on purpose"])
+                throw RPCError(
+                    code, String(decoding: request.bytes.dropFirst(), as: UTF8.self), metadata: ["x-detail": "failing on purpose"]
+                )
             },
             // Returns the caller's address as the server sees it (which connection a call used).
             .unary(Self.peer) { (_: RawBytes, context) in RawBytes(Array(context.peer.utf8)) },

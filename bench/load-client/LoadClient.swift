@@ -33,7 +33,10 @@ struct LoadClient: AsyncParsableCommand {
     var width = 4
     @Option(help: "Name of the FP32 [rows, width] input tensor.")
     var input = "X"
-    @Option(help: "Comma-separated raw column names: send one FP32 [rows] tensor per column instead of one matrix (what a preprocessing pipeline takes).")
+    @Option(
+        help:
+            "Comma-separated raw column names: send one FP32 [rows] tensor per column instead of one matrix (what a preprocessing pipeline takes)."
+    )
     var columns: String?
     @Option(help: "Calls per second offered; 0 runs closed loop.")
     var rate: Double

@@ -27,7 +27,9 @@ struct Summary: Encodable {
     var startLagP99Ms: Double?
 
     init(options: LoadClient, tally: Tally) {
-        let ms = { (percentile: Double) in tally.latency.totalCount == 0 ? 0 : Double(tally.latency.valueAtPercentile(percentile)) / 1000 }
+        let ms = { (percentile: Double) in
+            tally.latency.totalCount == 0 ? 0 : Double(tally.latency.valueAtPercentile(percentile)) / 1000
+        }
         target = options.target
         model = options.model
         rows = options.rows

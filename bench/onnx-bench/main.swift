@@ -1,3 +1,5 @@
+import ONNXEngine
+
 // onnx-bench: runs an ONNX model with the native engine on random FP32 rows for a while and prints
 // rows per second and the median time of one run, in the same format as bench/engine_ort.py.
 //   onnx-bench MODEL.onnx [--batch N] [--seconds S]
@@ -6,7 +8,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ONNXEngine
 
 struct Options {
     var model = ""
@@ -72,7 +73,8 @@ func main() throws {
     }
     let model = try ONNXModel(contentsOfFile: options.model)
     guard let input = model.inputs.first, model.inputs.count == 1, let shape = input.shape, shape.count == 2,
-          case .fixed(let width) = shape[1] else {
+        case .fixed(let width) = shape[1]
+    else {
         fail("the model needs one input of shape [rows, width] with a fixed width")
     }
     let feeds = [input.name: Tensor(shape: [options.batch, width], floats: randomRows(options.batch * width))]
@@ -91,7 +93,9 @@ func main() throws {
     durations.sort()
     let rowsPerSecond = Double(durations.count * options.batch) / elapsed
     let median = durations[durations.count / 2] * 1e6
-    print("engine=swift batch=\(options.batch) runs=\(durations.count) rows_per_s=\(Int(rowsPerSecond)) p50_us=\((median * 10).rounded() / 10)")
+    print(
+        "engine=swift batch=\(options.batch) runs=\(durations.count) rows_per_s=\(Int(rowsPerSecond)) p50_us=\((median * 10).rounded() / 10)"
+    )
 }
 
 try main()

@@ -37,7 +37,9 @@ public struct AccessTokens: Sendable {
         if let line = YAMLNesting.lineTooDeep(in: yaml) {
             throw fail("", "nests deeper than \(YAMLNesting.maxDepth) levels (line \(line))")
         }
-        guard let root = try? Yams.load(yaml: yaml) as? [String: Any] else { throw fail("", "must be a mapping with a tokens list") }
+        guard let root = try? Yams.load(yaml: yaml) as? [String: Any] else {
+            throw fail("", "must be a mapping with a tokens list")
+        }
         for key in root.keys where key != "tokens" { throw fail(key, "unknown key (known keys: tokens)") }
         guard let list = root["tokens"] as? [Any], !list.isEmpty else { throw fail("tokens", "must be a non-empty list") }
         var entries: [Entry] = []

@@ -50,7 +50,8 @@ extension InferTensor {
         let datatype = try TensorDataType(wireName: ProtoCCodec.string(tensor.datatype), tensor: label())
         let shape = ProtoCCodec.array(tensor.shape, count: tensor.n_shape)
         let count = try TensorLayout.elementCount(shape: shape, tensor: label())
-        let parameters = tensor.n_parameters == 0
+        let parameters =
+            tensor.n_parameters == 0
             ? [:] : try ParameterMap.decode(tensor.parameters, count: tensor.n_parameters, owner: label())
         let data: [UInt8]
         if let raw {

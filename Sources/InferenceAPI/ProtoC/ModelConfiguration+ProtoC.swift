@@ -47,16 +47,18 @@ extension ModelConfigResponse: WireMessage {
             var inputs: [Tensor] = []
             for index in 0..<config.n_input {
                 guard let input = config.input[index]?.pointee else { continue }
-                inputs.append(Tensor(
-                    name: ProtoCCodec.string(input.name), datatype: try Self.datatype(input.data_type),
-                    dims: ProtoCCodec.array(input.dims, count: input.n_dims)))
+                inputs.append(
+                    Tensor(
+                        name: ProtoCCodec.string(input.name), datatype: try Self.datatype(input.data_type),
+                        dims: ProtoCCodec.array(input.dims, count: input.n_dims)))
             }
             var outputs: [Tensor] = []
             for index in 0..<config.n_output {
                 guard let output = config.output[index]?.pointee else { continue }
-                outputs.append(Tensor(
-                    name: ProtoCCodec.string(output.name), datatype: try Self.datatype(output.data_type),
-                    dims: ProtoCCodec.array(output.dims, count: output.n_dims)))
+                outputs.append(
+                    Tensor(
+                        name: ProtoCCodec.string(output.name), datatype: try Self.datatype(output.data_type),
+                        dims: ProtoCCodec.array(output.dims, count: output.n_dims)))
             }
             return ModelConfigResponse(
                 name: ProtoCCodec.string(config.name), platform: ProtoCCodec.string(config.platform),

@@ -1,5 +1,5 @@
-import YAMLLimits
 import Foundation
+import YAMLLimits
 import Yams
 
 /// A YAML config file read into ordered `key: value` entries, before anything checks the keys.

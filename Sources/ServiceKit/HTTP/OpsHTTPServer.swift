@@ -32,7 +32,9 @@ public final class OpsHTTPServer: Sendable {
     private let listener = Mutex<(any Channel)?>(nil)
     private let logger: Logger
 
-    public init(address: ListenAddress, endpoints: OpsEndpoints, limits: Limits = Limits(), logger: Logger = Logger(label: "ops-http")) {
+    public init(
+        address: ListenAddress, endpoints: OpsEndpoints, limits: Limits = Limits(), logger: Logger = Logger(label: "ops-http")
+    ) {
         self.address = address
         self.endpoints = endpoints
         self.limits = limits
@@ -52,7 +54,8 @@ public final class OpsHTTPServer: Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
                     try pipeline.configureHTTPServerPipeline(
-                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(), withDecoderLimitConfiguration: decoderLimits)
+                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
+                        withDecoderLimitConfiguration: decoderLimits)
                     try pipeline.addHandler(OpsHTTPHandler(endpoints: endpoints))
                 }
             }

@@ -75,7 +75,7 @@ public final class ServiceRuntime: Sendable {
         let logger = Logger(label: service)
         do {
             try await opsServer.start()
-        } catch where !ExplicitOptions.contains("metrics-listen") {
+        } catch  where !ExplicitOptions.contains("metrics-listen") {
             // Several services on one machine all default to the same port: the one that finds
             // it taken serves on without an ops port rather than not at all. An address given
             // explicitly must work.
@@ -157,13 +157,15 @@ public final class ServiceRuntime: Sendable {
     ) async {
         let serving = GRPCServerService(
             server: server, health: health, readiness: readiness, grace: options.shutdownGracePeriod, beforeDrain: beforeDrain)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [OpsHTTPService(server: opsServer)] + services + rest.withLock { $0.map { [$0] } ?? [] } + [serving],
-            logger: logger))
-        let reloads = ReloadQueue(reload: { [logger] in
-            ServerTLSReloads.reloadAll(logger: logger)
-            await reload?()
-        }, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [OpsHTTPService(server: opsServer)] + services + rest.withLock { $0.map { [$0] } ?? [] } + [serving],
+                logger: logger))
+        let reloads = ReloadQueue(
+            reload: { [logger] in
+                ServerTLSReloads.reloadAll(logger: logger)
+                await reload?()
+            }, logger: logger)
         let signals = self.signals
         let logger = self.logger
         let readiness = self.readiness

@@ -64,8 +64,9 @@ public struct AccessLog: ServerInterceptor {
             "status": .string(status.description),
             "duration_ms": .string(Self.milliseconds(duration)),
             "peer": .string(context.peer),
-            "trace_id": .string(noted.traceID ?? context.metadata["traceparent"].flatMap(TraceContext.traceID(of:))
-                ?? TraceContext.newTraceID()),
+            "trace_id": .string(
+                noted.traceID ?? context.metadata["traceparent"].flatMap(TraceContext.traceID(of:))
+                    ?? TraceContext.newTraceID()),
         ]
         if let model = noted.model { fields["model"] = .string(model) }
         if let version = noted.version { fields["version"] = .string(version) }

@@ -18,7 +18,10 @@ public struct LoggingOptions: ParsableArguments, Sendable {
     @Option(help: "json (one object per line) or text.")
     public var logFormat: LogFormat = .text
 
-    @Option(help: "Which finished calls get a log line (method, status, duration, model, version, request and trace ids): all, errors or off.")
+    @Option(
+        help:
+            "Which finished calls get a log line (method, status, duration, model, version, request and trace ids): all, errors or off."
+    )
     public var accessLog: AccessLogMode = .errors
 
     public init() {}

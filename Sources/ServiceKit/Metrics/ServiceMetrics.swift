@@ -68,7 +68,9 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// A histogram of plain values (sizes, counts) with the given upper bounds.
-    public func histogram(_ name: String, help: String, labels: [(String, String)] = [], buckets: [Double]) -> CoreMetrics.Recorder {
+    public func histogram(
+        _ name: String, help: String, labels: [(String, String)] = [], buckets: [Double]
+    ) -> CoreMetrics.Recorder {
         let handler = registry.makeValueHistogram(descriptor: Self.descriptor(name, help), labels: labels, buckets: buckets)
         return CoreMetrics.Recorder(label: name, dimensions: labels, aggregate: true, handler: handler, factory: factory)
     }

@@ -34,8 +34,9 @@ public final class TracingExport: Sendable {
         configuration.logs.enabled = false
         let backend = try OTel.makeTracingBackend(configuration: configuration)
         InstrumentationSystem.bootstrap(backend.factory)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: backend.service)], gracefulShutdownSignals: [], logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: backend.service)], gracefulShutdownSignals: [], logger: logger))
         let running = Task {
             do {
                 try await group.run()

@@ -2,9 +2,10 @@ import ArgumentParser
 
 /// Span export: off unless `--otlp-endpoint` names an OpenTelemetry collector.
 public struct TracingOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp(
-        "OTLP/HTTP collector to send a span per call to, e.g. http://otel-collector:4318 (spans go to /v1/traces); none: no export.",
-        valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "OTLP/HTTP collector to send a span per call to, e.g. http://otel-collector:4318 (spans go to /v1/traces); none: no export.",
+            valueName: "url"))
     public var otlpEndpoint: String?
 
     @Option(help: "Share of traces started here that are sampled (0 to 1); a caller's sampling decision is followed.")
