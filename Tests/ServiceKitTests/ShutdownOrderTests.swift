@@ -26,9 +26,9 @@ struct ShutdownOrderTests {
         let metricsPort = try #require(server.metricsPort)
         #expect(await OpsHTTP.get(port: metricsPort, "/readyz")?.status == 200)
         let client = RPCClient(host: "127.0.0.1", port: server.port)
-        // A call the handler holds for 2 s, started before the signal.
+        // A call the handler holds for 5 s (room for a loaded machine), started before the signal.
         async let slow = client.unary(
-            EchoMethods.get, EchoRequest(payload: [1, 2, 3], delayMilliseconds: 2000), timeout: .seconds(20),
+            EchoMethods.get, EchoRequest(payload: [1, 2, 3], delayMilliseconds: 5000), timeout: .seconds(20),
             as: EchoResponse.self)
         // Signal only once the server holds the call (a loaded machine may take a while).
         let inFlight = #"rpc_server_requests_in_flight{method="/rpctest.Echo/Get"}"#
