@@ -78,7 +78,7 @@ measure() {  # args for h2load...
   local before after
   before=$(cpu)
   taskset -c 0 h2load -n "$requests" -t 1 "$@" > "$work/h2load.txt"
-  grep -q "succeeded, 0 errored" "$work/h2load.txt" || { echo "bench: h2load saw failures" >&2; cat "$work/h2load.txt" >&2; exit 1; }
+  grep -q " 0 failed, 0 errored" "$work/h2load.txt" || { echo "bench: h2load saw failures" >&2; cat "$work/h2load.txt" >&2; exit 1; }
   after=$(cpu)
   awk -v a="$after" -v b="$before" -v t="$ticks" -v n="$requests" 'BEGIN { printf "%.2f", (a - b) * 1e6 / t / n }'
 }

@@ -102,13 +102,13 @@ public final class ServiceRuntime: Sendable {
     }
 
     /// Samples the gRPC server's open connections at each scrape.
-    public func observeOpenConnections(_ count: @escaping @Sendable () -> Int) {
+    func observeOpenConnections(_ count: @escaping @Sendable () -> Int) {
         rpcMetrics.observeOpenConnections(count)
     }
 
     /// Writes `metrics listening on HOST:PORT` to stdout; call it after `announceListening`, whose
     /// line scripts and tests read first.
-    public func announceMetricsListening() {
+    func announceMetricsListening() {
         guard opsServer.localPort != nil else { return }
         writeToStandardOutput("metrics listening on \(opsServer.address.host):\(opsServer.localPort ?? 0)\n")
     }
