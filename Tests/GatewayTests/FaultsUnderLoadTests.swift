@@ -189,16 +189,12 @@ struct FaultsUnderLoadTests {
         let model = try Data(contentsOf: URL(fileURLWithPath: GatewayScratch.exampleModel(1)))
         let v1 = try await Mesh.replica(try scratch.repository("v1", version: 1, modelBytes: model))
         let v2 = try await Mesh.replica(try scratch.repository("v2", version: 2, modelBytes: model))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
+        try scratch.writeTwoVersionRoutes(
+            v1, v2,
+            policy: """
                 canary: {stable: "1", candidate: "2", steps: [25, 50, 100], interval: 1s, min_calls: 10,
                          max_error_rate: 0.05, max_p99_ratio: 50, fallback: true}
-            """)
+                """)
         let gateway = try await Mesh.gateway(scratch)
         let admin = AdminProbe(gateway: gateway)
         let (report, promotedAfter) = try await Mesh.steadyLoad(gateway: gateway, scratch: scratch) { load in
@@ -231,15 +227,9 @@ struct FaultsUnderLoadTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.replica(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.replica(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
-                canary: {stable: "1", candidate: "2", steps: [50, 100], interval: 1h, min_calls: 1000, fallback: true}
-            """)
+        try scratch.writeTwoVersionRoutes(
+            v1, v2,
+            policy: "canary: {stable: \"1\", candidate: \"2\", steps: [50, 100], interval: 1h, min_calls: 1000, fallback: true}")
         let gateway = try await Mesh.gateway(scratch)
         let admin = AdminProbe(gateway: gateway)
         let (report, aborted) = try await Mesh.steadyLoad(gateway: gateway, scratch: scratch) { load in
@@ -270,16 +260,12 @@ struct FaultsUnderLoadTests {
         let model = try Data(contentsOf: URL(fileURLWithPath: GatewayScratch.exampleModel(1)))
         let v1 = try await Mesh.replica(try scratch.repository("v1", version: 1, modelBytes: model))
         let v2 = try await Mesh.replica(try scratch.repository("v2", version: 2, modelBytes: model))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
+        try scratch.writeTwoVersionRoutes(
+            v1, v2,
+            policy: """
                 canary: {stable: "1", candidate: "2", steps: [20, 60, 100], interval: 2s, min_calls: 10,
                          max_error_rate: 0.05, max_p99_ratio: 50}
-            """)
+                """)
         let first = try await Mesh.gateway(scratch)
         let port = first.port
         let (report, (before, restored, restarted)) = try await Mesh.steadyLoad(gateway: first, scratch: scratch) { load in

@@ -41,6 +41,22 @@ final class GatewayScratch: @unchecked Sendable {
         return path
     }
 
+    /// Routes `iris` version 1 to `v1` and version 2 to `v2`, with `policy` (a `traffic:` or
+    /// `canary:` entry, continuation lines indented under it) under the model.
+    @discardableResult
+    func writeTwoVersionRoutes(_ v1: ServiceProcess, _ v2: ServiceProcess, policy: String) throws -> String {
+        let indented = policy.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
+        return try writeRoutes(
+            """
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
+                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
+            \(indented)
+            """)
+    }
+
     var statePath: String { "\(root)/canary-state.json" }
     var markerPath: String { "\(root)/load-started" }
 

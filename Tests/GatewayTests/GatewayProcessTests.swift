@@ -12,15 +12,7 @@ struct GatewayProcessTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
-                traffic: {"1": 50, "2": 50}
-            """)
+        try scratch.writeTwoVersionRoutes(v1, v2, policy: "traffic: {\"1\": 50, \"2\": 50}")
         let gateway = try await Mesh.gateway(scratch)
         let result = try await PythonPeer.json(
             "gateway_checks.py", ["split", String(gateway.port), GatewayScratch.exampleModel(1), GatewayScratch.exampleModel(2)])
@@ -116,16 +108,12 @@ struct GatewayProcessTests {
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         // Version 2's file is not a model: its worker cannot load it and answers UNAVAILABLE.
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2, modelBytes: Data("not onnx".utf8)))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
+        try scratch.writeTwoVersionRoutes(
+            v1, v2,
+            policy: """
                 canary: {stable: "1", candidate: "2", steps: [20, 50, 100], interval: 1s, min_calls: 10,
                          max_error_rate: 0.05, fallback: true}
-            """)
+                """)
         let gateway = try await Mesh.gateway(scratch)
         let result = try await Mesh.load(gateway: gateway, scratch: scratch, seconds: 3, concurrency: 4)
         #expect((result["calls"] as? Int ?? 0) > 50)
@@ -204,15 +192,8 @@ struct GatewayProcessTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
-                canary: {stable: "1", candidate: "2", steps: [5, 50, 100], interval: 1h, min_calls: 1000}
-            """)
+        try scratch.writeTwoVersionRoutes(
+            v1, v2, policy: "canary: {stable: \"1\", candidate: \"2\", steps: [5, 50, 100], interval: 1h, min_calls: 1000}")
         var gateway = try await Mesh.gateway(scratch)
         let result = try await PythonPeer.json("gateway_checks.py", ["admin", String(gateway.port), "iris"])
         let routes = result["routes"] as? [[String: Any]] ?? []

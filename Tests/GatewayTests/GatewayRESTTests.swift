@@ -11,15 +11,7 @@ struct GatewayRESTTests {
         let scratch = try GatewayScratch()
         let v1 = try await Mesh.worker(try scratch.repository("v1", version: 1))
         let v2 = try await Mesh.worker(try scratch.repository("v2", version: 2))
-        try scratch.writeRoutes(
-            """
-            models:
-              iris:
-                versions:
-                  "1": {endpoints: ["127.0.0.1:\(v1.port)"]}
-                  "2": {endpoints: ["127.0.0.1:\(v2.port)"]}
-                traffic: {"1": 50, "2": 50}
-            """)
+        try scratch.writeTwoVersionRoutes(v1, v2, policy: "traffic: {\"1\": 50, \"2\": 50}")
         let tokensPath = "\(scratch.root)/tokens.yaml"
         // The digest of "secret".
         try """
