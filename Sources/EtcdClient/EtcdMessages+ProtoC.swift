@@ -73,7 +73,8 @@ extension RangeRequest {
 extension RangeResponse {
     init(_ message: Etcdserverpb__RangeResponse) {
         self.init(
-            header: responseHeader(message.header), kvs: values(message.kvs, count: message.n_kvs, keyValue), more: message.more != 0,
+            header: responseHeader(message.header), kvs: values(message.kvs, count: message.n_kvs, keyValue),
+            more: message.more != 0,
             count: message.count)
     }
 
@@ -344,7 +345,8 @@ extension StatusResponse {
             bytes, messageName: "etcdserverpb.StatusResponse", unpack: etcdserverpb__status_response__unpack
         ) {
             StatusResponse(
-                header: responseHeader($0.header), version: ProtoCCodec.string($0.version), leader: $0.leader, raftTerm: $0.raftterm)
+                header: responseHeader($0.header), version: ProtoCCodec.string($0.version), leader: $0.leader,
+                raftTerm: $0.raftterm)
         }
     }
 }
