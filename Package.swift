@@ -159,6 +159,17 @@ let package = Package(
         ),
         // The gateway's admin service: value types, protobuf-c conversion and method table.
         .target(name: "AdminAPI", dependencies: ["RPCCore", "ProtoC", "CProtobufC", "ProtoCMessage"]),
+        // An etcd v3 client (KV, Txn, leases, watches) over RPCTransport, for leader election and
+        // shared rollout state; one RPCClient per member with failover between them.
+        .target(
+            name: "EtcdClient",
+            dependencies: [
+                "RPCCore", "RPCTransport", "ProtoC", "CProtobufC", "ProtoCMessage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The gateway's runtime: forwarding over pooled RPC clients, health checks, canary driver.
         .target(
             name: "Gateway",
@@ -243,7 +254,10 @@ let package = Package(
         // Shared test helpers: in-process servers on port 0, Python peer runners.
         .target(
             name: "TestSupport",
-            dependencies: ["RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho"],
+            dependencies: [
+                "RPCTransport", "RPCCore", "InferenceAPI", "RPCEcho", "EtcdClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
@@ -283,6 +297,12 @@ let package = Package(
             dependencies: [
                 "Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "EtcdClientTests",
+            dependencies: [
+                "EtcdClient", "RPCCore", "RPCTransport", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -22,6 +22,9 @@ final class ClientCall: @unchecked Sendable {
     let path: String
     let metadata: Metadata
     let request: [UInt8]
+    /// False for a bidirectional call: `request` is not sent, and the stream stays open for
+    /// messages sent later until the caller half-closes it.
+    let endsRequest: Bool
     let timeout: Duration?
     let consumer: Consumer
     var streamID: Int32?
@@ -30,10 +33,14 @@ final class ClientCall: @unchecked Sendable {
     var messages: [[UInt8]] = []
     var finished = false
 
-    init(path: String, metadata: Metadata, request: [UInt8], timeout: Duration?, maxMessageLength: Int, consumer: Consumer) {
+    init(
+        path: String, metadata: Metadata, request: [UInt8], endsRequest: Bool = true, timeout: Duration?,
+        maxMessageLength: Int, consumer: Consumer
+    ) {
         self.path = path
         self.metadata = metadata
         self.request = request
+        self.endsRequest = endsRequest
         self.timeout = timeout
         self.consumer = consumer
         self.deframer = MessageDeframer(maxMessageLength: maxMessageLength)

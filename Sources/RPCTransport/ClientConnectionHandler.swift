@@ -125,7 +125,23 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         call.streamID = stream
         calls[stream] = call
         if let timeout { deadlines?.set(stream, in: timeout) }
-        session.enqueueMessage(stream: stream, call.request, end: true)
+        if call.endsRequest {
+            session.enqueueMessage(stream: stream, call.request, end: true)
+        }
+        output?.schedule()
+    }
+
+    /// Queues one more request message on an open bidirectional call; `end` half-closes it.
+    func send(_ message: [UInt8], on call: ClientCall, end: Bool) {
+        guard !call.finished, let session, let stream = call.streamID else { return }
+        session.enqueueMessage(stream: stream, message, end: end)
+        output?.schedule()
+    }
+
+    /// Half-closes a bidirectional call: END_STREAM after the messages already queued.
+    func finishRequest(_ call: ClientCall) {
+        guard !call.finished, let session, let stream = call.streamID else { return }
+        session.enqueue(stream: stream, bytes: [], end: true)
         output?.schedule()
     }
 

@@ -151,6 +151,40 @@ public final class RPCClient: Sendable {
         return stream
     }
 
+    /// Opens a bidirectional-streaming call once a connection is ready (waiting no longer than
+    /// `timeout`, which also bounds the whole call when given). Requests go out with `send`; the
+    /// replies and the final status come on `responses`.
+    public func bidirectionalStream(
+        _ path: String, metadata: Metadata = [:], timeout: Duration? = nil
+    ) async throws(RPCError) -> BidirectionalCall {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let connection = try await connection(before: deadline, path: path)
+        let loop = connection.channel.eventLoop
+        let handler = connection.handler
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let call = ClientCall(
+            path: path, metadata: metadata, request: [], endsRequest: false, timeout: deadline.map { $0 - .now },
+            maxMessageLength: configuration.maxReceiveMessageLength,
+            consumer: .stream(yield: { result in
+                switch result {
+                case .success(let bytes): continuation.yield(bytes)
+                case .failure(let error): continuation.finish(throwing: error)
+                case nil: continuation.finish()
+                }
+            }))
+        continuation.onTermination = { termination in
+            if case .cancelled = termination {
+                loop.execute { handler.value.cancel(call, with: RPCError(.cancelled, "the caller cancelled \(path)")) }
+            }
+        }
+        if loop.inEventLoop {
+            handler.value.start(call)
+        } else {
+            loop.execute { handler.value.start(call) }
+        }
+        return BidirectionalCall(responses: stream, loop: loop, handler: handler, call: call)
+    }
+
     /// Picks a connection, waiting for one being established but not past the deadline.
     private func connection(before deadline: ContinuousClock.Instant?, path: String) async throws(RPCError) -> Connection {
         // Prefer a ready connection, round-robin, returned at once: no future, no suspension and

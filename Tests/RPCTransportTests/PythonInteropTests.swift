@@ -93,4 +93,45 @@ struct PythonInteropTests {
         }
         await client.close()
     }
+
+    @Test func bidirectionalStreamAgainstGrpcio() async throws {
+        let python = try await PythonServer.start("grpc_server.py")
+        defer { python.stop() }
+        let client = RPCClient(host: "127.0.0.1", port: python.port)
+        let chat = "/rpctest.BidiEcho/Chat"
+
+        // Each reply comes back before the next request is sent: the request stream stays open.
+        let call = try await client.bidirectionalStream(chat, timeout: .seconds(60))
+        var replies = call.responses.makeAsyncIterator()
+        call.send(Array("a".utf8))
+        #expect(try await replies.next() == Array("a".utf8))
+        call.send(Array("bb".utf8))
+        #expect(try await replies.next() == Array("bb".utf8))
+        call.send(Array("count".utf8))
+        #expect(try await replies.next() == Array("3".utf8))
+        call.finish()
+        #expect(try await replies.next() == nil)
+
+        // A status other than OK ends the replies with that error.
+        let failing = try await client.bidirectionalStream(chat)
+        failing.send([1])
+        failing.send(Array("fail".utf8))
+        let failure = await expectStatus(.failedPrecondition) {
+            for try await _ in failing.responses {}
+        }
+        #expect(failure?.message == "asked to fail after 2 messages")
+
+        // cancel() resets the stream: the replies end with CANCELLED.
+        let cancelled = try await client.bidirectionalStream(chat)
+        var cancelledReplies = cancelled.responses.makeAsyncIterator()
+        cancelled.send([9])
+        #expect(try await cancelledReplies.next() == [9])
+        cancelled.cancel()
+        await expectStatus(.cancelled) { _ = try await cancelledReplies.next() }
+
+        // The connection still serves unary calls after all that.
+        let echo = try await client.unary(EchoMethods.get, EchoRequest(payload: [4]), as: EchoResponse.self)
+        #expect(echo.message.payload == [4])
+        await client.close()
+    }
 }
