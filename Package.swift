@@ -174,7 +174,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "ServiceKit",
+                "Routing", "RolloutCoordination", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -184,10 +184,17 @@ let package = Package(
                 "YAMLLimits", .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Shared rollout state in etcd: leader election, watched records, fenced writes.
+        .target(
+            name: "RolloutCoordination",
+            dependencies: [
+                "EtcdClient", "Routing", "RPCTransport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "gateway",
             dependencies: [
-                "Gateway", "Routing", "AdminAPI", "ServiceKit", "RPCTransport", "InferenceAPI",
+                "Gateway", "RolloutCoordination", "Routing", "AdminAPI", "ServiceKit", "RPCTransport", "InferenceAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -295,7 +302,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport",
+                "Gateway", "Routing", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport", "EtcdClient",
+                "RolloutCoordination",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -303,6 +311,12 @@ let package = Package(
             name: "EtcdClientTests",
             dependencies: [
                 "EtcdClient", "RPCCore", "RPCTransport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RolloutCoordinationTests",
+            dependencies: [
+                "RolloutCoordination", "EtcdClient", "Routing", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

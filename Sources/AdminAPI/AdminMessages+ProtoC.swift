@@ -205,7 +205,8 @@ extension CanaryStatus {
                     atUnixMilliseconds: transition.at_unix_ms, phase: ProtoCCodec.string(transition.phase),
                     weight: transition.weight, reason: ProtoCCodec.string(transition.reason))
             },
-            lastDecision: ProtoCCodec.string(message.last_decision))
+            lastDecision: ProtoCCodec.string(message.last_decision), leader: ProtoCCodec.string(message.leader),
+            coordination: ProtoCCodec.string(message.coordination))
     }
 
     func fill(_ pointer: UnsafeMutablePointer<CCanaryStatus>, arena: CArena) {
@@ -235,6 +236,8 @@ extension CanaryStatus {
             element.pointee.reason = arena.string(transition.reason)
         }
         pointer.pointee.last_decision = arena.string(lastDecision)
+        pointer.pointee.leader = arena.string(leader)
+        pointer.pointee.coordination = arena.string(coordination)
     }
 }
 

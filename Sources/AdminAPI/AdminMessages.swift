@@ -134,11 +134,16 @@ public struct CanaryStatus: Sendable, Hashable {
     public var candidateMeasurement: VersionMeasurement
     public var history: [CanaryTransition]
     public var lastDecision: String
+    /// With shared rollout state: the gateway replica that runs the analysis ("" without).
+    public var leader: String
+    /// With shared rollout state: how this replica stands with it ("" without).
+    public var coordination: String
 
     public init(
         model: String, stable: String, candidate: String, phase: String, weight: Double, stepIndex: Int32,
         steps: [Double], stepStartedUnixMilliseconds: Int64, stableMeasurement: VersionMeasurement,
-        candidateMeasurement: VersionMeasurement, history: [CanaryTransition], lastDecision: String
+        candidateMeasurement: VersionMeasurement, history: [CanaryTransition], lastDecision: String,
+        leader: String = "", coordination: String = ""
     ) {
         self.model = model
         self.stable = stable
@@ -152,6 +157,8 @@ public struct CanaryStatus: Sendable, Hashable {
         self.candidateMeasurement = candidateMeasurement
         self.history = history
         self.lastDecision = lastDecision
+        self.leader = leader
+        self.coordination = coordination
     }
 }
 

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import RPCCore
 import RPCTransport
+import RolloutCoordination
 import Routing
 import ServiceKit
 import ServiceLifecycle
@@ -31,6 +32,9 @@ public struct GatewayOptions: Sendable {
     public var retryBudget = RetryBudget.Configuration.defaults
     /// Bearer tokens callers must present (`--auth-tokens`); nil lets everyone in.
     public var tokens: AccessTokens?
+    /// Shared rollout state in etcd (`--coordination`); nil keeps rollouts to this process and
+    /// `canaryStatePath`.
+    public var coordination: CoordinationSession.Settings?
 
     public init(routesPath: String, canaryStatePath: String? = "canary-state.json") {
         self.routesPath = routesPath
@@ -54,6 +58,8 @@ public final class Gateway: Service, Sendable {
     public let metrics = GatewayMetrics()
     public let service: GatewayService
     public let canary: CanaryDriver
+    /// Set with `--coordination`: rollouts shared with the other gateway replicas.
+    public let shared: SharedRollouts?
     let prober: HealthProber
     let resolver: AddressResolver
     private let routesText = MutexBox<String?>(nil)
@@ -72,7 +78,15 @@ public final class Gateway: Service, Sendable {
         service = GatewayService(
             table: table, forwarder: forwarder, metrics: metrics, logger: logger,
             defaultTimeout: options.defaultTimeout)
-        canary = CanaryDriver(table: table, statePath: options.canaryStatePath, metrics: metrics, logger: logger)
+        canary = CanaryDriver(
+            table: table, statePath: options.coordination == nil ? options.canaryStatePath : nil, metrics: metrics, logger: logger
+        )
+        if let settings = options.coordination {
+            shared = SharedRollouts(
+                session: CoordinationSession(settings: settings, logger: logger), table: table, metrics: metrics, logger: logger)
+        } else {
+            shared = nil
+        }
         prober = HealthProber(clients: clients, logger: logger)
     }
 
@@ -87,12 +101,16 @@ public final class Gateway: Service, Sendable {
         options.tokens.map { [AuthInterceptor(tokens: $0)] } ?? []
     }
 
-    /// Reads the routes file and the saved canary states, and resolves and probes the endpoints
-    /// once, so the gateway starts ready when its replicas are.
+    /// Reads the routes file and the saved (or shared) canary states, and resolves and probes the
+    /// endpoints once, so the gateway starts ready when its replicas are, at the current weights.
     public func start() async throws {
         let text = try readRoutes()
         let config = try parse(text)
-        table.apply(config, canaryStates: canary.loadSavedStates())
+        table.apply(config, canaryStates: shared == nil ? canary.loadSavedStates() : [:])
+        if let shared {
+            await shared.load()
+            shared.apply()
+        }
         routesText.value = text
         canary.persist()
         await refreshEndpoints()
@@ -115,6 +133,11 @@ public final class Gateway: Service, Sendable {
             group.addTask {
                 for await _ in self.refreshes.stream.cancelOnGracefulShutdown() { await self.refreshEndpoints() }
             }
+            if let shared = self.shared {
+                group.addTask { await cancelWhenGracefulShutdown { await shared.session.run() } }
+                group.addTask { await cancelWhenGracefulShutdown { await shared.follow() } }
+                group.addTask { await self.every(self.options.tickInterval) { await shared.tick() } }
+            }
         }
         await shutdown()
     }
@@ -136,6 +159,7 @@ public final class Gateway: Service, Sendable {
             let config = try parse(text)
             table.apply(config)
             canary.persist()
+            shared?.reapply()
             await refreshEndpoints()
             logger.notice("routes reloaded", metadata: ["models": "\(config.models.keys.sorted())"])
             return true
@@ -153,20 +177,30 @@ public final class Gateway: Service, Sendable {
 
     /// Judges canaries, computes hints, updates endpoint metrics.
     public func tick() {
-        canary.evaluate()
+        if shared == nil { canary.evaluate() }
         var computed: [AutoscalingHint] = []
         for model in table.models.values.sorted(by: { $0.name < $1.name }) {
             for version in model.route.versionOrder {
                 guard let runtime = model.versions[version] else { continue }
                 let ready = runtime.endpoints.usableCount
-                let hint = runtime.autoscaler.hint(readyReplicas: ready)
+                var hint = runtime.autoscaler.hint(readyReplicas: ready)
+                var clusterHint = hint
+                // With shared state every replica exports the leader's decision from all replicas'
+                // calls; the concurrency metrics stay this replica's own (they add up across pods).
+                if let cluster = shared?.clusterHint(model: model.name, version: version) {
+                    hint.desiredReplicas = cluster.desiredReplicas
+                    hint.inPanic = cluster.inPanic
+                    clusterHint = .init(
+                        stableConcurrency: cluster.stableConcurrency, panicConcurrency: cluster.panicConcurrency,
+                        desiredReplicas: cluster.desiredReplicas, inPanic: cluster.inPanic)
+                }
                 metrics.hint(model: model.name, version: version, hint: hint, readyReplicas: ready)
                 let target = model.route.autoscaling?.targetConcurrency ?? 8
                 computed.append(
                     AutoscalingHint(
-                        model: model.name, version: version, stableConcurrency: hint.stableConcurrency,
-                        panicConcurrency: hint.panicConcurrency, desiredReplicas: Int32(hint.desiredReplicas),
-                        readyReplicas: Int32(ready), panic: hint.inPanic, targetConcurrency: target))
+                        model: model.name, version: version, stableConcurrency: clusterHint.stableConcurrency,
+                        panicConcurrency: clusterHint.panicConcurrency, desiredReplicas: Int32(clusterHint.desiredReplicas),
+                        readyReplicas: Int32(ready), panic: clusterHint.inPanic, targetConcurrency: target))
                 report(runtime.endpoints, model: model.name, version: version)
             }
             if let pipeline = model.pipeline { report(pipeline, model: model.name, version: "pipeline") }
@@ -213,6 +247,10 @@ public final class Gateway: Service, Sendable {
     /// Closes every upstream connection.
     public func shutdown() async {
         canary.persist()
+        if let shared {
+            await shared.session.resign()
+            await shared.session.client.close()
+        }
         await clients.closeAll()
     }
 

@@ -58,35 +58,45 @@ public final class GatewayAdmin: GatewayAdminHandler {
     public func canaryAction(_ request: CanaryActionRequest, context: ServerContext) async throws -> AdminAPI.CanaryStatus {
         let model = try gateway.service.routed(request.model)
         let now = Date()
-        do {
-            try gateway.canary.act(on: model) { state, policy in
-                switch request.action {
-                case .start:
-                    state = CanaryState.start(policy, at: now)
-                case .unspecified:
-                    throw RPCError(.invalidArgument, "action must be one of start, pause, resume, promote, abort, set_weight")
-                default:
-                    guard var current = state else {
-                        throw RPCError(.failedPrecondition, "model \"\(model.name)\" has no canary running; start one first")
-                    }
-                    switch request.action {
-                    case .pause: try current.pause(at: now)
-                    case .resume: try current.resume(at: now)
-                    case .promote: try current.promote(at: now)
-                    case .abort: try current.abort(at: now)
-                    case .setWeight:
-                        guard request.weight.isFinite, request.weight.rounded() == request.weight else {
-                            throw RPCError(
-                                .invalidArgument, "weight must be a whole percent from 0 to 100, got \(request.weight)")
-                        }
-                        try current.setWeight(Int(request.weight), policy: policy, at: now)
-                    case .start, .unspecified: break
-                    }
-                    state = current
+        let action: @Sendable (inout CanaryState?, CanaryPolicy) throws -> Void = { state, policy in
+            switch request.action {
+            case .start:
+                state = CanaryState.start(policy, at: now)
+            case .unspecified:
+                throw RPCError(.invalidArgument, "action must be one of start, pause, resume, promote, abort, set_weight")
+            default:
+                guard var current = state else {
+                    throw RPCError(.failedPrecondition, "model \"\(model.name)\" has no canary running; start one first")
                 }
+                switch request.action {
+                case .pause: try current.pause(at: now)
+                case .resume: try current.resume(at: now)
+                case .promote: try current.promote(at: now)
+                case .abort: try current.abort(at: now)
+                case .setWeight:
+                    guard request.weight.isFinite, request.weight.rounded() == request.weight else {
+                        throw RPCError(
+                            .invalidArgument, "weight must be a whole percent from 0 to 100, got \(request.weight)")
+                    }
+                    try current.setWeight(Int(request.weight), policy: policy, at: now)
+                case .start, .unspecified: break
+                }
+                state = current
+            }
+        }
+        do {
+            if let shared = gateway.shared {
+                try await shared.act(on: model, action)
+            } else {
+                try gateway.canary.act(on: model, action)
             }
         } catch let error as CanaryActionError {
             throw RPCError(error.message.hasPrefix("weight") ? .invalidArgument : .failedPrecondition, error.message)
+        } catch let error as SharedActionError {
+            switch error {
+            case .unreachable: throw RPCError(.unavailable, error.description)
+            case .contended: throw RPCError(.aborted, error.description)
+            }
         }
         return try status(of: model)
     }
@@ -133,9 +143,15 @@ public final class GatewayAdmin: GatewayAdminHandler {
     }
 
     private func status(of model: ModelRuntime) throws(RPCError) -> AdminAPI.CanaryStatus {
-        guard let policy = model.route.canary, let state = model.canary else {
+        guard let policy = model.route.canary else {
             throw RPCError(.failedPrecondition, "model \"\(model.name)\" has no canary policy in its route")
         }
+        // A replica not following a shared record routes by the declared weights: all on stable.
+        let state =
+            model.canary
+            ?? CanaryState(
+                stable: policy.stable, candidate: policy.candidate, candidateWeight: 0, stepIndex: 0,
+                phase: .paused, stepStartedAt: Date())
         func measurement(_ version: String) -> VersionMeasurement {
             guard let snapshot = model.versions[version]?.stats.snapshot() else { return VersionMeasurement(version: version) }
             return VersionMeasurement(
@@ -152,7 +168,9 @@ public final class GatewayAdmin: GatewayAdminHandler {
                     atUnixMilliseconds: $0.at.unixMilliseconds, phase: $0.phase, weight: Double($0.candidateWeight),
                     reason: $0.reason)
             },
-            lastDecision: gateway.canary.lastDecision(for: model.name))
+            lastDecision: gateway.shared?.lastDecision(for: model.name) ?? gateway.canary.lastDecision(for: model.name),
+            leader: gateway.shared.map { $0.session.standing.leader ?? "" } ?? "",
+            coordination: gateway.shared?.coordinationText(for: model.name) ?? "")
     }
 }
 

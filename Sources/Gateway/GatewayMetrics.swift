@@ -83,6 +83,22 @@ public final class GatewayMetrics: Sendable {
         counter("gateway_ejections_total", ["model": model, "version": version, "endpoint": endpoint]).increment()
     }
 
+    /// Whether this replica leads the shared rollouts and reaches etcd (1 or 0 each).
+    public func coordination(leader: Bool, connected: Bool) {
+        gauge("gateway_coordination_leader", [:]).record(leader ? 1 : 0)
+        gauge("gateway_coordination_connected", [:]).record(connected ? 1 : 0)
+    }
+
+    /// Time from a shared rollout write (the writer's clock) to this replica applying it.
+    public func coordinationApplyLag(_ lag: Duration) {
+        timer("gateway_coordination_apply_lag_seconds", [:]).recordNanoseconds(max(0, Int64(lag.secondsValue * 1e9)))
+    }
+
+    /// A write to the shared state was refused: the key had changed or leadership was lost.
+    public func coordinationWriteRefused(kind: String) {
+        counter("gateway_coordination_refused_writes_total", ["kind": kind]).increment()
+    }
+
     private static func key(_ name: String, _ labels: [String: String]) -> String {
         name + labels.sorted { $0.key < $1.key }.map { "|\($0.key)=\($0.value)" }.joined()
     }

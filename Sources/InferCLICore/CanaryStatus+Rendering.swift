@@ -15,7 +15,7 @@ extension CanaryStatusList {
 extension CanaryStatus {
     /// Where the rollout stands, the current step's measurements, and its history.
     public var text: String {
-        let lines: [(String, String)] = [
+        var lines: [(String, String)] = [
             ("model", model),
             ("stable", stable),
             ("candidate", candidate),
@@ -25,6 +25,11 @@ extension CanaryStatus {
             ("step started", TimeFormatting.utc(unixMilliseconds: stepStartedUnixMilliseconds)),
             ("last decision", lastDecision.isEmpty ? "-" : lastDecision),
         ]
+        // Only a gateway with shared rollout state has a leader.
+        if !leader.isEmpty || !coordination.isEmpty {
+            lines.append(("leader", leader.isEmpty ? "none" : leader))
+            lines.append(("coordination", coordination))
+        }
         let width = lines.map(\.0.count).max() ?? 0
         var text = lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 + "\n" }.joined()
 
@@ -79,6 +84,8 @@ extension CanaryStatus {
                     ])
                 }),
             "last_decision": .string(lastDecision),
+            "leader": .string(leader),
+            "coordination": .string(coordination),
         ])
     }
 }

@@ -1532,7 +1532,7 @@ const ProtobufCMessageDescriptor inferencemesh__admin__v1__version_measurement__
   (ProtobufCMessageInit) inferencemesh__admin__v1__version_measurement__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor inferencemesh__admin__v1__canary_status__field_descriptors[12] =
+static const ProtobufCFieldDescriptor inferencemesh__admin__v1__canary_status__field_descriptors[14] =
 {
   {
     "model",
@@ -1678,12 +1678,38 @@ static const ProtobufCFieldDescriptor inferencemesh__admin__v1__canary_status__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "leader",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inferencemesh__Admin__V1__CanaryStatus, leader),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "coordination",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inferencemesh__Admin__V1__CanaryStatus, coordination),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned inferencemesh__admin__v1__canary_status__field_indices_by_name[] = {
   2,   /* field[2] = candidate */
   9,   /* field[9] = candidate_measurement */
+  13,   /* field[13] = coordination */
   10,   /* field[10] = history */
   11,   /* field[11] = last_decision */
+  12,   /* field[12] = leader */
   0,   /* field[0] = model */
   3,   /* field[3] = phase */
   1,   /* field[1] = stable */
@@ -1696,7 +1722,7 @@ static const unsigned inferencemesh__admin__v1__canary_status__field_indices_by_
 static const ProtobufCIntRange inferencemesh__admin__v1__canary_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor inferencemesh__admin__v1__canary_status__descriptor =
 {
@@ -1706,7 +1732,7 @@ const ProtobufCMessageDescriptor inferencemesh__admin__v1__canary_status__descri
   "Inferencemesh__Admin__V1__CanaryStatus",
   "inferencemesh.admin.v1",
   sizeof(Inferencemesh__Admin__V1__CanaryStatus),
-  12,
+  14,
   inferencemesh__admin__v1__canary_status__field_descriptors,
   inferencemesh__admin__v1__canary_status__field_indices_by_name,
   1,  inferencemesh__admin__v1__canary_status__number_ranges,

@@ -39,29 +39,15 @@ public enum CanaryStateFile {
 
     /// The JSON text for `states`.
     public static func encode(_ states: [String: CanaryState]) -> Data {
-        let encoder = JSONEncoder()
+        let encoder = makeEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timeFormat))
-        }
         // Encoding plain strings, numbers and dates cannot fail.
         return (try? encoder.encode(Document(version: formatVersion, models: states))) ?? Data()
     }
 
     /// Reads JSON text; `file` names the source in errors.
     public static func decode(_ data: Data, file: String) throws(CanaryStateFileError) -> [String: CanaryState] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = try? timeFormat.parse(text) else {
-                throw DecodingError.dataCorruptedError(
-                    in: container,
-                    debugDescription: "\"\(text)\" is not an RFC 3339 time")
-            }
-            return date
-        }
+        let decoder = makeDecoder()
         struct VersionOnly: Decodable { var version: Int }
         do {
             let version = try decoder.decode(VersionOnly.self, from: data).version
@@ -121,13 +107,35 @@ public enum CanaryStateFile {
         }
     }
 
-    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
-
-    private static func systemMessage(_ what: String) -> String {
-        "\(what): \(String(cString: strerror(errno)))"
+    /// A JSON encoder that writes times as this file does (UTC RFC 3339 with milliseconds); the
+    /// shared rollout state in etcd uses the same spelling.
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(timeFormat))
+        }
+        return encoder
     }
 
-    private static func describe(_ error: any Error) -> String {
+    /// A JSON decoder that reads times as `makeEncoder` writes them.
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = try? timeFormat.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "\"\(text)\" is not an RFC 3339 time")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// A decoding error in words, with the path of keys that led to it.
+    public static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
         switch error {
         case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
@@ -137,6 +145,12 @@ public enum CanaryStateFile {
         @unknown default:
             return "\(error)"
         }
+    }
+
+    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+
+    private static func systemMessage(_ what: String) -> String {
+        "\(what): \(String(cString: strerror(errno)))"
     }
 
     private static func path(_ context: DecodingError.Context) -> String {

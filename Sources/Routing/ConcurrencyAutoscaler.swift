@@ -19,6 +19,13 @@ public final class ConcurrencyAutoscaler: Sendable {
         /// Replicas wanted, within min/max replicas.
         public var desiredReplicas: Int
         public var inPanic: Bool
+
+        public init(stableConcurrency: Double, panicConcurrency: Double, desiredReplicas: Int, inPanic: Bool) {
+            self.stableConcurrency = stableConcurrency
+            self.panicConcurrency = panicConcurrency
+            self.desiredReplicas = desiredReplicas
+            self.inPanic = inPanic
+        }
     }
 
     private struct State {
@@ -27,9 +34,7 @@ public final class ConcurrencyAutoscaler: Sendable {
         var buckets: [Int64: Double] = [:]
         var level = 0.0
         var lastChange = 0.0
-        /// When the panic condition last held; nil when not panicking.
-        var panicSince: Double?
-        var panicFloor = 0
+        var panic = PanicMode()
     }
 
     /// Panic when the panic window wants this many times the ready replicas (Knative's 200%).
@@ -65,30 +70,24 @@ public final class ConcurrencyAutoscaler: Sendable {
         let now = seconds()
         return state.withLock { state in
             Self.accrue(&state, to: now)
-            let policy = state.policy
-            let stable = Self.average(state, over: policy.stableWindow.secondsValue, now: now)
-            let panic = Self.average(state, over: policy.panicWindow.secondsValue, now: now)
-            let stableDesired = Int((stable / policy.targetConcurrency).rounded(.up))
-            let panicDesired = Int((panic / policy.targetConcurrency).rounded(.up))
-            let ready = max(1, readyReplicas)
-            let overThreshold = Double(panicDesired) / Double(ready) >= panicThreshold
+            let stable = Self.average(state, over: state.policy.stableWindow.secondsValue, now: now)
+            let panic = Self.average(state, over: state.policy.panicWindow.secondsValue, now: now)
+            return state.panic.hint(
+                stableConcurrency: stable, panicConcurrency: panic, readyReplicas: readyReplicas, policy: state.policy,
+                panicThreshold: panicThreshold, now: now)
+        }
+    }
 
-            if overThreshold {
-                if state.panicSince == nil { state.panicFloor = readyReplicas }
-                state.panicSince = now
-            } else if let since = state.panicSince, now - since >= policy.stableWindow.secondsValue {
-                state.panicSince = nil
-                state.panicFloor = 0
-            }
-            var desired = stableDesired
-            if state.panicSince != nil {
-                desired = max(desired, panicDesired, state.panicFloor)
-                state.panicFloor = desired
-            }
-            desired = min(max(desired, policy.minReplicas), policy.maxReplicas)
-            return Hint(
-                stableConcurrency: stable, panicConcurrency: panic, desiredReplicas: desired,
-                inPanic: state.panicSince != nil)
+    /// The average concurrency over the stable and the panic window, without advancing panic
+    /// mode: what a gateway publishes so that the leader can add up every gateway's share.
+    public func averages() -> (stable: Double, panic: Double) {
+        let now = seconds()
+        return state.withLock { state in
+            Self.accrue(&state, to: now)
+            return (
+                Self.average(state, over: state.policy.stableWindow.secondsValue, now: now),
+                Self.average(state, over: state.policy.panicWindow.secondsValue, now: now)
+            )
         }
     }
 
@@ -131,5 +130,44 @@ public final class ConcurrencyAutoscaler: Sendable {
         var total = -(state.buckets[Int64(first)] ?? 0) * (start - first)
         for second in Int64(first)...Int64(now.rounded(.down)) { total += state.buckets[second] ?? 0 }
         return max(0, total / span)
+    }
+}
+
+/// Knative's panic mode over windowed concurrency averages: desired replicas
+/// `ceil(average / targetConcurrency)` within min/max; panic starts when the panic window wants
+/// `panicThreshold` × the ready replicas, the hint then only grows (never below the replicas ready
+/// when it began), and it ends once a stable window passes without the condition.
+///
+/// A value, so the same rule serves one gateway's own averages and the sum of every gateway's.
+public struct PanicMode: Sendable {
+    /// When the panic condition last held; nil when not panicking.
+    private var since: Double?
+    private var floor = 0
+
+    public init() {}
+
+    /// The hint for these averages; `now` is in seconds on any monotonic scale.
+    public mutating func hint(
+        stableConcurrency stable: Double, panicConcurrency panic: Double, readyReplicas: Int,
+        policy: AutoscalingPolicy, panicThreshold: Double, now: Double
+    ) -> ConcurrencyAutoscaler.Hint {
+        let stableDesired = Int((stable / policy.targetConcurrency).rounded(.up))
+        let panicDesired = Int((panic / policy.targetConcurrency).rounded(.up))
+        let ready = max(1, readyReplicas)
+        if Double(panicDesired) / Double(ready) >= panicThreshold {
+            if since == nil { floor = readyReplicas }
+            since = now
+        } else if let since, now - since >= policy.stableWindow.secondsValue {
+            self.since = nil
+            floor = 0
+        }
+        var desired = stableDesired
+        if since != nil {
+            desired = max(desired, panicDesired, floor)
+            floor = desired
+        }
+        desired = min(max(desired, policy.minReplicas), policy.maxReplicas)
+        return .init(
+            stableConcurrency: stable, panicConcurrency: panic, desiredReplicas: desired, inPanic: since != nil)
     }
 }

@@ -52,17 +52,30 @@ public final class VersionStats: Sendable {
         }
     }
 
-    private static func snapshot(of state: State) -> VersionStatsSnapshot {
-        let empty = state.calls == 0
-        func percentile(_ value: Double) -> Duration {
-            empty ? .zero : .microseconds(Int64(clamping: state.latency.valueAtPercentile(value)))
+    /// The numbers so far in a form other gateways' numbers can be merged with.
+    public func window() -> StatsWindow {
+        state.withLock { state in
+            StatsWindow(
+                calls: state.calls, errors: state.errors,
+                latency: state.latency.recordedValues().map { [$0.value, $0.count] })
         }
-        return VersionStatsSnapshot(
-            calls: state.calls, errors: state.errors, p50: percentile(50), p99: percentile(99),
-            max: empty ? .zero : .microseconds(Int64(clamping: state.latency.max)))
     }
 
-    private static func emptyHistogram() -> Histogram<UInt64> {
+    private static func snapshot(of state: State) -> VersionStatsSnapshot {
+        snapshot(calls: state.calls, errors: state.errors, latency: state.latency)
+    }
+
+    static func snapshot(calls: Int, errors: Int, latency: Histogram<UInt64>) -> VersionStatsSnapshot {
+        let empty = calls == 0
+        func percentile(_ value: Double) -> Duration {
+            empty ? .zero : .microseconds(Int64(clamping: latency.valueAtPercentile(value)))
+        }
+        return VersionStatsSnapshot(
+            calls: calls, errors: errors, p50: percentile(50), p99: percentile(99),
+            max: empty ? .zero : .microseconds(Int64(clamping: latency.max)))
+    }
+
+    static func emptyHistogram() -> Histogram<UInt64> {
         Histogram(
             lowestDiscernibleValue: 1,
             highestTrackableValue: UInt64(highestTrackableLatency.totalNanoseconds / 1000),

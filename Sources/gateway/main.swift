@@ -4,6 +4,7 @@ import InferenceAPI
 import Logging
 import NIOPosix
 import RPCTransport
+import RolloutCoordination
 import ServiceKit
 
 /// The entry point other services call: routes each ModelInfer to a model version and replica,
@@ -64,6 +65,31 @@ struct GatewayCommand: ServiceCommand {
             valueName: "percent"))
     var maxEjectionPercent = 50.0
 
+    @Option(
+        help: ArgumentHelp(
+            "Share canary rollouts with the other gateway replicas through etcd: one leader judges all replicas' calls,"
+                + " every replica follows. Without it, progress is saved to --canary-state.",
+            valueName: "etcd://HOST:PORT[,HOST:PORT...]/PREFIX"))
+    var coordination: String?
+
+    @Option(help: ArgumentHelp("Seconds a dead rollout leader keeps the role (its etcd lease).", valueName: "seconds"))
+    var coordinationTtl = 5
+
+    @Option(help: ArgumentHelp("CA certificates (PEM) to trust for etcd over TLS.", valueName: "file"))
+    var etcdCa: String?
+
+    @Option(help: ArgumentHelp("Client certificate (PEM) for etcd (mutual TLS), with --etcd-key.", valueName: "file"))
+    var etcdCert: String?
+
+    @Option(help: ArgumentHelp("Private key (PEM) of --etcd-cert.", valueName: "file"))
+    var etcdKey: String?
+
+    @Option(help: ArgumentHelp("etcd user, with --etcd-password-file.", valueName: "name"))
+    var etcdUser: String?
+
+    @Option(help: ArgumentHelp("File holding the etcd user's password.", valueName: "file"))
+    var etcdPasswordFile: String?
+
     @OptionGroup var upstreamTLS: UpstreamTLSOptions
 
     @OptionGroup var operations: OperationsOptions
@@ -108,6 +134,15 @@ struct GatewayCommand: ServiceCommand {
                 options.tokens = try AccessTokens.load(path: authTokens)
             } catch {
                 throw ValidationError("\(error)")
+            }
+        }
+        if let coordination {
+            do {
+                options.coordination = try .fromFlags(
+                    coordination: coordination, leaseTTL: coordinationTtl, ca: etcdCa, certificate: etcdCert, key: etcdKey,
+                    user: etcdUser, passwordFile: etcdPasswordFile)
+            } catch {
+                throw ValidationError(error.description)
             }
         }
         let gateway = Gateway(options: options, logger: logger)

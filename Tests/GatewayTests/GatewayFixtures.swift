@@ -149,10 +149,23 @@ extension Mesh {
         gateway: ServiceProcess, scratch: GatewayScratch, concurrency: Int = 4, timeoutMilliseconds: Int = 5000,
         _ body: @Sendable (LoadControl) async throws -> Outcome
     ) async throws -> (LoadReport, Outcome) {
+        try await steadyLoad(
+            ports: [gateway.port], scratch: scratch, concurrency: concurrency, timeoutMilliseconds: timeoutMilliseconds,
+            body)
+    }
+
+    /// Steady load spread over several gateways: client thread i calls `ports[i % ports.count]`.
+    static func steadyLoad<Outcome: Sendable>(
+        ports: [Int], scratch: GatewayScratch, concurrency: Int = 4, timeoutMilliseconds: Int = 5000,
+        maxSeconds: Int = 120, _ body: @Sendable (LoadControl) async throws -> Outcome
+    ) async throws -> (LoadReport, Outcome) {
         let control = try LoadControl(directory: "\(scratch.root)/load-\(UUID().uuidString)")
         async let output = PythonPeer.json(
             "fault_load.py",
-            ["load", String(gateway.port), String(concurrency), String(timeoutMilliseconds), control.directory, "120"])
+            [
+                "load", ports.map(String.init).joined(separator: ","), String(concurrency), String(timeoutMilliseconds),
+                control.directory, String(maxSeconds),
+            ])
         let outcome: Result<Outcome, any Error>
         do {
             try await control.waitUntilStarted()
@@ -227,11 +240,23 @@ struct LoadReport: Sendable, CustomStringConvertible {
     var total: Counts
     var phases: [String: Counts]
     var phaseOrder: [String]
+    /// Calls and failures by gateway port, then phase (only `calls` and `failures` are set).
+    var ports: [Int: [String: Counts]]
 
     init(_ object: [String: Any]) {
         total = Counts(object)
         phases = (object["phases"] as? [String: [String: Any]] ?? [:]).mapValues { Counts($0) }
         phaseOrder = object["phase_order"] as? [String] ?? []
+        var ports: [Int: [String: Counts]] = [:]
+        for (port, byPhase) in object["ports"] as? [String: [String: [String: Any]]] ?? [:] {
+            if let number = Int(port) { ports[number] = byPhase.mapValues { Counts($0) } }
+        }
+        self.ports = ports
+    }
+
+    /// Failed calls through the gateway on `port`, over every phase.
+    func failures(throughPort port: Int) -> Int {
+        (ports[port] ?? [:]).values.reduce(0) { $0 + $1.failures }
     }
 
     subscript(phase: String) -> Counts { phases[phase] ?? Counts(nil) }

@@ -120,7 +120,9 @@ import Testing
             json.hasPrefix(
                 #"{"canaries":[{"model":"iris","stable":"1","candidate":"2","phase":"progressing","weight":25.0,"step_index":1,"steps":[5.0,25.0,50.0,100.0],"step_started_unix_ms":1714564800000,"stable_measurement":{"version":"1","calls":300,"errors":1,"p50_ms":0.84,"p99_ms":2.5}"#
             ))
-        #expect(json.hasSuffix(#""last_decision":"hold: 100 of 100 calls, waiting for the interval"}]}"#))
+        #expect(
+            json.hasSuffix(
+                #""last_decision":"hold: 100 of 100 calls, waiting for the interval","leader":"","coordination":""}]}"#))
     }
 
     @Test func hintsTable() {

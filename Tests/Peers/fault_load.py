@@ -1,7 +1,8 @@
 """Load for fault-injection tests; prints one JSON object. Modes:
 
-  load PORT CONCURRENCY TIMEOUT_MS DIR [MAX_SECONDS]
-      steady ModelInfer load through a gateway while the test injects faults (below)
+  load PORT[,PORT...] CONCURRENCY TIMEOUT_MS DIR [MAX_SECONDS]
+      steady ModelInfer load through a gateway (or several: thread i calls port i mod n)
+      while the test injects faults (below)
   stall PORT STREAMS PAYLOAD_BYTES COUNT HOW DIR
       a client that never reads: opens STREAMS rpctest.Echo/Expand calls on one HTTP/2
       connection, each asking for COUNT replies of PAYLOAD_BYTES, and then
@@ -24,7 +25,8 @@ TIMEOUT_MS deadline. The test steers the run through files in DIR:
 MAX_SECONDS (default 120) ends the run if the test never asks.
 
 Output: {"calls", "failures", "errors": {status: n}, "versions": {v: n},
-         "phases": {name: {"calls", "failures", "errors", "versions"}}, "phase_order": [names]}
+         "phases": {name: {"calls", "failures", "errors", "versions"}}, "phase_order": [names],
+         "ports": {port: {phase: {"calls", "failures"}}}}
 A call counts in the phase that was in effect when it started.
 """
 import collections
@@ -128,9 +130,8 @@ if sys.argv[1] == "stall":
     raise SystemExit(0)
 if sys.argv[1] != "load":
     raise SystemExit(f"unknown mode {sys.argv[1]}")
-port, concurrency, timeout_ms, directory = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+ports, concurrency, timeout_ms, directory = sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 max_seconds = float(sys.argv[6]) if len(sys.argv) > 6 else 120.0
-url = f"127.0.0.1:{port}"
 started_path, phase_path, stop_path, progress_path = (
     os.path.join(directory, name) for name in ("started", "phase", "stop", "progress"))
 
@@ -147,6 +148,7 @@ def new_counts():
 
 
 phases = collections.defaultdict(new_counts)
+by_port = {port: collections.defaultdict(lambda: {"calls": 0, "failures": 0}) for port in ports}
 
 
 def watch():
@@ -179,18 +181,21 @@ def report_progress():
 
 def worker(seed):
     rng = np.random.default_rng(seed)
-    client = triton.InferenceServerClient(url=url)
+    port = ports[seed % len(ports)]
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{port}")
     tensor = triton.InferInput("X", [2, 4], "FP32")
     while not stopping.is_set():
         x = rng.uniform([4.3, 2.0, 1.0, 0.1], [7.9, 4.4, 6.9, 2.5], size=(2, 4)).astype(np.float32)
         tensor.set_data_from_numpy(x)
         with lock:
             current = phases[phase[0]]
+            at_port = by_port[port][phase[0]]
         try:
             result = client.infer("iris", [tensor], client_timeout=timeout_ms / 1000)
             version = result.get_response().model_version
             with lock:
                 current["calls"] += 1
+                at_port["calls"] += 1
                 current["versions"][version] += 1
                 successes[0] += 1
                 streaks[seed] += 1
@@ -198,6 +203,8 @@ def worker(seed):
             with lock:
                 current["calls"] += 1
                 current["failures"] += 1
+                at_port["calls"] += 1
+                at_port["failures"] += 1
                 streaks[seed] = 0
                 current["errors"][f"{error.status()}|{error.message()}"[:160]] += 1
 
@@ -229,4 +236,5 @@ for name, counts in phases.items():
     total["errors"].update(counts["errors"])
     total["versions"].update(counts["versions"])
 print(json.dumps({"calls": total["calls"], "failures": total["failures"], "errors": dict(total["errors"]),
-                  "versions": dict(total["versions"]), "phases": out_phases, "phase_order": phase_order}))
+                  "versions": dict(total["versions"]), "phases": out_phases, "phase_order": phase_order,
+                  "ports": {port: dict(counts) for port, counts in by_port.items()}}))

@@ -6,6 +6,7 @@ object of observations. Modes:
   load PORT SECONDS CONCURRENCY MARKER
                                  steady load for SECONDS; counts failures by status and versions;
                                  creates the file MARKER once the first calls succeeded
+  versions PORT CALLS            CALLS weighted calls; how many each version answered
   deadline PORT TIMEOUT_MS       one call with a deadline (0: none); the status and how long it took
   status PORT                    the admin service's routes and canaries
   auth PORT MODEL_TOKEN ADMIN_TOKEN  calls with no, wrong, limited and admin bearer tokens
@@ -94,6 +95,13 @@ if mode == "split":
     _, call = stub.ModelInfer.with_call(request, metadata=[("x-routing-key", "abc")])
     out["version_header"] = dict(call.initial_metadata()).get("x-model-version")
     print(json.dumps(out))
+
+elif mode == "versions":
+    client = triton.InferenceServerClient(url=url)
+    versions = collections.Counter()
+    for _ in range(int(sys.argv[3])):
+        versions[infer(client, iris_rows(1)).get_response().model_version] += 1
+    print(json.dumps({"versions": dict(versions)}))
 
 elif mode == "load":
     seconds, concurrency = float(sys.argv[3]), int(sys.argv[4])

@@ -228,10 +228,18 @@ struct  Inferencemesh__Admin__V1__CanaryStatus
    * Why the last evaluation held, advanced, promoted or rolled back.
    */
   char *last_decision;
+  /*
+   * With shared rollout state (--coordination): the gateway replica that runs the analysis.
+   */
+  char *leader;
+  /*
+   * With shared rollout state: how this replica stands with it (following, cut off, ...).
+   */
+  char *coordination;
 };
 #define INFERENCEMESH__ADMIN__V1__CANARY_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&inferencemesh__admin__v1__canary_status__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, NULL, NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, NULL, NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Inferencemesh__Admin__V1__CanaryStatusResponse
