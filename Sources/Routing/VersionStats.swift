@@ -55,9 +55,16 @@ public final class VersionStats: Sendable {
     /// The numbers so far in a form other gateways' numbers can be merged with.
     public func window() -> StatsWindow {
         state.withLock { state in
-            StatsWindow(
-                calls: state.calls, errors: state.errors,
-                latency: state.latency.recordedValues().map { [$0.value, $0.count] })
+            var buckets = state.latency.recordedValues().map { [$0.value, $0.count] }
+            // The end buckets carry the exact extremes (same buckets), so that percentiles, which
+            // are capped by them, come out the same after merging.
+            if buckets.count == 1, buckets[0][1] > 1 {
+                buckets = [[state.latency.min, buckets[0][1] - 1], [state.latency.maxRecorded, 1]]
+            } else if !buckets.isEmpty {
+                buckets[0][0] = state.latency.min
+                buckets[buckets.count - 1][0] = state.latency.maxRecorded
+            }
+            return StatsWindow(calls: state.calls, errors: state.errors, latency: buckets)
         }
     }
 

@@ -60,6 +60,14 @@ struct SharedRolloutTests {
             return result
         }
 
+        /// Every gateway's phase, weight, leader and last decision, for failure messages.
+        func summary() async -> String {
+            await statuses().sorted { $0.key < $1.key }.map { index, status in
+                "gateway \(index): \(status.phase) \(status.weight)% leader \(status.leader) [\(status.coordination)]"
+                    + " decision: \(status.lastDecision)"
+            }.joined(separator: "\n")
+        }
+
         /// The gateway whose process id the leader's replica id carries.
         func leaderIndex(among indexes: [Int]? = nil) async -> Int? {
             for status in (await statuses(indexes)).values where !status.leader.isEmpty {
@@ -141,10 +149,12 @@ struct SharedRolloutTests {
     }
 
     static let quickPolicy = """
-        canary: {stable: "1", candidate: "2", steps: [10, 40, 100], interval: 2s, min_calls: 20, max_error_rate: 0.05}
+        canary: {stable: "1", candidate: "2", steps: [10, 40, 100], interval: 2s, min_calls: 20, max_error_rate: 0.05,
+                 max_p99_ratio: 50}
         """
     static let fourStepPolicy = """
-        canary: {stable: "1", candidate: "2", steps: [10, 30, 60, 100], interval: 3s, min_calls: 20, max_error_rate: 0.05}
+        canary: {stable: "1", candidate: "2", steps: [10, 30, 60, 100], interval: 3s, min_calls: 20, max_error_rate: 0.05,
+                 max_p99_ratio: 50}
         """
     static let slowPolicy = """
         canary: {stable: "1", candidate: "2", steps: [10, 50, 100], interval: 1h, min_calls: 1000}
@@ -187,7 +197,9 @@ struct SharedRolloutTests {
         let ports = mesh.gateways.map(\.port)
         let (report, outcome) = try await Mesh.steadyLoad(ports: ports, scratch: mesh.scratch, concurrency: 6) {
             load -> (killed: Int, takeover: Duration?, promoted: Bool) in
-            #expect(try await mesh.waitUntilAll { $0.weight == 30 }, "never reached 30%")
+            let reached30 = try await mesh.waitUntilAll { $0.weight == 30 }
+            let summary = await mesh.summary()
+            #expect(reached30, "never reached 30%:\n\(summary)")
             let leader = try #require(await mesh.leaderIndex())
             let survivors = mesh.gateways.indices.filter { $0 != leader }
             try await load.phase("leader killed")
@@ -221,7 +233,9 @@ struct SharedRolloutTests {
         let ports = mesh.gateways.map(\.port)
         let (report, outcome) = try await Mesh.steadyLoad(ports: ports, scratch: mesh.scratch, concurrency: 6) {
             load -> (paused: Int, next: Int?, follows: Bool, promoted: Bool) in
-            #expect(try await mesh.waitUntilAll { $0.weight == 30 }, "never reached 30%")
+            let reached30 = try await mesh.waitUntilAll { $0.weight == 30 }
+            let summary = await mesh.summary()
+            #expect(reached30, "never reached 30%:\n\(summary)")
             let leader = try #require(await mesh.leaderIndex())
             let others = mesh.gateways.indices.filter { $0 != leader }
             try await load.phase("leader stopped")
@@ -263,22 +277,15 @@ struct SharedRolloutTests {
             policy: """
                 canary: {stable: "1", candidate: "2", steps: [10, 50, 100], interval: 1h, min_calls: 30, max_error_rate: 0.05}
                 """, brokenCandidate: true)
-        let row = InferTensor(
-            name: "X", datatype: .fp32, shape: [1, 4], data: Array(repeating: 0, count: 12) + [0, 0, 0x80, 0x3f])
         for gateway in mesh.gateways {
-            let client = RPCClient(host: "127.0.0.1", port: gateway.port)
             for version in ["1", "2"] {
-                for _ in 0..<12 {
-                    _ = try? await client.unary(
-                        InferenceMethods.modelInfer, InferRequest(modelName: "iris", modelVersion: version, inputs: [row]),
-                        timeout: .seconds(5), as: InferResponse.self)
-                }
+                _ = try await PythonPeer.json("gateway_checks.py", ["explicit", String(gateway.port), version, "12"])
             }
-            await client.close()
         }
         let rolledBack = try await mesh.waitUntilAll(within: .seconds(15)) { $0.phase == "rolled_back" && $0.weight == 0 }
         let statuses = await mesh.statuses()
-        #expect(rolledBack, "\(statuses.mapValues { "\($0.phase) \($0.weight) \($0.lastDecision)" })")
+        let summary = await mesh.summary()
+        #expect(rolledBack, "\(summary)")
         for status in statuses.values {
             let reason = status.history.last?.reason ?? ""
             #expect(
@@ -331,7 +338,9 @@ struct SharedRolloutTests {
         let (report, outcome) = try await Mesh.steadyLoad(
             ports: mesh.gateways.map(\.port), scratch: mesh.scratch, concurrency: 6
         ) { load -> (continued: Bool, held: Bool, saidWhy: Bool, promoted: Bool) in
-            #expect(try await mesh.waitUntilAll { $0.weight == 30 }, "never reached 30%")
+            let reached30 = try await mesh.waitUntilAll { $0.weight == 30 }
+            let summary = await mesh.summary()
+            #expect(reached30, "never reached 30%:\n\(summary)")
             let member = try await mesh.etcd.leaderIndex()
             try await load.phase("etcd leader killed")
             await mesh.etcd.kill(member: member)

@@ -7,6 +7,7 @@ object of observations. Modes:
                                  steady load for SECONDS; counts failures by status and versions;
                                  creates the file MARKER once the first calls succeeded
   versions PORT CALLS            CALLS weighted calls; how many each version answered
+  explicit PORT VERSION CALLS    CALLS calls asking for VERSION; how many failed, by status
   deadline PORT TIMEOUT_MS       one call with a deadline (0: none); the status and how long it took
   status PORT                    the admin service's routes and canaries
   auth PORT MODEL_TOKEN ADMIN_TOKEN  calls with no, wrong, limited and admin bearer tokens
@@ -102,6 +103,16 @@ elif mode == "versions":
     for _ in range(int(sys.argv[3])):
         versions[infer(client, iris_rows(1)).get_response().model_version] += 1
     print(json.dumps({"versions": dict(versions)}))
+
+elif mode == "explicit":
+    client = triton.InferenceServerClient(url=url)
+    failures = collections.Counter()
+    for _ in range(int(sys.argv[4])):
+        try:
+            infer(client, iris_rows(1), model_version=sys.argv[3])
+        except InferenceServerException as error:
+            failures[str(error.status())] += 1
+    print(json.dumps({"failures": dict(failures)}))
 
 elif mode == "load":
     seconds, concurrency = float(sys.argv[3]), int(sys.argv[4])
