@@ -62,12 +62,7 @@ DNS_ENDPOINT = re.compile(r"^dns:///([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.lo
 # Gateway flags for shared rollout state on etcd (k8s/components/etcd*), used by the manifests
 # ahead of the gateway executable. TODO(etcd coordination): the session that adds these flags to
 # the gateway removes them from this list (or empties it), so they are checked like any other.
-PENDING_FLAGS: dict[str, frozenset[str]] = {
-    "gateway": frozenset({
-        "--coordination", "--coordination-ttl",
-        "--etcd-ca", "--etcd-cert", "--etcd-key", "--etcd-user", "--etcd-password-file",
-    }),
-}
+PENDING_FLAGS: dict[str, frozenset[str]] = {}
 COORDINATION = re.compile(r"^etcd://([^/]+)/(.+)$")
 CLUSTER_HOST = re.compile(r"^([a-z0-9.-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$")
 # Flags naming a file that comes from a mounted Secret.
