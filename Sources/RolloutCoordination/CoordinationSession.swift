@@ -106,6 +106,7 @@ public final class CoordinationSession: Sendable {
         do {
             let (values, revision) = try await client.getPrefix(keys.shared)
             replaceView(values, revision: revision)
+            reconnected()
             return true
         } catch {
             cutOff(error, doing: "reading the shared rollout state")
