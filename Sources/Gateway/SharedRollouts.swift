@@ -11,7 +11,7 @@ import Synchronization
 /// Replaces `CanaryDriver`'s analysis and state file when coordination is on; calls never wait
 /// for any of it.
 public final class SharedRollouts: Sendable {
-    let session: CoordinationSession
+    public let session: CoordinationSession
     let table: RoutingTable
     let metrics: GatewayMetrics
     let logger: Logger
