@@ -29,4 +29,16 @@ public struct TLSFileError: Error, CustomStringConvertible, Sendable, Equatable 
             }
         return "\(noun) \(path): \(reason)"
     }
+
+    /// `FLAG PATH: REASON` with the command-line flag that gave the file, so the user knows which
+    /// one to fix: `--tls-key /x.key: the private key does not match ...`.
+    public func message(certificateFlag: String, keyFlag: String, trustRootsFlag: String) -> String {
+        let flag =
+            switch role {
+            case .certificateChain: certificateFlag
+            case .privateKey: keyFlag
+            case .trustRoots: trustRootsFlag
+            }
+        return "\(flag) \(path): \(reason)"
+    }
 }
