@@ -14,12 +14,6 @@ public struct TLSFileError: Error, CustomStringConvertible, Sendable, Equatable 
     public var path: String
     public var reason: String
 
-    public init(role: Role, path: String, reason: String) {
-        self.role = role
-        self.path = path
-        self.reason = reason
-    }
-
     public var description: String {
         let noun =
             switch role {
