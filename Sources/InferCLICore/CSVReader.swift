@@ -2,11 +2,6 @@
 public struct CSVRecord: Sendable, Hashable {
     public var line: Int
     public var fields: [String]
-
-    public init(line: Int, fields: [String]) {
-        self.line = line
-        self.fields = fields
-    }
 }
 
 /// Splits RFC 4180 CSV into records: comma-separated fields, double-quoted fields that may hold

@@ -38,37 +38,44 @@ public enum JSONParser {
         }
 
         private mutating func object(depth: Int) throws(InputError) -> JSONValue {
-            index += 1
             var members: [JSONMember] = []
-            skipWhitespace()
-            if consume(UInt8(ascii: "}")) { return .object(members) }
-            while true {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                    throw error("expected a member name in quotes")
+            try items(closing: UInt8(ascii: "}"), in: "an object") { (parser) throws(InputError) in
+                guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else {
+                    throw parser.error("expected a member name in quotes")
                 }
-                let key = try string()
-                skipWhitespace()
-                guard consume(UInt8(ascii: ":")) else { throw error("expected ':' after a member name") }
-                skipWhitespace()
-                members.append(JSONMember(key, try value(depth: depth + 1)))
-                skipWhitespace()
-                if consume(UInt8(ascii: "}")) { return .object(members) }
-                guard consume(UInt8(ascii: ",")) else { throw error("expected ',' or '}' in an object") }
+                let key = try parser.string()
+                parser.skipWhitespace()
+                guard parser.consume(UInt8(ascii: ":")) else { throw parser.error("expected ':' after a member name") }
+                parser.skipWhitespace()
+                members.append(JSONMember(key, try parser.value(depth: depth + 1)))
             }
+            return .object(members)
         }
 
         private mutating func array(depth: Int) throws(InputError) -> JSONValue {
-            index += 1
             var elements: [JSONValue] = []
+            try items(closing: UInt8(ascii: "]"), in: "an array") { (parser) throws(InputError) in
+                elements.append(try parser.value(depth: depth + 1))
+            }
+            return .array(elements)
+        }
+
+        /// Reads the comma-separated items of the object or array that starts here, up to `close`;
+        /// `item` reads one item (`container` names the object or array in errors).
+        private mutating func items(
+            closing close: UInt8, in container: String, _ item: (inout Parser) throws(InputError) -> Void
+        ) throws(InputError) {
+            index += 1
             skipWhitespace()
-            if consume(UInt8(ascii: "]")) { return .array(elements) }
+            if consume(close) { return }
             while true {
                 skipWhitespace()
-                elements.append(try value(depth: depth + 1))
+                try item(&self)
                 skipWhitespace()
-                if consume(UInt8(ascii: "]")) { return .array(elements) }
-                guard consume(UInt8(ascii: ",")) else { throw error("expected ',' or ']' in an array") }
+                if consume(close) { return }
+                guard consume(UInt8(ascii: ",")) else {
+                    throw error("expected ',' or '\(Character(Unicode.Scalar(close)))' in \(container)")
+                }
             }
         }
 

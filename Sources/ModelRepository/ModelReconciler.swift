@@ -6,13 +6,6 @@ public struct VersionLoadRequest: Sendable, Hashable {
     public var version: Int
     public var file: FileStamp
     public var config: ModelConfig
-
-    public init(model: String, version: Int, file: FileStamp, config: ModelConfig) {
-        self.model = model
-        self.version = version
-        self.file = file
-        self.config = config
-    }
 }
 
 /// A model name and version.

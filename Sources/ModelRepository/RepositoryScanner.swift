@@ -13,13 +13,6 @@ public struct FileStamp: Sendable, Hashable, CustomStringConvertible {
     /// The inode, so an atomic rename over the file counts as a change even within one tick.
     public var inode: UInt64
 
-    public init(path: String, size: Int64, modified: Int64, inode: UInt64) {
-        self.path = path
-        self.size = size
-        self.modified = modified
-        self.inode = inode
-    }
-
     public var description: String { "\(path) (\(size) bytes)" }
 }
 

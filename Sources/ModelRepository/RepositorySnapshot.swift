@@ -4,11 +4,6 @@ import Synchronization
 public struct LoadStamp: Sendable, Hashable {
     public var file: FileStamp
     public var config: ModelConfig
-
-    public init(file: FileStamp, config: ModelConfig) {
-        self.file = file
-        self.config = config
-    }
 }
 
 /// One version of a model as the worker serves it.

@@ -1,11 +1,5 @@
 import ONNXEngine
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// onnx-check: runs a model with the native engine on rows from a CSV file and prints every
 /// output as JSON, so scripts/export-model can compare the engine with the framework.
 ///   onnx-check MODEL.onnx --rows ROWS.csv [--input NAME]
@@ -98,15 +92,6 @@ public struct CheckCommand: Sendable, Equatable {
 
 /// A whole text file, or nil when it cannot be read.
 func readText(_ path: String) -> String? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if n == 0 { break }
-        bytes += chunk[0..<n]
-    }
-    if ferror(file) != 0 { return nil }
+    guard let bytes = try? readFile(path, maxBytes: .max) else { return nil }
     return String(decoding: bytes, as: UTF8.self)
 }

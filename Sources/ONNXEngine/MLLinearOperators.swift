@@ -79,15 +79,9 @@ enum MLLinearOperators {
             throw ONNXError.unsupported("post_transform \(transform) is not supported for LinearRegressor")
         }
         return { inputs, limits in
-            let x = try inputs.required(0)
-            let (rows, columns) = try rowsAndColumns(x)
-            guard coefficients.count == targets * columns else {
-                throw ONNXError.invalidInput("input has \(columns) features, the model has \(coefficients.count / targets)")
-            }
-            _ = try limits.elementCount([rows, targets], "the output")
-            let scores = linearScores(
-                try numericValues(x), rows: rows, columns: columns, coefficients: coefficients, intercepts: intercepts,
-                classes: targets)
+            let (rows, scores) = try linearScores(
+                inputs.required(0), coefficients: coefficients, intercepts: intercepts, classes: targets,
+                outputColumns: targets, limits: limits)
             return [Tensor(shape: [rows, targets], floats: scores.map(Float.init))]
         }
     }
@@ -106,15 +100,11 @@ enum MLLinearOperators {
             throw ONNXError.invalidModel("\(classes) score columns but \(labels.count) class labels")
         }
         return { inputs, limits in
-            let x = try inputs.required(0)
-            let (rows, columns) = try rowsAndColumns(x)
-            guard coefficients.count == classes * columns else {
-                throw ONNXError.invalidInput("input has \(columns) features, the model has \(coefficients.count / classes)")
-            }
-            _ = try limits.elementCount([rows, max(classes, 2)], "the output")
-            var scores = linearScores(
-                try numericValues(x), rows: rows, columns: columns, coefficients: coefficients, intercepts: intercepts,
-                classes: classes)
+            let linear = try linearScores(
+                inputs.required(0), coefficients: coefficients, intercepts: intercepts, classes: classes,
+                outputColumns: max(classes, 2), limits: limits)
+            let rows = linear.rows
+            var scores = linear.scores
             if classes == 1 {
                 // One score column for two labels: the sign picks the label; scores become [-s, s] (or their logistic).
                 var label: [Int] = []
@@ -230,9 +220,18 @@ func numericValues(_ x: Tensor) throws -> [Double] {
     return v
 }
 
-/// Row-major [rows, classes] scores `x · coefficientsᵀ + intercepts`.
-func linearScores(_ x: [Double], rows: Int, columns: Int, coefficients: [Double], intercepts: [Double], classes: Int) -> [Double]
-{
+/// Row-major [rows, classes] scores `x · coefficientsᵀ + intercepts` of the [rows, features] input,
+/// once its features are known to fit the coefficients and `outputColumns` outputs a row to be
+/// within the limits.
+func linearScores(
+    _ input: Tensor, coefficients: [Double], intercepts: [Double], classes: Int, outputColumns: Int, limits: ONNXLimits
+) throws -> (rows: Int, scores: [Double]) {
+    let (rows, columns) = try rowsAndColumns(input)
+    guard coefficients.count == classes * columns else {
+        throw ONNXError.invalidInput("input has \(columns) features, the model has \(coefficients.count / classes)")
+    }
+    _ = try limits.elementCount([rows, outputColumns], "the output")
+    let x = try numericValues(input)
     var scores = [Double](repeating: 0, count: rows * classes)
     for r in 0..<rows {
         for c in 0..<classes {
@@ -241,7 +240,7 @@ func linearScores(_ x: [Double], rows: Int, columns: Int, coefficients: [Double]
             scores[r * classes + c] = sum
         }
     }
-    return scores
+    return (rows, scores)
 }
 
 /// The column of the first largest score of each row.

@@ -221,30 +221,23 @@ extension Tensor {
             return UnsafeBufferPointer(start: pointer, count: n).map(convert)
         }
 
+        /// From `raw_data` when the tensor has it, else from the typed field.
+        func values<C, T>(
+            _ n: Int, _ pointer: UnsafeMutablePointer<C>?, _ field: String, _ convert: (C) -> T
+        ) throws(ONNXError) -> [T] {
+            hasRaw ? try fromRaw(T.self) : try fromField(n, pointer, field, convert)
+        }
+
         let storage: Storage
         switch type {
-        case .float32:
-            storage = .float32(
-                hasRaw ? try fromRaw(Float.self) : try fromField(proto.n_float_data, proto.float_data, "float_data") { $0 })
-        case .float64:
-            storage = .float64(
-                hasRaw ? try fromRaw(Double.self) : try fromField(proto.n_double_data, proto.double_data, "double_data") { $0 })
-        case .int64:
-            storage = .int64(
-                hasRaw ? try fromRaw(Int64.self) : try fromField(proto.n_int64_data, proto.int64_data, "int64_data") { $0 })
-        case .int32:
-            storage = .int32(
-                hasRaw ? try fromRaw(Int32.self) : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { $0 })
+        case .float32: storage = .float32(try values(proto.n_float_data, proto.float_data, "float_data") { $0 })
+        case .float64: storage = .float64(try values(proto.n_double_data, proto.double_data, "double_data") { $0 })
+        case .int64: storage = .int64(try values(proto.n_int64_data, proto.int64_data, "int64_data") { $0 })
+        case .int32: storage = .int32(try values(proto.n_int32_data, proto.int32_data, "int32_data") { $0 })
         case .uint8:
-            storage = .uint8(
-                hasRaw
-                    ? try fromRaw(UInt8.self)
-                    : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { UInt8(truncatingIfNeeded: $0) })
+            storage = .uint8(try values(proto.n_int32_data, proto.int32_data, "int32_data") { UInt8(truncatingIfNeeded: $0) })
         case .int8:
-            storage = .int8(
-                hasRaw
-                    ? try fromRaw(Int8.self)
-                    : try fromField(proto.n_int32_data, proto.int32_data, "int32_data") { Int8(truncatingIfNeeded: $0) })
+            storage = .int8(try values(proto.n_int32_data, proto.int32_data, "int32_data") { Int8(truncatingIfNeeded: $0) })
         case .bool:
             storage = .bool(
                 hasRaw

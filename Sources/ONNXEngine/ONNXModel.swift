@@ -57,7 +57,7 @@ public struct ONNXModel: Sendable {
 }
 
 /// Reads a whole file, refusing one larger than `maxBytes`.
-func readFile(_ path: String, maxBytes: Int) throws(ONNXError) -> [UInt8] {
+package func readFile(_ path: String, maxBytes: Int) throws(ONNXError) -> [UInt8] {
     guard let file = fopen(path, "rb") else { throw .invalidModel("cannot open '\(path)'") }
     defer { fclose(file) }
     var bytes: [UInt8] = []

@@ -21,11 +21,7 @@ enum TreeEnsembleOperators {
             throw ONNXError.unsupported("post_transform \(transform) is not supported for TreeEnsembleRegressor")
         }
         return { inputs, limits in
-            let x = try inputs.required(0)
-            let (rows, columns) = try rowsAndColumns(x)
-            try forest.check(columns: columns)
-            _ = try limits.elementCount([rows, targets], "the output")
-            let v = try numericValues(x)
+            let (rows, columns, v) = try forest.rows(of: inputs.required(0), outputColumns: targets, limits: limits)
             var out = [Float](repeating: 0, count: rows * targets)
             var scores = [Double](repeating: 0, count: targets)
             var seen = [Bool](repeating: false, count: targets)
@@ -68,11 +64,7 @@ enum TreeEnsembleOperators {
             throw ONNXError.invalidModel("\(base.count) base_values for \(columns) classes")
         }
         return { inputs, limits in
-            let x = try inputs.required(0)
-            let (rows, features) = try rowsAndColumns(x)
-            try forest.check(columns: features)
-            _ = try limits.elementCount([rows, columns], "the output")
-            let v = try numericValues(x)
+            let (rows, features, v) = try forest.rows(of: inputs.required(0), outputColumns: columns, limits: limits)
             var all = [Double](repeating: 0, count: rows * columns)
             var winners: [Int] = []
             winners.reserveCapacity(rows)
@@ -230,10 +222,15 @@ struct TreeForest: Sendable {
         }
     }
 
-    func check(columns: Int) throws {
-        guard maxFeature < columns else {
-            throw ONNXError.invalidInput("input has \(columns) features, the trees read feature \(maxFeature)")
+    /// The [rows, features] input's values, once it is known to have every feature the trees read
+    /// and `outputColumns` outputs a row to be within the limits.
+    func rows(of x: Tensor, outputColumns: Int, limits: ONNXLimits) throws -> (rows: Int, features: Int, values: [Double]) {
+        let (rows, features) = try rowsAndColumns(x)
+        guard maxFeature < features else {
+            throw ONNXError.invalidInput("input has \(features) features, the trees read feature \(maxFeature)")
         }
+        _ = try limits.elementCount([rows, outputColumns], "the output")
+        return (rows, features, try numericValues(x))
     }
 
     /// The leaf a row reaches in tree `tree`.

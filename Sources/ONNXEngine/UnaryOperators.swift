@@ -18,65 +18,64 @@ enum UnaryOperators {
     enum NumericFunction { case relu, abs, negate }
     enum FloatFunction { case sigmoid, tanh, exp, log, sqrt, floor, ceil, reciprocal }
 
-    static func numeric(_ name: String, _ function: NumericFunction) -> OperatorDefinition {
+    /// An elementwise operator of one input; before opset 6 these operators had a `consumed_inputs` attribute.
+    static func elementwise(
+        _ name: String, apply: @escaping @Sendable (_ x: Tensor, _ buffers: BufferPool) throws -> Tensor
+    ) -> OperatorDefinition {
         OperatorDefinition.buffered(
             name, inputs: 1...1,
             make: { context in
                 if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
-                return { inputs, _, buffers in
-                    let x = try inputs.required(0)
-                    struct Apply: NumericVisitor {
-                        var x: Tensor, function: NumericFunction, buffers: BufferPool
-                        func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
-                            let v = x.values(T.self)
-                            switch function {
-                            case .relu: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 > .zero ? $0 : .zero })
-                            case .abs:
-                                return Tensor(
-                                    shape: x.shape, values: buffers.mapped(v) { $0 < .zero ? T.subtract(.zero, $0) : $0 })
-                            case .negate: return Tensor(shape: x.shape, values: buffers.mapped(v) { T.subtract(.zero, $0) })
-                            }
-                        }
-                    }
-                    guard let y = try x.elementType.dispatchNumeric(Apply(x: x, function: function, buffers: buffers)) else {
-                        throw typeError(0, x, expected: "a numeric type")
-                    }
-                    return [y]
-                }
+                return { inputs, _, buffers in [try apply(inputs.required(0), buffers)] }
             })
     }
 
-    static func float(_ name: String, _ function: FloatFunction) -> OperatorDefinition {
-        OperatorDefinition.buffered(
-            name, inputs: 1...1,
-            make: { context in
-                if context.opset < 6 { try context.reject("consumed_inputs") { _ in false } }
-                return { inputs, _, buffers in
-                    let x = try inputs.required(0)
-                    struct Apply: FloatVisitor {
-                        var x: Tensor, function: FloatFunction, buffers: BufferPool
-                        func visit<T: FloatElement>(_: T.Type) throws -> Tensor {
-                            let v = x.values(T.self)
-                            let y: [T]
-                            switch function {
-                            case .sigmoid: y = buffers.mapped(v, sigmoid)
-                            case .tanh: y = buffers.mapped(v, T.hyperbolicTangent)
-                            case .exp: y = buffers.mapped(v, T.exponential)
-                            case .log: y = buffers.mapped(v, T.logarithm)
-                            case .sqrt: y = buffers.mapped(v) { $0.squareRoot() }
-                            case .floor: y = buffers.mapped(v) { $0.rounded(.down) }
-                            case .ceil: y = buffers.mapped(v) { $0.rounded(.up) }
-                            case .reciprocal: y = buffers.mapped(v) { 1 / $0 }
-                            }
-                            return Tensor(shape: x.shape, values: y)
-                        }
-                    }
-                    guard let y = try x.elementType.dispatchFloat(Apply(x: x, function: function, buffers: buffers)) else {
-                        throw typeError(0, x, expected: "tensor(float) or tensor(double)")
-                    }
-                    return [y]
+    static func numeric(_ name: String, _ function: NumericFunction) -> OperatorDefinition {
+        struct Apply: NumericVisitor {
+            var x: Tensor, function: NumericFunction, buffers: BufferPool
+            func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
+                let v = x.values(T.self)
+                switch function {
+                case .relu: return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 > .zero ? $0 : .zero })
+                case .abs:
+                    return Tensor(shape: x.shape, values: buffers.mapped(v) { $0 < .zero ? T.subtract(.zero, $0) : $0 })
+                case .negate: return Tensor(shape: x.shape, values: buffers.mapped(v) { T.subtract(.zero, $0) })
                 }
-            })
+            }
+        }
+        return elementwise(name) { x, buffers in
+            guard let y = try x.elementType.dispatchNumeric(Apply(x: x, function: function, buffers: buffers)) else {
+                throw typeError(0, x, expected: "a numeric type")
+            }
+            return y
+        }
+    }
+
+    static func float(_ name: String, _ function: FloatFunction) -> OperatorDefinition {
+        struct Apply: FloatVisitor {
+            var x: Tensor, function: FloatFunction, buffers: BufferPool
+            func visit<T: FloatElement>(_: T.Type) throws -> Tensor {
+                let v = x.values(T.self)
+                let y: [T]
+                switch function {
+                case .sigmoid: y = buffers.mapped(v, sigmoid)
+                case .tanh: y = buffers.mapped(v, T.hyperbolicTangent)
+                case .exp: y = buffers.mapped(v, T.exponential)
+                case .log: y = buffers.mapped(v, T.logarithm)
+                case .sqrt: y = buffers.mapped(v) { $0.squareRoot() }
+                case .floor: y = buffers.mapped(v) { $0.rounded(.down) }
+                case .ceil: y = buffers.mapped(v) { $0.rounded(.up) }
+                case .reciprocal: y = buffers.mapped(v) { 1 / $0 }
+                }
+                return Tensor(shape: x.shape, values: y)
+            }
+        }
+        return elementwise(name) { x, buffers in
+            guard let y = try x.elementType.dispatchFloat(Apply(x: x, function: function, buffers: buffers)) else {
+                throw typeError(0, x, expected: "tensor(float) or tensor(double)")
+            }
+            return y
+        }
     }
 
     static func clip(_ context: NodeContext) throws -> Kernel {

@@ -43,55 +43,29 @@ public struct RESTFront: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/v2/health/live") { request, _ in
-            await respond(request, method: InferenceMethods.serverLive) { call throws(RPCError) in
-                let live = try await call.unary(InferenceMethods.serverLive, ServerLiveRequest(), as: ServerLiveResponse.self)
-                    .live
-                return RESTReply(json: "{\"live\":\(live)}", status: live ? .ok : .badRequest)
-            }
+        get(router, "/v2/health/live", InferenceMethods.serverLive, { _, _ in ServerLiveRequest() }) {
+            (_, response: ServerLiveResponse) in
+            RESTReply(json: "{\"live\":\(response.live)}", status: response.live ? .ok : .badRequest)
         }
-        router.get("/v2/health/ready") { request, _ in
-            await respond(request, method: InferenceMethods.serverReady) { call throws(RPCError) in
-                let ready = try await call.unary(InferenceMethods.serverReady, ServerReadyRequest(), as: ServerReadyResponse.self)
-                    .ready
-                return RESTReply(json: "{\"ready\":\(ready)}", status: ready ? .ok : .badRequest)
-            }
+        get(router, "/v2/health/ready", InferenceMethods.serverReady, { _, _ in ServerReadyRequest() }) {
+            (_, response: ServerReadyResponse) in
+            RESTReply(json: "{\"ready\":\(response.ready)}", status: response.ready ? .ok : .badRequest)
         }
-        router.get("/v2") { request, _ in
-            await respond(request, method: InferenceMethods.serverMetadata) { call throws(RPCError) in
-                let metadata = try await call.unary(
-                    InferenceMethods.serverMetadata, ServerMetadataRequest(), as: ServerMetadataResponse.self)
-                return RESTReply(json: RESTJSON.serverMetadata(metadata))
-            }
+        get(router, "/v2", InferenceMethods.serverMetadata, { _, _ in ServerMetadataRequest() }) {
+            (_, response: ServerMetadataResponse) in RESTReply(json: RESTJSON.serverMetadata(response))
         }
         for prefix in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
-            router.get(RouterPath(prefix)) { request, context in
-                await respond(request, method: InferenceMethods.modelMetadata) { call throws(RPCError) in
-                    let (model, version) = modelAndVersion(context)
-                    let metadata = try await call.unary(
-                        InferenceMethods.modelMetadata, ModelMetadataRequest(name: model, version: version),
-                        as: ModelMetadataResponse.self)
-                    return RESTReply(json: RESTJSON.modelMetadata(metadata))
-                }
+            get(router, prefix, InferenceMethods.modelMetadata, { ModelMetadataRequest(name: $0, version: $1) }) {
+                (_, response: ModelMetadataResponse) in RESTReply(json: RESTJSON.modelMetadata(response))
             }
-            router.get(RouterPath(prefix + "/config")) { request, context in
-                await respond(request, method: InferenceMethods.modelConfig) { call throws(RPCError) in
-                    let (model, version) = modelAndVersion(context)
-                    let config = try await call.unary(
-                        InferenceMethods.modelConfig, ModelConfigRequest(name: model, version: version),
-                        as: ModelConfigResponse.self)
-                    return RESTReply(json: RESTJSON.modelConfig(config))
-                }
+            get(router, prefix + "/config", InferenceMethods.modelConfig, { ModelConfigRequest(name: $0, version: $1) }) {
+                (_, response: ModelConfigResponse) in RESTReply(json: RESTJSON.modelConfig(response))
             }
-            router.get(RouterPath(prefix + "/ready")) { request, context in
-                await respond(request, method: InferenceMethods.modelReady) { call throws(RPCError) in
-                    let (model, version) = modelAndVersion(context)
-                    let ready = try await call.unary(
-                        InferenceMethods.modelReady, ModelReadyRequest(name: model, version: version), as: ModelReadyResponse.self
-                    ).ready
-                    return RESTReply(
-                        json: "{\"name\":\(JSONText.string(model)),\"ready\":\(ready)}", status: ready ? .ok : .badRequest)
-                }
+            get(router, prefix + "/ready", InferenceMethods.modelReady, { ModelReadyRequest(name: $0, version: $1) }) {
+                (request, response: ModelReadyResponse) in
+                RESTReply(
+                    json: "{\"name\":\(JSONText.string(request.name)),\"ready\":\(response.ready)}",
+                    status: response.ready ? .ok : .badRequest)
             }
             router.post(RouterPath(prefix + "/infer")) { request, context in
                 await respond(request, method: InferenceMethods.modelInfer) { call throws(RPCError) in
@@ -107,6 +81,22 @@ public struct RESTFront: Sendable {
             }
         }
         return router
+    }
+
+    /// Answers GET `path` with one call of the unary `method`: `message` makes its request from the
+    /// path's model and version (empty where the path has none), `reply` renders the response.
+    private func get<Request: WireMessage, Response: WireMessage>(
+        _ router: Router<BasicRequestContext>, _ path: String, _ method: String,
+        _ message: @escaping @Sendable (_ model: String, _ version: String) -> Request,
+        reply: @escaping @Sendable (Request, Response) -> RESTReply
+    ) {
+        router.get(RouterPath(path)) { request, context in
+            await respond(request, method: method) { call throws(RPCError) in
+                let (model, version) = modelAndVersion(context)
+                let message = message(model, version)
+                return reply(message, try await call.unary(method, message, as: Response.self))
+            }
+        }
     }
 
     /// Runs `body` with the call's context and turns its result or error into a response.

@@ -14,12 +14,6 @@ public struct TLSFileError: Error, CustomStringConvertible, Sendable, Equatable 
     public var path: String
     public var reason: String
 
-    public init(role: Role, path: String, reason: String) {
-        self.role = role
-        self.path = path
-        self.reason = reason
-    }
-
     public var description: String {
         let noun =
             switch role {
@@ -28,5 +22,17 @@ public struct TLSFileError: Error, CustomStringConvertible, Sendable, Equatable 
             case .trustRoots: "CA file"
             }
         return "\(noun) \(path): \(reason)"
+    }
+
+    /// `FLAG PATH: REASON` with the command-line flag that gave the file, so the user knows which
+    /// one to fix: `--tls-key /x.key: the private key does not match ...`.
+    public func message(certificateFlag: String, keyFlag: String, trustRootsFlag: String) -> String {
+        let flag =
+            switch role {
+            case .certificateChain: certificateFlag
+            case .privateKey: keyFlag
+            case .trustRoots: trustRootsFlag
+            }
+        return "\(flag) \(path): \(reason)"
     }
 }

@@ -58,14 +58,8 @@ public struct TLSOptions: ParsableArguments, Sendable {
         }
     }
 
-    /// `--tls-key /x.key: the private key does not match ...`: the flag that named the file.
+    /// The error naming the flag that gave the file.
     static func message(for error: TLSFileError) -> String {
-        let flag =
-            switch error.role {
-            case .certificateChain: "--tls-cert"
-            case .privateKey: "--tls-key"
-            case .trustRoots: "--tls-client-ca"
-            }
-        return "\(flag) \(error.path): \(error.reason)"
+        error.message(certificateFlag: "--tls-cert", keyFlag: "--tls-key", trustRootsFlag: "--tls-client-ca")
     }
 }

@@ -57,13 +57,9 @@ public struct UpstreamTLSOptions: ParsableArguments, Sendable {
                 trustRootsFile: upstreamTlsCa, certificateFile: upstreamTlsCert, privateKeyFile: upstreamTlsKey,
                 serverHostname: upstreamTlsServerName)
         } catch {
-            let flag =
-                switch error.role {
-                case .certificateChain: "--upstream-tls-cert"
-                case .privateKey: "--upstream-tls-key"
-                case .trustRoots: "--upstream-tls-ca"
-                }
-            throw ValidationError("\(flag) \(error.path): \(error.reason)")
+            throw ValidationError(
+                error.message(
+                    certificateFlag: "--upstream-tls-cert", keyFlag: "--upstream-tls-key", trustRootsFlag: "--upstream-tls-ca"))
         }
     }
 }
