@@ -55,13 +55,7 @@ public final class CanaryDriver: Sendable {
                     candidate.stats.reset()
                 }
                 if case .hold = decision.action { return }
-                metrics.canaryTransition(model: model.name, phase: decision.state.phase.name)
-                logger.notice(
-                    "canary \(decision.state.phase.name)",
-                    metadata: [
-                        "model": "\(model.name)", "candidate": "\(policy.candidate)",
-                        "weight": "\(decision.state.candidateWeight)", "reason": "\(decision.reason)",
-                    ])
+                Self.report(decision, model: model.name, candidate: policy.candidate, metrics: metrics, logger: logger)
             }
             if let state = model.canary {
                 metrics.canary(
@@ -69,6 +63,17 @@ public final class CanaryDriver: Sendable {
             }
         }
         persist()
+    }
+
+    /// Counts and logs an analysis decision that changed a rollout.
+    static func report(_ decision: CanaryDecision, model: String, candidate: String, metrics: GatewayMetrics, logger: Logger) {
+        metrics.canaryTransition(model: model, phase: decision.state.phase.name)
+        logger.notice(
+            "canary \(decision.state.phase.name)",
+            metadata: [
+                "model": "\(model)", "candidate": "\(candidate)", "weight": "\(decision.state.candidateWeight)",
+                "reason": "\(decision.reason)",
+            ])
     }
 
     /// Applies an operator action to a model's canary, resets the step's measurements and persists.

@@ -210,13 +210,7 @@ public final class SharedRollouts: Sendable {
         if case .hold = decision.action { return }
         decision.state.history[decision.state.history.count - 1].reason += " (\(sources))"
         if await write(decision.state, model: model, expecting: epoch, asLeader: true) {
-            metrics.canaryTransition(model: model.name, phase: decision.state.phase.name)
-            logger.notice(
-                "canary \(decision.state.phase.name)",
-                metadata: [
-                    "model": "\(model.name)", "candidate": "\(policy.candidate)",
-                    "weight": "\(decision.state.candidateWeight)", "reason": "\(decision.reason)",
-                ])
+            CanaryDriver.report(decision, model: model.name, candidate: policy.candidate, metrics: metrics, logger: logger)
         }
     }
 
