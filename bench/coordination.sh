@@ -29,9 +29,9 @@ etcd --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" 
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$etcd_port/health" > /dev/null && break; sleep 0.1; done
 
-mkdir -p "$work/models/iris"
+mkdir -p "$work/models/iris" "$work/models/iris-forest"
 ln -s "$PWD/examples/models/iris/1" "$work/models/iris/1"
-ln -s "$PWD/examples/models/iris/2" "$work/models/iris/2"
+ln -s "$PWD/examples/models/iris/2" "$work/models/iris-forest/2"
 taskset -c 0 "$bin/model-worker" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --model-repository "$work/models" \
   --log-level warning > "$work/worker.out" 2>&1 &
 pids+=($!); worker=$(port_of "$work/worker.out")
@@ -42,7 +42,7 @@ pids+=($!); worker=$(port_of "$work/worker.out")
   iris$i:
     versions:
       "1": {endpoints: ["127.0.0.1:$worker"], model: iris}
-      "2": {endpoints: ["127.0.0.1:$worker"], model: iris}
+      "2": {endpoints: ["127.0.0.1:$worker"], model: iris-forest}
     canary: {stable: "1", candidate: "2", steps: [10, 50, 100], interval: 1h, min_calls: 100000}
 ROUTE
   done
