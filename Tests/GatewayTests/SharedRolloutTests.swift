@@ -369,6 +369,30 @@ struct SharedRolloutTests {
         await mesh.stop()
     }
 
+    // MARK: 7b. Cut off from etcd, only the safe direction
+
+    @Test func aReplicaCutOffFromEtcdRollsItsOwnTrafficBackAndReportsIt() async throws {
+        let mesh = try await SharedMesh(
+            policy: """
+                canary: {stable: "1", candidate: "2", steps: [10, 50, 100], interval: 1h, min_calls: 10, max_error_rate: 0.05}
+                """, brokenCandidate: true)
+        #expect(try await mesh.waitUntilAll(within: .seconds(15)) { $0.weight == 10 && !$0.leader.isEmpty })
+        await mesh.etcd.stopAll()
+        #expect(try await mesh.waitUntilAll(within: .seconds(15)) { $0.coordination.contains("etcd unreachable") })
+        // Only gateway 0 sees the broken candidate: it alone moves its traffic back to stable.
+        _ = try await PythonPeer.json("gateway_checks.py", ["explicit", String(mesh.gateways[0].port), "2", "12"])
+        #expect(try await mesh.waitUntilAll([0], within: .seconds(10)) { $0.phase == "rolled_back" && $0.weight == 0 })
+        let others = await mesh.statuses([1, 2])
+        let during = await mesh.summary()
+        #expect(others.values.allSatisfy { $0.phase == "progressing" && $0.weight == 10 }, "\(during)")
+        // etcd back: the rollback is reported and every replica follows it.
+        try mesh.etcd.startAll()
+        let everywhere = try await mesh.waitUntilAll(within: .seconds(30)) { $0.phase == "rolled_back" && $0.weight == 0 }
+        let summary = await mesh.summary()
+        #expect(everywhere, "\(summary)")
+        await mesh.stop()
+    }
+
     // MARK: 8. Hints from every replica's concurrency
 
     @Test func everyReplicaExportsTheHintFromTheSummedConcurrency() async throws {

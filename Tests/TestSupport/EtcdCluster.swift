@@ -151,8 +151,9 @@ public final class EtcdCluster: @unchecked Sendable {
 
     // MARK: Cluster state
 
-    /// Waits until every running member answers Status and knows a leader.
-    public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+    /// Waits until every running member answers Status and knows a leader. Generous: at the start
+    /// of the whole suite this process's threads are so busy that a status call can wait long.
+    public func waitUntilReady(timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         for (index, endpoint) in clientEndpoints.enumerated() where isRunning(member: index) {
             while await status(of: endpoint)?.leaderID ?? 0 == 0 {
