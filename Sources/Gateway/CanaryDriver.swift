@@ -76,6 +76,17 @@ public final class CanaryDriver: Sendable {
             ])
     }
 
+    /// Counts and logs an operator's change of a rollout; `scope` ends the message (", for every
+    /// replica" when the change is shared).
+    static func reportAction(_ state: CanaryState, model: String, scope: String, metrics: GatewayMetrics, logger: Logger) {
+        logger.notice(
+            "canary \(state.phase.name) by an operator\(scope)",
+            metadata: [
+                "model": "\(model)", "weight": "\(state.candidateWeight)", "reason": "\(state.history.last?.reason ?? "")",
+            ])
+        metrics.canaryTransition(model: model, phase: state.phase.name)
+    }
+
     /// Applies an operator action to a model's canary, resets the step's measurements and persists.
     public func act(on model: ModelRuntime, _ action: (inout CanaryState?, CanaryPolicy) throws -> Void) throws {
         guard let policy = model.route.canary else {
@@ -85,13 +96,7 @@ public final class CanaryDriver: Sendable {
         model.versions[policy.stable]?.stats.reset()
         model.versions[policy.candidate]?.stats.reset()
         if let state = model.canary {
-            logger.notice(
-                "canary \(state.phase.name) by an operator",
-                metadata: [
-                    "model": "\(model.name)", "weight": "\(state.candidateWeight)",
-                    "reason": "\(state.history.last?.reason ?? "")",
-                ])
-            metrics.canaryTransition(model: model.name, phase: state.phase.name)
+            Self.reportAction(state, model: model.name, scope: "", metrics: metrics, logger: logger)
         }
         persist()
     }

@@ -195,7 +195,7 @@ public final class Gateway: Service, Sendable {
                         desiredReplicas: cluster.desiredReplicas, inPanic: cluster.inPanic)
                 }
                 metrics.hint(model: model.name, version: version, hint: hint, readyReplicas: ready)
-                let target = model.route.autoscaling?.targetConcurrency ?? 8
+                let target = model.route.autoscalingPolicy.targetConcurrency
                 computed.append(
                     AutoscalingHint(
                         model: model.name, version: version, stableConcurrency: clusterHint.stableConcurrency,

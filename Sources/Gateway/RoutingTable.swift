@@ -43,7 +43,7 @@ public final class RoutingTable: Sendable {
     }
 
     private func build(_ route: ModelRoute, old: ModelRuntime?, restored: CanaryState?, now: Date) -> ModelRuntime {
-        let autoscaling = route.autoscaling ?? AutoscalingPolicy(targetConcurrency: 8, minReplicas: 1, maxReplicas: 10)
+        let autoscaling = route.autoscalingPolicy
         var versions: [String: VersionRuntime] = [:]
         for (version, versionRoute) in route.versions {
             if let previous = old?.versions[version], previous.route.endpoints == versionRoute.endpoints {

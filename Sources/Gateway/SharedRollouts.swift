@@ -87,21 +87,8 @@ public final class SharedRollouts: Sendable {
                     notFollowing(model.name, "its shared record is unreadable (\(rollout.problem ?? "?"))", &progress)
                     continue
                 }
-                guard record.routeSet == routeSet else {
-                    notFollowing(
-                        model.name,
-                        "its shared record belongs to route set \(record.routeSet), this gateway's routes are \(routeSet);"
-                            + " keeping the routes' declared weights until the routes match",
-                        &progress)
-                    if model.canary != nil { model.canary = nil }
-                    continue
-                }
-                guard record.state.matches(policy) else {
-                    notFollowing(
-                        model.name,
-                        "its shared rollout is \(record.state.stable) -> \(record.state.candidate), this gateway's routes say"
-                            + " \(policy.stable) -> \(policy.candidate); keeping the routes' declared weights until they match",
-                        &progress)
+                if let mismatch = Self.mismatch(record, routeSet: routeSet, policy: policy) {
+                    notFollowing(model.name, mismatch + "; keeping the routes' declared weights until they match", &progress)
                     if model.canary != nil { model.canary = nil }
                     continue
                 }
@@ -130,6 +117,18 @@ public final class SharedRollouts: Sendable {
                 }
             }
         }
+    }
+
+    /// Why a readable record is not for this gateway's routes: another route set, or other versions.
+    private static func mismatch(_ record: RolloutRecord, routeSet: String, policy: CanaryPolicy) -> String? {
+        if record.routeSet != routeSet {
+            return "its shared record belongs to route set \(record.routeSet), this gateway's routes are \(routeSet)"
+        }
+        if !record.state.matches(policy) {
+            return "its shared rollout is \(record.state.stable) -> \(record.state.candidate), this gateway's routes say"
+                + " \(policy.stable) -> \(policy.candidate)"
+        }
+        return nil
     }
 
     private func notFollowing(_ model: String, _ reason: String, _ progress: inout Progress) {
@@ -184,7 +183,7 @@ public final class SharedRollouts: Sendable {
     /// (or it is unreadable, or for other versions), else judge the current step.
     private func lead(_ model: ModelRuntime, policy: CanaryPolicy, reports: [ReplicaReport], now: Date) async {
         let rollout = session.view.rollouts[model.name]
-        guard let rollout, let record = rollout.record, record.routeSet == routeSet, record.state.matches(policy) else {
+        guard let rollout, let record = rollout.record, Self.mismatch(record, routeSet: routeSet, policy: policy) == nil else {
             let state =
                 model.canary.flatMap { $0.matches(policy) ? $0 : nil }
                 ?? CanaryState.start(policy, at: now, reason: "started by the routes")
@@ -241,7 +240,7 @@ public final class SharedRollouts: Sendable {
         var models: [String: [String: ClusterHints.Hint]] = [:]
         let hints: ClusterHints = state.withLock { progress in
             for model in table.models.values {
-                let policy = model.route.autoscaling ?? AutoscalingPolicy(targetConcurrency: 8, minReplicas: 1, maxReplicas: 10)
+                let policy = model.route.autoscalingPolicy
                 for (version, runtime) in model.versions {
                     var stable = 0.0
                     var panic = 0.0
@@ -362,13 +361,7 @@ public final class SharedRollouts: Sendable {
                 throw SharedActionError.unreachable(message)
             }
             apply()
-            metrics.canaryTransition(model: model.name, phase: state.phase.name)
-            logger.notice(
-                "canary \(state.phase.name) by an operator, for every replica",
-                metadata: [
-                    "model": "\(model.name)", "weight": "\(state.candidateWeight)",
-                    "reason": "\(state.history.last?.reason ?? "")",
-                ])
+            CanaryDriver.reportAction(state, model: model.name, scope: ", for every replica", metrics: metrics, logger: logger)
             return
         }
         throw SharedActionError.contended

@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
 import Logging
+import RPCTransport
 import Synchronization
 
 /// One gateway replica's connection to the shared rollout state in etcd: its lease, the leader
@@ -114,15 +115,14 @@ public final class CoordinationSession: Sendable {
         }
     }
 
-    /// Keeps the lease alive and the view current until cancelled, then gives up the lease so
-    /// another replica can lead at once.
+    /// Keeps the lease alive and the view current until cancelled. Call `resign()` afterwards,
+    /// outside the cancelled task, so that another replica can lead at once.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.keepLease() }
             group.addTask { await self.watch() }
             await group.waitForAll()
         }
-        await resign()
     }
 
     /// Revokes the lease: the leader key and this replica's report go with it.
@@ -162,7 +162,7 @@ public final class CoordinationSession: Sendable {
                     continue
                 }
                 cutOff(error, doing: "keeping the coordination lease alive")
-                try? await Task.sleep(for: Self.backoff(failures))
+                try? await Task.sleep(for: Self.retryBackoff.delay(attempt: failures))
             }
         }
     }
@@ -183,15 +183,17 @@ public final class CoordinationSession: Sendable {
                 guard !Task.isCancelled else { return }
                 failures += 1
                 cutOff(error, doing: "watching the shared rollout state")
-                try? await Task.sleep(for: Self.backoff(failures))
+                try? await Task.sleep(for: Self.retryBackoff.delay(attempt: failures))
             }
         }
     }
 
-    private static func backoff(_ failures: Int) -> Duration {
-        let milliseconds = min(2000.0, 100 * pow(1.6, Double(min(failures, 12))))
-        return .milliseconds(Int64(milliseconds * Double.random(in: 0.8...1.2)))
-    }
+    /// Between failed lease or watch attempts: 100 ms growing 1.6 times up to 2 s, ± 20 %.
+    private static let retryBackoff: ClientConfiguration.Backoff = {
+        var backoff = ClientConfiguration.Backoff()
+        backoff.maximum = .seconds(2)
+        return backoff
+    }()
 
     // MARK: Leadership
 
@@ -206,7 +208,7 @@ public final class CoordinationSession: Sendable {
                 else: [.get(keys.leader)])
             reconnected()
             let leader =
-                result.succeeded ? replicaID : result.ranges.first?.first.map { String(decoding: $0.value, as: UTF8.self) }
+                result.succeeded ? replicaID : result.ranges.first?.first?.string
             updateView { $0.leader = leader }
             if result.succeeded { logger.notice("this replica is now the rollout leader", metadata: ["replica": "\(replicaID)"]) }
         } catch {
@@ -338,7 +340,7 @@ public final class CoordinationSession: Sendable {
 
     private func absorb(_ value: EtcdKeyValue, into view: inout View) {
         if value.key == keys.leader {
-            view.leader = String(decoding: value.value, as: UTF8.self)
+            view.leader = value.string
         } else if value.key == keys.hints {
             do {
                 view.hints = try RecordCoding.decode(ClusterHints.self, from: value.value)

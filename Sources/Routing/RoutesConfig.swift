@@ -63,6 +63,11 @@ public struct ModelRoute: Sendable, Hashable {
         self.autoscaling = autoscaling
     }
 
+    /// The autoscaling targets in force: the route's, else target concurrency 8 and 1 to 10 replicas.
+    public var autoscalingPolicy: AutoscalingPolicy {
+        autoscaling ?? AutoscalingPolicy(targetConcurrency: 8, minReplicas: 1, maxReplicas: 10)
+    }
+
     /// Version names in the fixed order splits use (see `VersionOrder`).
     public var versionOrder: [String] { VersionOrder.sorted(versions.keys) }
 
