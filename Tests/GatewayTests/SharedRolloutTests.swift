@@ -277,6 +277,12 @@ struct SharedRolloutTests {
             policy: """
                 canary: {stable: "1", candidate: "2", steps: [10, 50, 100], interval: 1h, min_calls: 30, max_error_rate: 0.05}
                 """, brokenCandidate: true)
+        // A replica's measurements start when it applies the leader's record: wait until all
+        // three report against it, so that none of the calls below fall before their window.
+        let following = try await timeUntil(.seconds(20), every: .milliseconds(100)) {
+            await mesh.statuses().values.contains { $0.lastDecision.contains("(3 replicas reporting") }
+        }
+        #expect(following != nil, "the leader never had three replicas' reports")
         for gateway in mesh.gateways {
             for version in ["1", "2"] {
                 _ = try await PythonPeer.json("gateway_checks.py", ["explicit", String(gateway.port), version, "12"])

@@ -9,7 +9,9 @@ import Testing
 /// The session against a real etcd: election, fencing of a deposed leader, unreadable values and
 /// bad credentials.
 @Suite(.serialized) struct CoordinationSessionTests {
-    static func session(_ cluster: EtcdCluster, prefix: String, id: String, user: String? = nil, password: String? = nil)
+    static func session(
+        _ cluster: EtcdCluster, prefix: String, id: String, user: String? = nil, password: String? = nil
+    )
         throws -> CoordinationSession
     {
         var logger = Logger(label: "test.coordination.\(id)")
@@ -47,7 +49,8 @@ import Testing
             #expect(try await Self.waitFor { first.isLeader && second.view.leader == "first" })
             await second.campaignIfNoLeader()
             #expect(!second.isLeader)
-            let revision = try await first.writeRollout(Self.record("first", weight: 10), model: "iris", expecting: 0, asLeader: true)
+            let revision = try await first.writeRollout(
+                Self.record("first", weight: 10), model: "iris", expecting: 0, asLeader: true)
 
             // The first leader's lease is gone (as after a pause past the TTL): the second takes over.
             let etcd = try cluster.client()
