@@ -7,4 +7,9 @@ public enum InferenceMethods {
     public static let modelMetadata = "/inference.GRPCInferenceService/ModelMetadata"
     public static let modelInfer = "/inference.GRPCInferenceService/ModelInfer"
     public static let modelConfig = "/inference.GRPCInferenceService/ModelConfig"
+    public static let modelStatistics = "/inference.GRPCInferenceService/ModelStatistics"
+    public static let repositoryIndex = "/inference.GRPCInferenceService/RepositoryIndex"
+    public static let repositoryModelLoad = "/inference.GRPCInferenceService/RepositoryModelLoad"
+    public static let repositoryModelUnload = "/inference.GRPCInferenceService/RepositoryModelUnload"
+    public static let modelStreamInfer = "/inference.GRPCInferenceService/ModelStreamInfer"
 }

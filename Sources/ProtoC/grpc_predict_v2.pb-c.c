@@ -1024,6 +1024,654 @@ void   inference__model_config__free_unpacked
   assert(message->base.descriptor == &inference__model_config__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   inference__model_statistics_request__init
+                     (Inference__ModelStatisticsRequest         *message)
+{
+  static const Inference__ModelStatisticsRequest init_value = INFERENCE__MODEL_STATISTICS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t inference__model_statistics_request__get_packed_size
+                     (const Inference__ModelStatisticsRequest *message)
+{
+  assert(message->base.descriptor == &inference__model_statistics_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_statistics_request__pack
+                     (const Inference__ModelStatisticsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_statistics_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_statistics_request__pack_to_buffer
+                     (const Inference__ModelStatisticsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_statistics_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelStatisticsRequest *
+       inference__model_statistics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelStatisticsRequest *)
+     protobuf_c_message_unpack (&inference__model_statistics_request__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_statistics_request__free_unpacked
+                     (Inference__ModelStatisticsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_statistics_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__statistic_duration__init
+                     (Inference__StatisticDuration         *message)
+{
+  static const Inference__StatisticDuration init_value = INFERENCE__STATISTIC_DURATION__INIT;
+  *message = init_value;
+}
+size_t inference__statistic_duration__get_packed_size
+                     (const Inference__StatisticDuration *message)
+{
+  assert(message->base.descriptor == &inference__statistic_duration__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__statistic_duration__pack
+                     (const Inference__StatisticDuration *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__statistic_duration__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__statistic_duration__pack_to_buffer
+                     (const Inference__StatisticDuration *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__statistic_duration__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__StatisticDuration *
+       inference__statistic_duration__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__StatisticDuration *)
+     protobuf_c_message_unpack (&inference__statistic_duration__descriptor,
+                                allocator, len, data);
+}
+void   inference__statistic_duration__free_unpacked
+                     (Inference__StatisticDuration *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__statistic_duration__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__infer_statistics__init
+                     (Inference__InferStatistics         *message)
+{
+  static const Inference__InferStatistics init_value = INFERENCE__INFER_STATISTICS__INIT;
+  *message = init_value;
+}
+size_t inference__infer_statistics__get_packed_size
+                     (const Inference__InferStatistics *message)
+{
+  assert(message->base.descriptor == &inference__infer_statistics__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__infer_statistics__pack
+                     (const Inference__InferStatistics *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__infer_statistics__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__infer_statistics__pack_to_buffer
+                     (const Inference__InferStatistics *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__infer_statistics__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__InferStatistics *
+       inference__infer_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__InferStatistics *)
+     protobuf_c_message_unpack (&inference__infer_statistics__descriptor,
+                                allocator, len, data);
+}
+void   inference__infer_statistics__free_unpacked
+                     (Inference__InferStatistics *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__infer_statistics__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__infer_batch_statistics__init
+                     (Inference__InferBatchStatistics         *message)
+{
+  static const Inference__InferBatchStatistics init_value = INFERENCE__INFER_BATCH_STATISTICS__INIT;
+  *message = init_value;
+}
+size_t inference__infer_batch_statistics__get_packed_size
+                     (const Inference__InferBatchStatistics *message)
+{
+  assert(message->base.descriptor == &inference__infer_batch_statistics__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__infer_batch_statistics__pack
+                     (const Inference__InferBatchStatistics *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__infer_batch_statistics__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__infer_batch_statistics__pack_to_buffer
+                     (const Inference__InferBatchStatistics *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__infer_batch_statistics__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__InferBatchStatistics *
+       inference__infer_batch_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__InferBatchStatistics *)
+     protobuf_c_message_unpack (&inference__infer_batch_statistics__descriptor,
+                                allocator, len, data);
+}
+void   inference__infer_batch_statistics__free_unpacked
+                     (Inference__InferBatchStatistics *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__infer_batch_statistics__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_statistics__init
+                     (Inference__ModelStatistics         *message)
+{
+  static const Inference__ModelStatistics init_value = INFERENCE__MODEL_STATISTICS__INIT;
+  *message = init_value;
+}
+size_t inference__model_statistics__get_packed_size
+                     (const Inference__ModelStatistics *message)
+{
+  assert(message->base.descriptor == &inference__model_statistics__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_statistics__pack
+                     (const Inference__ModelStatistics *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_statistics__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_statistics__pack_to_buffer
+                     (const Inference__ModelStatistics *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_statistics__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelStatistics *
+       inference__model_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelStatistics *)
+     protobuf_c_message_unpack (&inference__model_statistics__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_statistics__free_unpacked
+                     (Inference__ModelStatistics *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_statistics__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_statistics_response__init
+                     (Inference__ModelStatisticsResponse         *message)
+{
+  static const Inference__ModelStatisticsResponse init_value = INFERENCE__MODEL_STATISTICS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t inference__model_statistics_response__get_packed_size
+                     (const Inference__ModelStatisticsResponse *message)
+{
+  assert(message->base.descriptor == &inference__model_statistics_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_statistics_response__pack
+                     (const Inference__ModelStatisticsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_statistics_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_statistics_response__pack_to_buffer
+                     (const Inference__ModelStatisticsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_statistics_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelStatisticsResponse *
+       inference__model_statistics_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelStatisticsResponse *)
+     protobuf_c_message_unpack (&inference__model_statistics_response__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_statistics_response__free_unpacked
+                     (Inference__ModelStatisticsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_statistics_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_repository_parameter__init
+                     (Inference__ModelRepositoryParameter         *message)
+{
+  static const Inference__ModelRepositoryParameter init_value = INFERENCE__MODEL_REPOSITORY_PARAMETER__INIT;
+  *message = init_value;
+}
+size_t inference__model_repository_parameter__get_packed_size
+                     (const Inference__ModelRepositoryParameter *message)
+{
+  assert(message->base.descriptor == &inference__model_repository_parameter__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_repository_parameter__pack
+                     (const Inference__ModelRepositoryParameter *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_repository_parameter__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_repository_parameter__pack_to_buffer
+                     (const Inference__ModelRepositoryParameter *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_repository_parameter__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelRepositoryParameter *
+       inference__model_repository_parameter__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelRepositoryParameter *)
+     protobuf_c_message_unpack (&inference__model_repository_parameter__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_repository_parameter__free_unpacked
+                     (Inference__ModelRepositoryParameter *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_repository_parameter__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__repository_index_request__init
+                     (Inference__RepositoryIndexRequest         *message)
+{
+  static const Inference__RepositoryIndexRequest init_value = INFERENCE__REPOSITORY_INDEX_REQUEST__INIT;
+  *message = init_value;
+}
+size_t inference__repository_index_request__get_packed_size
+                     (const Inference__RepositoryIndexRequest *message)
+{
+  assert(message->base.descriptor == &inference__repository_index_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__repository_index_request__pack
+                     (const Inference__RepositoryIndexRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__repository_index_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__repository_index_request__pack_to_buffer
+                     (const Inference__RepositoryIndexRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__repository_index_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__RepositoryIndexRequest *
+       inference__repository_index_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__RepositoryIndexRequest *)
+     protobuf_c_message_unpack (&inference__repository_index_request__descriptor,
+                                allocator, len, data);
+}
+void   inference__repository_index_request__free_unpacked
+                     (Inference__RepositoryIndexRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__repository_index_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__repository_index_response__model_index__init
+                     (Inference__RepositoryIndexResponse__ModelIndex         *message)
+{
+  static const Inference__RepositoryIndexResponse__ModelIndex init_value = INFERENCE__REPOSITORY_INDEX_RESPONSE__MODEL_INDEX__INIT;
+  *message = init_value;
+}
+void   inference__repository_index_response__init
+                     (Inference__RepositoryIndexResponse         *message)
+{
+  static const Inference__RepositoryIndexResponse init_value = INFERENCE__REPOSITORY_INDEX_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t inference__repository_index_response__get_packed_size
+                     (const Inference__RepositoryIndexResponse *message)
+{
+  assert(message->base.descriptor == &inference__repository_index_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__repository_index_response__pack
+                     (const Inference__RepositoryIndexResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__repository_index_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__repository_index_response__pack_to_buffer
+                     (const Inference__RepositoryIndexResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__repository_index_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__RepositoryIndexResponse *
+       inference__repository_index_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__RepositoryIndexResponse *)
+     protobuf_c_message_unpack (&inference__repository_index_response__descriptor,
+                                allocator, len, data);
+}
+void   inference__repository_index_response__free_unpacked
+                     (Inference__RepositoryIndexResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__repository_index_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__repository_model_load_request__parameters_entry__init
+                     (Inference__RepositoryModelLoadRequest__ParametersEntry         *message)
+{
+  static const Inference__RepositoryModelLoadRequest__ParametersEntry init_value = INFERENCE__REPOSITORY_MODEL_LOAD_REQUEST__PARAMETERS_ENTRY__INIT;
+  *message = init_value;
+}
+void   inference__repository_model_load_request__init
+                     (Inference__RepositoryModelLoadRequest         *message)
+{
+  static const Inference__RepositoryModelLoadRequest init_value = INFERENCE__REPOSITORY_MODEL_LOAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t inference__repository_model_load_request__get_packed_size
+                     (const Inference__RepositoryModelLoadRequest *message)
+{
+  assert(message->base.descriptor == &inference__repository_model_load_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__repository_model_load_request__pack
+                     (const Inference__RepositoryModelLoadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__repository_model_load_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__repository_model_load_request__pack_to_buffer
+                     (const Inference__RepositoryModelLoadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__repository_model_load_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__RepositoryModelLoadRequest *
+       inference__repository_model_load_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__RepositoryModelLoadRequest *)
+     protobuf_c_message_unpack (&inference__repository_model_load_request__descriptor,
+                                allocator, len, data);
+}
+void   inference__repository_model_load_request__free_unpacked
+                     (Inference__RepositoryModelLoadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__repository_model_load_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__repository_model_load_response__init
+                     (Inference__RepositoryModelLoadResponse         *message)
+{
+  static const Inference__RepositoryModelLoadResponse init_value = INFERENCE__REPOSITORY_MODEL_LOAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t inference__repository_model_load_response__get_packed_size
+                     (const Inference__RepositoryModelLoadResponse *message)
+{
+  assert(message->base.descriptor == &inference__repository_model_load_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__repository_model_load_response__pack
+                     (const Inference__RepositoryModelLoadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__repository_model_load_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__repository_model_load_response__pack_to_buffer
+                     (const Inference__RepositoryModelLoadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__repository_model_load_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__RepositoryModelLoadResponse *
+       inference__repository_model_load_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__RepositoryModelLoadResponse *)
+     protobuf_c_message_unpack (&inference__repository_model_load_response__descriptor,
+                                allocator, len, data);
+}
+void   inference__repository_model_load_response__free_unpacked
+                     (Inference__RepositoryModelLoadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__repository_model_load_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__repository_model_unload_request__parameters_entry__init
+                     (Inference__RepositoryModelUnloadRequest__ParametersEntry         *message)
+{
+  static const Inference__RepositoryModelUnloadRequest__ParametersEntry init_value = INFERENCE__REPOSITORY_MODEL_UNLOAD_REQUEST__PARAMETERS_ENTRY__INIT;
+  *message = init_value;
+}
+void   inference__repository_model_unload_request__init
+                     (Inference__RepositoryModelUnloadRequest         *message)
+{
+  static const Inference__RepositoryModelUnloadRequest init_value = INFERENCE__REPOSITORY_MODEL_UNLOAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t inference__repository_model_unload_request__get_packed_size
+                     (const Inference__RepositoryModelUnloadRequest *message)
+{
+  assert(message->base.descriptor == &inference__repository_model_unload_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__repository_model_unload_request__pack
+                     (const Inference__RepositoryModelUnloadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__repository_model_unload_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__repository_model_unload_request__pack_to_buffer
+                     (const Inference__RepositoryModelUnloadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__repository_model_unload_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__RepositoryModelUnloadRequest *
+       inference__repository_model_unload_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__RepositoryModelUnloadRequest *)
+     protobuf_c_message_unpack (&inference__repository_model_unload_request__descriptor,
+                                allocator, len, data);
+}
+void   inference__repository_model_unload_request__free_unpacked
+                     (Inference__RepositoryModelUnloadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__repository_model_unload_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__repository_model_unload_response__init
+                     (Inference__RepositoryModelUnloadResponse         *message)
+{
+  static const Inference__RepositoryModelUnloadResponse init_value = INFERENCE__REPOSITORY_MODEL_UNLOAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t inference__repository_model_unload_response__get_packed_size
+                     (const Inference__RepositoryModelUnloadResponse *message)
+{
+  assert(message->base.descriptor == &inference__repository_model_unload_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__repository_model_unload_response__pack
+                     (const Inference__RepositoryModelUnloadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__repository_model_unload_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__repository_model_unload_response__pack_to_buffer
+                     (const Inference__RepositoryModelUnloadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__repository_model_unload_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__RepositoryModelUnloadResponse *
+       inference__repository_model_unload_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__RepositoryModelUnloadResponse *)
+     protobuf_c_message_unpack (&inference__repository_model_unload_response__descriptor,
+                                allocator, len, data);
+}
+void   inference__repository_model_unload_response__free_unpacked
+                     (Inference__RepositoryModelUnloadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__repository_model_unload_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   inference__model_stream_infer_response__init
+                     (Inference__ModelStreamInferResponse         *message)
+{
+  static const Inference__ModelStreamInferResponse init_value = INFERENCE__MODEL_STREAM_INFER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t inference__model_stream_infer_response__get_packed_size
+                     (const Inference__ModelStreamInferResponse *message)
+{
+  assert(message->base.descriptor == &inference__model_stream_infer_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t inference__model_stream_infer_response__pack
+                     (const Inference__ModelStreamInferResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &inference__model_stream_infer_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t inference__model_stream_infer_response__pack_to_buffer
+                     (const Inference__ModelStreamInferResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &inference__model_stream_infer_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Inference__ModelStreamInferResponse *
+       inference__model_stream_infer_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Inference__ModelStreamInferResponse *)
+     protobuf_c_message_unpack (&inference__model_stream_infer_response__descriptor,
+                                allocator, len, data);
+}
+void   inference__model_stream_infer_response__free_unpacked
+                     (Inference__ModelStreamInferResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &inference__model_stream_infer_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define inference__server_live_request__field_descriptors NULL
 #define inference__server_live_request__field_indices_by_name NULL
 #define inference__server_live_request__number_ranges NULL
@@ -2994,6 +3642,1028 @@ const ProtobufCMessageDescriptor inference__model_config__descriptor =
   (ProtobufCMessageInit) inference__model_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor inference__model_statistics_request__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatisticsRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatisticsRequest, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_statistics_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange inference__model_statistics_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__model_statistics_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelStatisticsRequest",
+  "ModelStatisticsRequest",
+  "Inference__ModelStatisticsRequest",
+  "inference",
+  sizeof(Inference__ModelStatisticsRequest),
+  2,
+  inference__model_statistics_request__field_descriptors,
+  inference__model_statistics_request__field_indices_by_name,
+  1,  inference__model_statistics_request__number_ranges,
+  (ProtobufCMessageInit) inference__model_statistics_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__statistic_duration__field_descriptors[2] =
+{
+  {
+    "count",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__StatisticDuration, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ns",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__StatisticDuration, ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__statistic_duration__field_indices_by_name[] = {
+  0,   /* field[0] = count */
+  1,   /* field[1] = ns */
+};
+static const ProtobufCIntRange inference__statistic_duration__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__statistic_duration__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.StatisticDuration",
+  "StatisticDuration",
+  "Inference__StatisticDuration",
+  "inference",
+  sizeof(Inference__StatisticDuration),
+  2,
+  inference__statistic_duration__field_descriptors,
+  inference__statistic_duration__field_indices_by_name,
+  1,  inference__statistic_duration__number_ranges,
+  (ProtobufCMessageInit) inference__statistic_duration__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__infer_statistics__field_descriptors[8] =
+{
+  {
+    "success",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, success),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fail",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, fail),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "queue",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, queue),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_input",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, compute_input),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_infer",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, compute_infer),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_output",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, compute_output),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cache_hit",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, cache_hit),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cache_miss",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferStatistics, cache_miss),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__infer_statistics__field_indices_by_name[] = {
+  6,   /* field[6] = cache_hit */
+  7,   /* field[7] = cache_miss */
+  4,   /* field[4] = compute_infer */
+  3,   /* field[3] = compute_input */
+  5,   /* field[5] = compute_output */
+  1,   /* field[1] = fail */
+  2,   /* field[2] = queue */
+  0,   /* field[0] = success */
+};
+static const ProtobufCIntRange inference__infer_statistics__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor inference__infer_statistics__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.InferStatistics",
+  "InferStatistics",
+  "Inference__InferStatistics",
+  "inference",
+  sizeof(Inference__InferStatistics),
+  8,
+  inference__infer_statistics__field_descriptors,
+  inference__infer_statistics__field_indices_by_name,
+  1,  inference__infer_statistics__number_ranges,
+  (ProtobufCMessageInit) inference__infer_statistics__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__infer_batch_statistics__field_descriptors[4] =
+{
+  {
+    "batch_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferBatchStatistics, batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_input",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferBatchStatistics, compute_input),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_infer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferBatchStatistics, compute_infer),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_output",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__InferBatchStatistics, compute_output),
+    &inference__statistic_duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__infer_batch_statistics__field_indices_by_name[] = {
+  0,   /* field[0] = batch_size */
+  2,   /* field[2] = compute_infer */
+  1,   /* field[1] = compute_input */
+  3,   /* field[3] = compute_output */
+};
+static const ProtobufCIntRange inference__infer_batch_statistics__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor inference__infer_batch_statistics__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.InferBatchStatistics",
+  "InferBatchStatistics",
+  "Inference__InferBatchStatistics",
+  "inference",
+  sizeof(Inference__InferBatchStatistics),
+  4,
+  inference__infer_batch_statistics__field_descriptors,
+  inference__infer_batch_statistics__field_indices_by_name,
+  1,  inference__infer_batch_statistics__number_ranges,
+  (ProtobufCMessageInit) inference__infer_batch_statistics__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_statistics__field_descriptors[7] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatistics, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatistics, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_inference",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatistics, last_inference),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "inference_count",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatistics, inference_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "execution_count",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatistics, execution_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "inference_stats",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStatistics, inference_stats),
+    &inference__infer_statistics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_stats",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelStatistics, n_batch_stats),
+    offsetof(Inference__ModelStatistics, batch_stats),
+    &inference__infer_batch_statistics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_statistics__field_indices_by_name[] = {
+  6,   /* field[6] = batch_stats */
+  4,   /* field[4] = execution_count */
+  3,   /* field[3] = inference_count */
+  5,   /* field[5] = inference_stats */
+  2,   /* field[2] = last_inference */
+  0,   /* field[0] = name */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange inference__model_statistics__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor inference__model_statistics__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelStatistics",
+  "ModelStatistics",
+  "Inference__ModelStatistics",
+  "inference",
+  sizeof(Inference__ModelStatistics),
+  7,
+  inference__model_statistics__field_descriptors,
+  inference__model_statistics__field_indices_by_name,
+  1,  inference__model_statistics__number_ranges,
+  (ProtobufCMessageInit) inference__model_statistics__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_statistics_response__field_descriptors[1] =
+{
+  {
+    "model_stats",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__ModelStatisticsResponse, n_model_stats),
+    offsetof(Inference__ModelStatisticsResponse, model_stats),
+    &inference__model_statistics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_statistics_response__field_indices_by_name[] = {
+  0,   /* field[0] = model_stats */
+};
+static const ProtobufCIntRange inference__model_statistics_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor inference__model_statistics_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelStatisticsResponse",
+  "ModelStatisticsResponse",
+  "Inference__ModelStatisticsResponse",
+  "inference",
+  sizeof(Inference__ModelStatisticsResponse),
+  1,
+  inference__model_statistics_response__field_descriptors,
+  inference__model_statistics_response__field_indices_by_name,
+  1,  inference__model_statistics_response__number_ranges,
+  (ProtobufCMessageInit) inference__model_statistics_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_repository_parameter__field_descriptors[4] =
+{
+  {
+    "bool_param",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Inference__ModelRepositoryParameter, parameter_choice_case),
+    offsetof(Inference__ModelRepositoryParameter, bool_param),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "int64_param",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Inference__ModelRepositoryParameter, parameter_choice_case),
+    offsetof(Inference__ModelRepositoryParameter, int64_param),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "string_param",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Inference__ModelRepositoryParameter, parameter_choice_case),
+    offsetof(Inference__ModelRepositoryParameter, string_param),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes_param",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Inference__ModelRepositoryParameter, parameter_choice_case),
+    offsetof(Inference__ModelRepositoryParameter, bytes_param),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_repository_parameter__field_indices_by_name[] = {
+  0,   /* field[0] = bool_param */
+  3,   /* field[3] = bytes_param */
+  1,   /* field[1] = int64_param */
+  2,   /* field[2] = string_param */
+};
+static const ProtobufCIntRange inference__model_repository_parameter__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor inference__model_repository_parameter__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelRepositoryParameter",
+  "ModelRepositoryParameter",
+  "Inference__ModelRepositoryParameter",
+  "inference",
+  sizeof(Inference__ModelRepositoryParameter),
+  4,
+  inference__model_repository_parameter__field_descriptors,
+  inference__model_repository_parameter__field_indices_by_name,
+  1,  inference__model_repository_parameter__number_ranges,
+  (ProtobufCMessageInit) inference__model_repository_parameter__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_index_request__field_descriptors[2] =
+{
+  {
+    "repository_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryIndexRequest, repository_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ready",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryIndexRequest, ready),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_index_request__field_indices_by_name[] = {
+  1,   /* field[1] = ready */
+  0,   /* field[0] = repository_name */
+};
+static const ProtobufCIntRange inference__repository_index_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__repository_index_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryIndexRequest",
+  "RepositoryIndexRequest",
+  "Inference__RepositoryIndexRequest",
+  "inference",
+  sizeof(Inference__RepositoryIndexRequest),
+  2,
+  inference__repository_index_request__field_descriptors,
+  inference__repository_index_request__field_indices_by_name,
+  1,  inference__repository_index_request__number_ranges,
+  (ProtobufCMessageInit) inference__repository_index_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_index_response__model_index__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryIndexResponse__ModelIndex, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryIndexResponse__ModelIndex, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryIndexResponse__ModelIndex, state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryIndexResponse__ModelIndex, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_index_response__model_index__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  3,   /* field[3] = reason */
+  2,   /* field[2] = state */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange inference__repository_index_response__model_index__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor inference__repository_index_response__model_index__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryIndexResponse.ModelIndex",
+  "ModelIndex",
+  "Inference__RepositoryIndexResponse__ModelIndex",
+  "inference",
+  sizeof(Inference__RepositoryIndexResponse__ModelIndex),
+  4,
+  inference__repository_index_response__model_index__field_descriptors,
+  inference__repository_index_response__model_index__field_indices_by_name,
+  1,  inference__repository_index_response__model_index__number_ranges,
+  (ProtobufCMessageInit) inference__repository_index_response__model_index__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_index_response__field_descriptors[1] =
+{
+  {
+    "models",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__RepositoryIndexResponse, n_models),
+    offsetof(Inference__RepositoryIndexResponse, models),
+    &inference__repository_index_response__model_index__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_index_response__field_indices_by_name[] = {
+  0,   /* field[0] = models */
+};
+static const ProtobufCIntRange inference__repository_index_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor inference__repository_index_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryIndexResponse",
+  "RepositoryIndexResponse",
+  "Inference__RepositoryIndexResponse",
+  "inference",
+  sizeof(Inference__RepositoryIndexResponse),
+  1,
+  inference__repository_index_response__field_descriptors,
+  inference__repository_index_response__field_indices_by_name,
+  1,  inference__repository_index_response__number_ranges,
+  (ProtobufCMessageInit) inference__repository_index_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_model_load_request__parameters_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelLoadRequest__ParametersEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelLoadRequest__ParametersEntry, value),
+    &inference__model_repository_parameter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_model_load_request__parameters_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange inference__repository_model_load_request__parameters_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__repository_model_load_request__parameters_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryModelLoadRequest.ParametersEntry",
+  "ParametersEntry",
+  "Inference__RepositoryModelLoadRequest__ParametersEntry",
+  "inference",
+  sizeof(Inference__RepositoryModelLoadRequest__ParametersEntry),
+  2,
+  inference__repository_model_load_request__parameters_entry__field_descriptors,
+  inference__repository_model_load_request__parameters_entry__field_indices_by_name,
+  1,  inference__repository_model_load_request__parameters_entry__number_ranges,
+  (ProtobufCMessageInit) inference__repository_model_load_request__parameters_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_model_load_request__field_descriptors[3] =
+{
+  {
+    "repository_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelLoadRequest, repository_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelLoadRequest, model_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parameters",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__RepositoryModelLoadRequest, n_parameters),
+    offsetof(Inference__RepositoryModelLoadRequest, parameters),
+    &inference__repository_model_load_request__parameters_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_model_load_request__field_indices_by_name[] = {
+  1,   /* field[1] = model_name */
+  2,   /* field[2] = parameters */
+  0,   /* field[0] = repository_name */
+};
+static const ProtobufCIntRange inference__repository_model_load_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor inference__repository_model_load_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryModelLoadRequest",
+  "RepositoryModelLoadRequest",
+  "Inference__RepositoryModelLoadRequest",
+  "inference",
+  sizeof(Inference__RepositoryModelLoadRequest),
+  3,
+  inference__repository_model_load_request__field_descriptors,
+  inference__repository_model_load_request__field_indices_by_name,
+  1,  inference__repository_model_load_request__number_ranges,
+  (ProtobufCMessageInit) inference__repository_model_load_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define inference__repository_model_load_response__field_descriptors NULL
+#define inference__repository_model_load_response__field_indices_by_name NULL
+#define inference__repository_model_load_response__number_ranges NULL
+const ProtobufCMessageDescriptor inference__repository_model_load_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryModelLoadResponse",
+  "RepositoryModelLoadResponse",
+  "Inference__RepositoryModelLoadResponse",
+  "inference",
+  sizeof(Inference__RepositoryModelLoadResponse),
+  0,
+  inference__repository_model_load_response__field_descriptors,
+  inference__repository_model_load_response__field_indices_by_name,
+  0,  inference__repository_model_load_response__number_ranges,
+  (ProtobufCMessageInit) inference__repository_model_load_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_model_unload_request__parameters_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelUnloadRequest__ParametersEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelUnloadRequest__ParametersEntry, value),
+    &inference__model_repository_parameter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_model_unload_request__parameters_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange inference__repository_model_unload_request__parameters_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__repository_model_unload_request__parameters_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryModelUnloadRequest.ParametersEntry",
+  "ParametersEntry",
+  "Inference__RepositoryModelUnloadRequest__ParametersEntry",
+  "inference",
+  sizeof(Inference__RepositoryModelUnloadRequest__ParametersEntry),
+  2,
+  inference__repository_model_unload_request__parameters_entry__field_descriptors,
+  inference__repository_model_unload_request__parameters_entry__field_indices_by_name,
+  1,  inference__repository_model_unload_request__parameters_entry__number_ranges,
+  (ProtobufCMessageInit) inference__repository_model_unload_request__parameters_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__repository_model_unload_request__field_descriptors[3] =
+{
+  {
+    "repository_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelUnloadRequest, repository_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__RepositoryModelUnloadRequest, model_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parameters",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Inference__RepositoryModelUnloadRequest, n_parameters),
+    offsetof(Inference__RepositoryModelUnloadRequest, parameters),
+    &inference__repository_model_unload_request__parameters_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__repository_model_unload_request__field_indices_by_name[] = {
+  1,   /* field[1] = model_name */
+  2,   /* field[2] = parameters */
+  0,   /* field[0] = repository_name */
+};
+static const ProtobufCIntRange inference__repository_model_unload_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor inference__repository_model_unload_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryModelUnloadRequest",
+  "RepositoryModelUnloadRequest",
+  "Inference__RepositoryModelUnloadRequest",
+  "inference",
+  sizeof(Inference__RepositoryModelUnloadRequest),
+  3,
+  inference__repository_model_unload_request__field_descriptors,
+  inference__repository_model_unload_request__field_indices_by_name,
+  1,  inference__repository_model_unload_request__number_ranges,
+  (ProtobufCMessageInit) inference__repository_model_unload_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define inference__repository_model_unload_response__field_descriptors NULL
+#define inference__repository_model_unload_response__field_indices_by_name NULL
+#define inference__repository_model_unload_response__number_ranges NULL
+const ProtobufCMessageDescriptor inference__repository_model_unload_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.RepositoryModelUnloadResponse",
+  "RepositoryModelUnloadResponse",
+  "Inference__RepositoryModelUnloadResponse",
+  "inference",
+  sizeof(Inference__RepositoryModelUnloadResponse),
+  0,
+  inference__repository_model_unload_response__field_descriptors,
+  inference__repository_model_unload_response__field_indices_by_name,
+  0,  inference__repository_model_unload_response__number_ranges,
+  (ProtobufCMessageInit) inference__repository_model_unload_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor inference__model_stream_infer_response__field_descriptors[2] =
+{
+  {
+    "error_message",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStreamInferResponse, error_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "infer_response",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Inference__ModelStreamInferResponse, infer_response),
+    &inference__model_infer_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned inference__model_stream_infer_response__field_indices_by_name[] = {
+  0,   /* field[0] = error_message */
+  1,   /* field[1] = infer_response */
+};
+static const ProtobufCIntRange inference__model_stream_infer_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor inference__model_stream_infer_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "inference.ModelStreamInferResponse",
+  "ModelStreamInferResponse",
+  "Inference__ModelStreamInferResponse",
+  "inference",
+  sizeof(Inference__ModelStreamInferResponse),
+  2,
+  inference__model_stream_infer_response__field_descriptors,
+  inference__model_stream_infer_response__field_indices_by_name,
+  1,  inference__model_stream_infer_response__number_ranges,
+  (ProtobufCMessageInit) inference__model_stream_infer_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue inference__data_type__enum_values_by_number[15] =
 {
   { "TYPE_INVALID", "INFERENCE__DATA_TYPE__TYPE_INVALID", 0 },
@@ -3048,7 +4718,7 @@ const ProtobufCEnumDescriptor inference__data_type__descriptor =
   inference__data_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor inference__grpcinference_service__method_descriptors[7] =
+static const ProtobufCMethodDescriptor inference__grpcinference_service__method_descriptors[12] =
 {
   { "ServerLive", &inference__server_live_request__descriptor, &inference__server_live_response__descriptor },
   { "ServerReady", &inference__server_ready_request__descriptor, &inference__server_ready_response__descriptor },
@@ -3057,12 +4727,22 @@ static const ProtobufCMethodDescriptor inference__grpcinference_service__method_
   { "ModelMetadata", &inference__model_metadata_request__descriptor, &inference__model_metadata_response__descriptor },
   { "ModelInfer", &inference__model_infer_request__descriptor, &inference__model_infer_response__descriptor },
   { "ModelConfig", &inference__model_config_request__descriptor, &inference__model_config_response__descriptor },
+  { "ModelStatistics", &inference__model_statistics_request__descriptor, &inference__model_statistics_response__descriptor },
+  { "RepositoryIndex", &inference__repository_index_request__descriptor, &inference__repository_index_response__descriptor },
+  { "RepositoryModelLoad", &inference__repository_model_load_request__descriptor, &inference__repository_model_load_response__descriptor },
+  { "RepositoryModelUnload", &inference__repository_model_unload_request__descriptor, &inference__repository_model_unload_response__descriptor },
+  { "ModelStreamInfer", &inference__model_infer_request__descriptor, &inference__model_stream_infer_response__descriptor },
 };
 const unsigned inference__grpcinference_service__method_indices_by_name[] = {
   6,        /* ModelConfig */
   5,        /* ModelInfer */
   4,        /* ModelMetadata */
   2,        /* ModelReady */
+  7,        /* ModelStatistics */
+  11,        /* ModelStreamInfer */
+  8,        /* RepositoryIndex */
+  9,        /* RepositoryModelLoad */
+  10,        /* RepositoryModelUnload */
   0,        /* ServerLive */
   3,        /* ServerMetadata */
   1         /* ServerReady */
@@ -3074,7 +4754,7 @@ const ProtobufCServiceDescriptor inference__grpcinference_service__descriptor =
   "GRPCInferenceService",
   "Inference__GRPCInferenceService",
   "inference",
-  7,
+  12,
   inference__grpcinference_service__method_descriptors,
   inference__grpcinference_service__method_indices_by_name
 };
@@ -3133,6 +4813,46 @@ void inference__grpcinference_service__model_config(ProtobufCService *service,
 {
   assert(service->descriptor == &inference__grpcinference_service__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void inference__grpcinference_service__model_statistics(ProtobufCService *service,
+                                                        const Inference__ModelStatisticsRequest *input,
+                                                        Inference__ModelStatisticsResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &inference__grpcinference_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void inference__grpcinference_service__repository_index(ProtobufCService *service,
+                                                        const Inference__RepositoryIndexRequest *input,
+                                                        Inference__RepositoryIndexResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &inference__grpcinference_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void inference__grpcinference_service__repository_model_load(ProtobufCService *service,
+                                                             const Inference__RepositoryModelLoadRequest *input,
+                                                             Inference__RepositoryModelLoadResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &inference__grpcinference_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void inference__grpcinference_service__repository_model_unload(ProtobufCService *service,
+                                                               const Inference__RepositoryModelUnloadRequest *input,
+                                                               Inference__RepositoryModelUnloadResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &inference__grpcinference_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void inference__grpcinference_service__model_stream_infer(ProtobufCService *service,
+                                                          const Inference__ModelInferRequest *input,
+                                                          Inference__ModelStreamInferResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &inference__grpcinference_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void inference__grpcinference_service__init (Inference__GRPCInferenceService_Service *service,
                                              Inference__GRPCInferenceService_ServiceDestroy destroy)

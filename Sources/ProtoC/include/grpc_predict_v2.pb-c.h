@@ -48,6 +48,23 @@ typedef struct Inference__ModelInput Inference__ModelInput;
 typedef struct Inference__ModelOutput Inference__ModelOutput;
 typedef struct Inference__ModelDynamicBatching Inference__ModelDynamicBatching;
 typedef struct Inference__ModelConfig Inference__ModelConfig;
+typedef struct Inference__ModelStatisticsRequest Inference__ModelStatisticsRequest;
+typedef struct Inference__StatisticDuration Inference__StatisticDuration;
+typedef struct Inference__InferStatistics Inference__InferStatistics;
+typedef struct Inference__InferBatchStatistics Inference__InferBatchStatistics;
+typedef struct Inference__ModelStatistics Inference__ModelStatistics;
+typedef struct Inference__ModelStatisticsResponse Inference__ModelStatisticsResponse;
+typedef struct Inference__ModelRepositoryParameter Inference__ModelRepositoryParameter;
+typedef struct Inference__RepositoryIndexRequest Inference__RepositoryIndexRequest;
+typedef struct Inference__RepositoryIndexResponse Inference__RepositoryIndexResponse;
+typedef struct Inference__RepositoryIndexResponse__ModelIndex Inference__RepositoryIndexResponse__ModelIndex;
+typedef struct Inference__RepositoryModelLoadRequest Inference__RepositoryModelLoadRequest;
+typedef struct Inference__RepositoryModelLoadRequest__ParametersEntry Inference__RepositoryModelLoadRequest__ParametersEntry;
+typedef struct Inference__RepositoryModelLoadResponse Inference__RepositoryModelLoadResponse;
+typedef struct Inference__RepositoryModelUnloadRequest Inference__RepositoryModelUnloadRequest;
+typedef struct Inference__RepositoryModelUnloadRequest__ParametersEntry Inference__RepositoryModelUnloadRequest__ParametersEntry;
+typedef struct Inference__RepositoryModelUnloadResponse Inference__RepositoryModelUnloadResponse;
+typedef struct Inference__ModelStreamInferResponse Inference__ModelStreamInferResponse;
 
 
 /* --- enums --- */
@@ -519,6 +536,232 @@ struct  Inference__ModelConfig
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0,NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Triton's statistics extension (grpc_service.proto field numbers).
+ */
+struct  Inference__ModelStatisticsRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  char *version;
+};
+#define INFERENCE__MODEL_STATISTICS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_statistics_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Inference__StatisticDuration
+{
+  ProtobufCMessage base;
+  uint64_t count;
+  uint64_t ns;
+};
+#define INFERENCE__STATISTIC_DURATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__statistic_duration__descriptor) \
+    , 0, 0 }
+
+
+struct  Inference__InferStatistics
+{
+  ProtobufCMessage base;
+  Inference__StatisticDuration *success;
+  Inference__StatisticDuration *fail;
+  Inference__StatisticDuration *queue;
+  Inference__StatisticDuration *compute_input;
+  Inference__StatisticDuration *compute_infer;
+  Inference__StatisticDuration *compute_output;
+  Inference__StatisticDuration *cache_hit;
+  Inference__StatisticDuration *cache_miss;
+};
+#define INFERENCE__INFER_STATISTICS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__infer_statistics__descriptor) \
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+struct  Inference__InferBatchStatistics
+{
+  ProtobufCMessage base;
+  uint64_t batch_size;
+  Inference__StatisticDuration *compute_input;
+  Inference__StatisticDuration *compute_infer;
+  Inference__StatisticDuration *compute_output;
+};
+#define INFERENCE__INFER_BATCH_STATISTICS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__infer_batch_statistics__descriptor) \
+    , 0, NULL, NULL, NULL }
+
+
+struct  Inference__ModelStatistics
+{
+  ProtobufCMessage base;
+  char *name;
+  char *version;
+  uint64_t last_inference;
+  uint64_t inference_count;
+  uint64_t execution_count;
+  Inference__InferStatistics *inference_stats;
+  size_t n_batch_stats;
+  Inference__InferBatchStatistics **batch_stats;
+};
+#define INFERENCE__MODEL_STATISTICS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_statistics__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, NULL, 0,NULL }
+
+
+struct  Inference__ModelStatisticsResponse
+{
+  ProtobufCMessage base;
+  size_t n_model_stats;
+  Inference__ModelStatistics **model_stats;
+};
+#define INFERENCE__MODEL_STATISTICS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_statistics_response__descriptor) \
+    , 0,NULL }
+
+
+typedef enum {
+  INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE__NOT_SET = 0,
+  INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM = 1,
+  INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE_INT64_PARAM = 2,
+  INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE_STRING_PARAM = 3,
+  INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE_BYTES_PARAM = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE__CASE)
+} Inference__ModelRepositoryParameter__ParameterChoiceCase;
+
+/*
+ * Triton's model repository extension.
+ */
+struct  Inference__ModelRepositoryParameter
+{
+  ProtobufCMessage base;
+  Inference__ModelRepositoryParameter__ParameterChoiceCase parameter_choice_case;
+  union {
+    protobuf_c_boolean bool_param;
+    int64_t int64_param;
+    char *string_param;
+    ProtobufCBinaryData bytes_param;
+  };
+};
+#define INFERENCE__MODEL_REPOSITORY_PARAMETER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_repository_parameter__descriptor) \
+    , INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE__NOT_SET, {0} }
+
+
+struct  Inference__RepositoryIndexRequest
+{
+  ProtobufCMessage base;
+  char *repository_name;
+  protobuf_c_boolean ready;
+};
+#define INFERENCE__REPOSITORY_INDEX_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_index_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Inference__RepositoryIndexResponse__ModelIndex
+{
+  ProtobufCMessage base;
+  char *name;
+  char *version;
+  char *state;
+  char *reason;
+};
+#define INFERENCE__REPOSITORY_INDEX_RESPONSE__MODEL_INDEX__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_index_response__model_index__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Inference__RepositoryIndexResponse
+{
+  ProtobufCMessage base;
+  size_t n_models;
+  Inference__RepositoryIndexResponse__ModelIndex **models;
+};
+#define INFERENCE__REPOSITORY_INDEX_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_index_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Inference__RepositoryModelLoadRequest__ParametersEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  Inference__ModelRepositoryParameter *value;
+};
+#define INFERENCE__REPOSITORY_MODEL_LOAD_REQUEST__PARAMETERS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_model_load_request__parameters_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Inference__RepositoryModelLoadRequest
+{
+  ProtobufCMessage base;
+  char *repository_name;
+  char *model_name;
+  size_t n_parameters;
+  Inference__RepositoryModelLoadRequest__ParametersEntry **parameters;
+};
+#define INFERENCE__REPOSITORY_MODEL_LOAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_model_load_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Inference__RepositoryModelLoadResponse
+{
+  ProtobufCMessage base;
+};
+#define INFERENCE__REPOSITORY_MODEL_LOAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_model_load_response__descriptor) \
+     }
+
+
+struct  Inference__RepositoryModelUnloadRequest__ParametersEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  Inference__ModelRepositoryParameter *value;
+};
+#define INFERENCE__REPOSITORY_MODEL_UNLOAD_REQUEST__PARAMETERS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_model_unload_request__parameters_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Inference__RepositoryModelUnloadRequest
+{
+  ProtobufCMessage base;
+  char *repository_name;
+  char *model_name;
+  size_t n_parameters;
+  Inference__RepositoryModelUnloadRequest__ParametersEntry **parameters;
+};
+#define INFERENCE__REPOSITORY_MODEL_UNLOAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_model_unload_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Inference__RepositoryModelUnloadResponse
+{
+  ProtobufCMessage base;
+};
+#define INFERENCE__REPOSITORY_MODEL_UNLOAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__repository_model_unload_response__descriptor) \
+     }
+
+
+/*
+ * One answer of ModelStreamInfer: the response, or why that request failed (the stream goes on).
+ */
+struct  Inference__ModelStreamInferResponse
+{
+  ProtobufCMessage base;
+  char *error_message;
+  Inference__ModelInferResponse *infer_response;
+};
+#define INFERENCE__MODEL_STREAM_INFER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&inference__model_stream_infer_response__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
 /* Inference__ServerLiveRequest methods */
 void   inference__server_live_request__init
                      (Inference__ServerLiveRequest         *message);
@@ -954,6 +1197,281 @@ Inference__ModelConfig *
 void   inference__model_config__free_unpacked
                      (Inference__ModelConfig *message,
                       ProtobufCAllocator *allocator);
+/* Inference__ModelStatisticsRequest methods */
+void   inference__model_statistics_request__init
+                     (Inference__ModelStatisticsRequest         *message);
+size_t inference__model_statistics_request__get_packed_size
+                     (const Inference__ModelStatisticsRequest   *message);
+size_t inference__model_statistics_request__pack
+                     (const Inference__ModelStatisticsRequest   *message,
+                      uint8_t             *out);
+size_t inference__model_statistics_request__pack_to_buffer
+                     (const Inference__ModelStatisticsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelStatisticsRequest *
+       inference__model_statistics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_statistics_request__free_unpacked
+                     (Inference__ModelStatisticsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__StatisticDuration methods */
+void   inference__statistic_duration__init
+                     (Inference__StatisticDuration         *message);
+size_t inference__statistic_duration__get_packed_size
+                     (const Inference__StatisticDuration   *message);
+size_t inference__statistic_duration__pack
+                     (const Inference__StatisticDuration   *message,
+                      uint8_t             *out);
+size_t inference__statistic_duration__pack_to_buffer
+                     (const Inference__StatisticDuration   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__StatisticDuration *
+       inference__statistic_duration__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__statistic_duration__free_unpacked
+                     (Inference__StatisticDuration *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__InferStatistics methods */
+void   inference__infer_statistics__init
+                     (Inference__InferStatistics         *message);
+size_t inference__infer_statistics__get_packed_size
+                     (const Inference__InferStatistics   *message);
+size_t inference__infer_statistics__pack
+                     (const Inference__InferStatistics   *message,
+                      uint8_t             *out);
+size_t inference__infer_statistics__pack_to_buffer
+                     (const Inference__InferStatistics   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__InferStatistics *
+       inference__infer_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__infer_statistics__free_unpacked
+                     (Inference__InferStatistics *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__InferBatchStatistics methods */
+void   inference__infer_batch_statistics__init
+                     (Inference__InferBatchStatistics         *message);
+size_t inference__infer_batch_statistics__get_packed_size
+                     (const Inference__InferBatchStatistics   *message);
+size_t inference__infer_batch_statistics__pack
+                     (const Inference__InferBatchStatistics   *message,
+                      uint8_t             *out);
+size_t inference__infer_batch_statistics__pack_to_buffer
+                     (const Inference__InferBatchStatistics   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__InferBatchStatistics *
+       inference__infer_batch_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__infer_batch_statistics__free_unpacked
+                     (Inference__InferBatchStatistics *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelStatistics methods */
+void   inference__model_statistics__init
+                     (Inference__ModelStatistics         *message);
+size_t inference__model_statistics__get_packed_size
+                     (const Inference__ModelStatistics   *message);
+size_t inference__model_statistics__pack
+                     (const Inference__ModelStatistics   *message,
+                      uint8_t             *out);
+size_t inference__model_statistics__pack_to_buffer
+                     (const Inference__ModelStatistics   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelStatistics *
+       inference__model_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_statistics__free_unpacked
+                     (Inference__ModelStatistics *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelStatisticsResponse methods */
+void   inference__model_statistics_response__init
+                     (Inference__ModelStatisticsResponse         *message);
+size_t inference__model_statistics_response__get_packed_size
+                     (const Inference__ModelStatisticsResponse   *message);
+size_t inference__model_statistics_response__pack
+                     (const Inference__ModelStatisticsResponse   *message,
+                      uint8_t             *out);
+size_t inference__model_statistics_response__pack_to_buffer
+                     (const Inference__ModelStatisticsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelStatisticsResponse *
+       inference__model_statistics_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_statistics_response__free_unpacked
+                     (Inference__ModelStatisticsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelRepositoryParameter methods */
+void   inference__model_repository_parameter__init
+                     (Inference__ModelRepositoryParameter         *message);
+size_t inference__model_repository_parameter__get_packed_size
+                     (const Inference__ModelRepositoryParameter   *message);
+size_t inference__model_repository_parameter__pack
+                     (const Inference__ModelRepositoryParameter   *message,
+                      uint8_t             *out);
+size_t inference__model_repository_parameter__pack_to_buffer
+                     (const Inference__ModelRepositoryParameter   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelRepositoryParameter *
+       inference__model_repository_parameter__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_repository_parameter__free_unpacked
+                     (Inference__ModelRepositoryParameter *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__RepositoryIndexRequest methods */
+void   inference__repository_index_request__init
+                     (Inference__RepositoryIndexRequest         *message);
+size_t inference__repository_index_request__get_packed_size
+                     (const Inference__RepositoryIndexRequest   *message);
+size_t inference__repository_index_request__pack
+                     (const Inference__RepositoryIndexRequest   *message,
+                      uint8_t             *out);
+size_t inference__repository_index_request__pack_to_buffer
+                     (const Inference__RepositoryIndexRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__RepositoryIndexRequest *
+       inference__repository_index_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__repository_index_request__free_unpacked
+                     (Inference__RepositoryIndexRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__RepositoryIndexResponse__ModelIndex methods */
+void   inference__repository_index_response__model_index__init
+                     (Inference__RepositoryIndexResponse__ModelIndex         *message);
+/* Inference__RepositoryIndexResponse methods */
+void   inference__repository_index_response__init
+                     (Inference__RepositoryIndexResponse         *message);
+size_t inference__repository_index_response__get_packed_size
+                     (const Inference__RepositoryIndexResponse   *message);
+size_t inference__repository_index_response__pack
+                     (const Inference__RepositoryIndexResponse   *message,
+                      uint8_t             *out);
+size_t inference__repository_index_response__pack_to_buffer
+                     (const Inference__RepositoryIndexResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__RepositoryIndexResponse *
+       inference__repository_index_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__repository_index_response__free_unpacked
+                     (Inference__RepositoryIndexResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__RepositoryModelLoadRequest__ParametersEntry methods */
+void   inference__repository_model_load_request__parameters_entry__init
+                     (Inference__RepositoryModelLoadRequest__ParametersEntry         *message);
+/* Inference__RepositoryModelLoadRequest methods */
+void   inference__repository_model_load_request__init
+                     (Inference__RepositoryModelLoadRequest         *message);
+size_t inference__repository_model_load_request__get_packed_size
+                     (const Inference__RepositoryModelLoadRequest   *message);
+size_t inference__repository_model_load_request__pack
+                     (const Inference__RepositoryModelLoadRequest   *message,
+                      uint8_t             *out);
+size_t inference__repository_model_load_request__pack_to_buffer
+                     (const Inference__RepositoryModelLoadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__RepositoryModelLoadRequest *
+       inference__repository_model_load_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__repository_model_load_request__free_unpacked
+                     (Inference__RepositoryModelLoadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__RepositoryModelLoadResponse methods */
+void   inference__repository_model_load_response__init
+                     (Inference__RepositoryModelLoadResponse         *message);
+size_t inference__repository_model_load_response__get_packed_size
+                     (const Inference__RepositoryModelLoadResponse   *message);
+size_t inference__repository_model_load_response__pack
+                     (const Inference__RepositoryModelLoadResponse   *message,
+                      uint8_t             *out);
+size_t inference__repository_model_load_response__pack_to_buffer
+                     (const Inference__RepositoryModelLoadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__RepositoryModelLoadResponse *
+       inference__repository_model_load_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__repository_model_load_response__free_unpacked
+                     (Inference__RepositoryModelLoadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__RepositoryModelUnloadRequest__ParametersEntry methods */
+void   inference__repository_model_unload_request__parameters_entry__init
+                     (Inference__RepositoryModelUnloadRequest__ParametersEntry         *message);
+/* Inference__RepositoryModelUnloadRequest methods */
+void   inference__repository_model_unload_request__init
+                     (Inference__RepositoryModelUnloadRequest         *message);
+size_t inference__repository_model_unload_request__get_packed_size
+                     (const Inference__RepositoryModelUnloadRequest   *message);
+size_t inference__repository_model_unload_request__pack
+                     (const Inference__RepositoryModelUnloadRequest   *message,
+                      uint8_t             *out);
+size_t inference__repository_model_unload_request__pack_to_buffer
+                     (const Inference__RepositoryModelUnloadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__RepositoryModelUnloadRequest *
+       inference__repository_model_unload_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__repository_model_unload_request__free_unpacked
+                     (Inference__RepositoryModelUnloadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__RepositoryModelUnloadResponse methods */
+void   inference__repository_model_unload_response__init
+                     (Inference__RepositoryModelUnloadResponse         *message);
+size_t inference__repository_model_unload_response__get_packed_size
+                     (const Inference__RepositoryModelUnloadResponse   *message);
+size_t inference__repository_model_unload_response__pack
+                     (const Inference__RepositoryModelUnloadResponse   *message,
+                      uint8_t             *out);
+size_t inference__repository_model_unload_response__pack_to_buffer
+                     (const Inference__RepositoryModelUnloadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__RepositoryModelUnloadResponse *
+       inference__repository_model_unload_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__repository_model_unload_response__free_unpacked
+                     (Inference__RepositoryModelUnloadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Inference__ModelStreamInferResponse methods */
+void   inference__model_stream_infer_response__init
+                     (Inference__ModelStreamInferResponse         *message);
+size_t inference__model_stream_infer_response__get_packed_size
+                     (const Inference__ModelStreamInferResponse   *message);
+size_t inference__model_stream_infer_response__pack
+                     (const Inference__ModelStreamInferResponse   *message,
+                      uint8_t             *out);
+size_t inference__model_stream_infer_response__pack_to_buffer
+                     (const Inference__ModelStreamInferResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Inference__ModelStreamInferResponse *
+       inference__model_stream_infer_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   inference__model_stream_infer_response__free_unpacked
+                     (Inference__ModelStreamInferResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Inference__ServerLiveRequest_Closure)
@@ -1055,6 +1573,57 @@ typedef void (*Inference__ModelDynamicBatching_Closure)
 typedef void (*Inference__ModelConfig_Closure)
                  (const Inference__ModelConfig *message,
                   void *closure_data);
+typedef void (*Inference__ModelStatisticsRequest_Closure)
+                 (const Inference__ModelStatisticsRequest *message,
+                  void *closure_data);
+typedef void (*Inference__StatisticDuration_Closure)
+                 (const Inference__StatisticDuration *message,
+                  void *closure_data);
+typedef void (*Inference__InferStatistics_Closure)
+                 (const Inference__InferStatistics *message,
+                  void *closure_data);
+typedef void (*Inference__InferBatchStatistics_Closure)
+                 (const Inference__InferBatchStatistics *message,
+                  void *closure_data);
+typedef void (*Inference__ModelStatistics_Closure)
+                 (const Inference__ModelStatistics *message,
+                  void *closure_data);
+typedef void (*Inference__ModelStatisticsResponse_Closure)
+                 (const Inference__ModelStatisticsResponse *message,
+                  void *closure_data);
+typedef void (*Inference__ModelRepositoryParameter_Closure)
+                 (const Inference__ModelRepositoryParameter *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryIndexRequest_Closure)
+                 (const Inference__RepositoryIndexRequest *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryIndexResponse__ModelIndex_Closure)
+                 (const Inference__RepositoryIndexResponse__ModelIndex *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryIndexResponse_Closure)
+                 (const Inference__RepositoryIndexResponse *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryModelLoadRequest__ParametersEntry_Closure)
+                 (const Inference__RepositoryModelLoadRequest__ParametersEntry *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryModelLoadRequest_Closure)
+                 (const Inference__RepositoryModelLoadRequest *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryModelLoadResponse_Closure)
+                 (const Inference__RepositoryModelLoadResponse *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryModelUnloadRequest__ParametersEntry_Closure)
+                 (const Inference__RepositoryModelUnloadRequest__ParametersEntry *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryModelUnloadRequest_Closure)
+                 (const Inference__RepositoryModelUnloadRequest *message,
+                  void *closure_data);
+typedef void (*Inference__RepositoryModelUnloadResponse_Closure)
+                 (const Inference__RepositoryModelUnloadResponse *message,
+                  void *closure_data);
+typedef void (*Inference__ModelStreamInferResponse_Closure)
+                 (const Inference__ModelStreamInferResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1090,6 +1659,26 @@ struct Inference__GRPCInferenceService_Service
                        const Inference__ModelConfigRequest *input,
                        Inference__ModelConfigResponse_Closure closure,
                        void *closure_data);
+  void (*model_statistics)(Inference__GRPCInferenceService_Service *service,
+                           const Inference__ModelStatisticsRequest *input,
+                           Inference__ModelStatisticsResponse_Closure closure,
+                           void *closure_data);
+  void (*repository_index)(Inference__GRPCInferenceService_Service *service,
+                           const Inference__RepositoryIndexRequest *input,
+                           Inference__RepositoryIndexResponse_Closure closure,
+                           void *closure_data);
+  void (*repository_model_load)(Inference__GRPCInferenceService_Service *service,
+                                const Inference__RepositoryModelLoadRequest *input,
+                                Inference__RepositoryModelLoadResponse_Closure closure,
+                                void *closure_data);
+  void (*repository_model_unload)(Inference__GRPCInferenceService_Service *service,
+                                  const Inference__RepositoryModelUnloadRequest *input,
+                                  Inference__RepositoryModelUnloadResponse_Closure closure,
+                                  void *closure_data);
+  void (*model_stream_infer)(Inference__GRPCInferenceService_Service *service,
+                             const Inference__ModelInferRequest *input,
+                             Inference__ModelStreamInferResponse_Closure closure,
+                             void *closure_data);
 };
 typedef void (*Inference__GRPCInferenceService_ServiceDestroy)(Inference__GRPCInferenceService_Service *);
 void inference__grpcinference_service__init (Inference__GRPCInferenceService_Service *service,
@@ -1104,7 +1693,12 @@ void inference__grpcinference_service__init (Inference__GRPCInferenceService_Ser
       function_prefix__ ## server_metadata,\
       function_prefix__ ## model_metadata,\
       function_prefix__ ## model_infer,\
-      function_prefix__ ## model_config  }
+      function_prefix__ ## model_config,\
+      function_prefix__ ## model_statistics,\
+      function_prefix__ ## repository_index,\
+      function_prefix__ ## repository_model_load,\
+      function_prefix__ ## repository_model_unload,\
+      function_prefix__ ## model_stream_infer  }
 void inference__grpcinference_service__server_live(ProtobufCService *service,
                                                    const Inference__ServerLiveRequest *input,
                                                    Inference__ServerLiveResponse_Closure closure,
@@ -1133,6 +1727,26 @@ void inference__grpcinference_service__model_config(ProtobufCService *service,
                                                     const Inference__ModelConfigRequest *input,
                                                     Inference__ModelConfigResponse_Closure closure,
                                                     void *closure_data);
+void inference__grpcinference_service__model_statistics(ProtobufCService *service,
+                                                        const Inference__ModelStatisticsRequest *input,
+                                                        Inference__ModelStatisticsResponse_Closure closure,
+                                                        void *closure_data);
+void inference__grpcinference_service__repository_index(ProtobufCService *service,
+                                                        const Inference__RepositoryIndexRequest *input,
+                                                        Inference__RepositoryIndexResponse_Closure closure,
+                                                        void *closure_data);
+void inference__grpcinference_service__repository_model_load(ProtobufCService *service,
+                                                             const Inference__RepositoryModelLoadRequest *input,
+                                                             Inference__RepositoryModelLoadResponse_Closure closure,
+                                                             void *closure_data);
+void inference__grpcinference_service__repository_model_unload(ProtobufCService *service,
+                                                               const Inference__RepositoryModelUnloadRequest *input,
+                                                               Inference__RepositoryModelUnloadResponse_Closure closure,
+                                                               void *closure_data);
+void inference__grpcinference_service__model_stream_infer(ProtobufCService *service,
+                                                          const Inference__ModelInferRequest *input,
+                                                          Inference__ModelStreamInferResponse_Closure closure,
+                                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1170,6 +1784,23 @@ extern const ProtobufCMessageDescriptor inference__model_input__descriptor;
 extern const ProtobufCMessageDescriptor inference__model_output__descriptor;
 extern const ProtobufCMessageDescriptor inference__model_dynamic_batching__descriptor;
 extern const ProtobufCMessageDescriptor inference__model_config__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_statistics_request__descriptor;
+extern const ProtobufCMessageDescriptor inference__statistic_duration__descriptor;
+extern const ProtobufCMessageDescriptor inference__infer_statistics__descriptor;
+extern const ProtobufCMessageDescriptor inference__infer_batch_statistics__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_statistics__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_statistics_response__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_repository_parameter__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_index_request__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_index_response__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_index_response__model_index__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_model_load_request__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_model_load_request__parameters_entry__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_model_load_response__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_model_unload_request__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_model_unload_request__parameters_entry__descriptor;
+extern const ProtobufCMessageDescriptor inference__repository_model_unload_response__descriptor;
+extern const ProtobufCMessageDescriptor inference__model_stream_infer_response__descriptor;
 extern const ProtobufCServiceDescriptor inference__grpcinference_service__descriptor;
 
 PROTOBUF_C__END_DECLS
