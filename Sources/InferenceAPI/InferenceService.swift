@@ -18,6 +18,10 @@ public struct InferenceService: RPCService {
             .unary(InferenceMethods.modelMetadata) { try await handler.modelMetadata($0, context: $1) },
             .unary(InferenceMethods.modelInfer) { try await handler.modelInfer($0, context: $1) },
             .unary(InferenceMethods.modelConfig) { try await handler.modelConfig($0, context: $1) },
+            .unary(InferenceMethods.modelStatistics) { try await handler.modelStatistics($0, context: $1) },
+            .unary(InferenceMethods.repositoryIndex) { try await handler.repositoryIndex($0, context: $1) },
+            .unary(InferenceMethods.repositoryModelLoad) { try await handler.repositoryModelLoad($0, context: $1) },
+            .unary(InferenceMethods.repositoryModelUnload) { try await handler.repositoryModelUnload($0, context: $1) },
         ]
     }
 }

@@ -23,10 +23,48 @@ public protocol InferenceServiceHandler: Sendable {
     func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse
     /// ModelConfig (Triton's extension): the model's configuration; UNIMPLEMENTED by default.
     func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse
+    /// ModelStatistics (Triton's extension): per model version counts and durations.
+    func modelStatistics(
+        _ request: ModelStatisticsRequest, context: ServerContext
+    ) async throws -> ModelStatisticsResponse
+    /// RepositoryIndex (Triton's extension): the repository's models and their states.
+    func repositoryIndex(_ request: RepositoryIndexRequest, context: ServerContext) async throws -> RepositoryIndexResponse
+    /// RepositoryModelLoad: load or reload a model (explicit model control).
+    func repositoryModelLoad(
+        _ request: RepositoryModelLoadRequest, context: ServerContext
+    ) async throws -> RepositoryModelLoadResponse
+    /// RepositoryModelUnload: stop serving a model once its calls in flight are done.
+    func repositoryModelUnload(
+        _ request: RepositoryModelUnloadRequest, context: ServerContext
+    ) async throws -> RepositoryModelUnloadResponse
 }
 
 extension InferenceServiceHandler {
     public func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse {
         throw RPCError(.unimplemented, "this server has no model configurations (ModelConfig)")
+    }
+
+    public func modelStatistics(
+        _ request: ModelStatisticsRequest, context: ServerContext
+    ) async throws -> ModelStatisticsResponse {
+        throw RPCError(.unimplemented, "this server keeps no model statistics (ModelStatistics)")
+    }
+
+    public func repositoryIndex(
+        _ request: RepositoryIndexRequest, context: ServerContext
+    ) async throws -> RepositoryIndexResponse {
+        throw RPCError(.unimplemented, "this server has no model repository (RepositoryIndex)")
+    }
+
+    public func repositoryModelLoad(
+        _ request: RepositoryModelLoadRequest, context: ServerContext
+    ) async throws -> RepositoryModelLoadResponse {
+        throw RPCError(.unimplemented, "this server has no model repository to load from (RepositoryModelLoad)")
+    }
+
+    public func repositoryModelUnload(
+        _ request: RepositoryModelUnloadRequest, context: ServerContext
+    ) async throws -> RepositoryModelUnloadResponse {
+        throw RPCError(.unimplemented, "this server has no model repository (RepositoryModelUnload)")
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// What the reconciler asks its loader to load.
 public struct VersionLoadRequest: Sendable, Hashable {
@@ -45,6 +46,10 @@ public struct ReconcileReport: Sendable, Hashable {
 /// previously served version of the model stays as a stand-in; the failure is recorded and not
 /// retried until the file or config changes. Removed versions and models are dropped from the
 /// snapshot; their instances go away when their last request ends.
+///
+/// Under explicit model control (`startExplicitControl`), only the models loaded on request are
+/// served, each with its configuration override if it was given one; `load` and `unload` change
+/// that set. Passes never overlap: each waits for the one before it.
 public actor ModelReconciler<Loaded: Sendable> {
     public nonisolated let scanner: RepositoryScanner
     public nonisolated let store: RepositoryStore<Loaded>
@@ -52,6 +57,15 @@ public actor ModelReconciler<Loaded: Sendable> {
     private let logger: Logger
     private var reportedWarnings: Set<String> = []
     private var reportedConfigErrors: [String: String] = [:]
+    /// nil: every model found is served (polling). Else the models loaded on request.
+    private var explicitlyLoaded: [String: ExplicitLoad]?
+    private var passRunning = false
+    private var waitingPasses: [CheckedContinuation<Void, Never>] = []
+
+    /// A model loaded on request, and the configuration it was loaded with instead of its file.
+    private struct ExplicitLoad {
+        var configOverride: ModelConfig?
+    }
 
     public init(
         scanner: RepositoryScanner, store: RepositoryStore<Loaded> = RepositoryStore(),
@@ -68,12 +82,101 @@ public actor ModelReconciler<Loaded: Sendable> {
     /// then the current snapshot keeps serving.
     @discardableResult
     public func reconcile() async throws(RepositoryError) -> ReconcileReport {
+        try await exclusively { () async throws(RepositoryError) in try await pass() }
+    }
+
+    /// Switches to explicit model control: from now on only `models` (every model in the
+    /// repository when it holds "*") and those loaded later are served.
+    public func startExplicitControl(loading models: Set<String>) throws(RepositoryError) {
+        let names = models.contains("*") ? Set(try scanner.scan().models.keys) : models
+        explicitlyLoaded = Dictionary(uniqueKeysWithValues: names.map { ($0, ExplicitLoad()) })
+        explicitMode.store(true, ordering: .relaxed)
+    }
+
+    /// Whether models are loaded and unloaded on request rather than by scanning.
+    public nonisolated var isExplicit: Bool { explicitMode.load(ordering: .relaxed) }
+    private nonisolated let explicitMode = Atomic<Bool>(false)
+
+    /// Loads (or reloads) `model` from the repository, with `configOverride` in place of its
+    /// config.yaml when given. A version that fails keeps its previous instance serving; a model
+    /// that ends up with no version to serve is not added. Throws why when anything failed.
+    @discardableResult
+    public func load(_ model: String, configOverride: ModelConfig?) async throws(RepositoryError) -> ReconcileReport {
+        try await exclusively { () async throws(RepositoryError) in
+            guard var loaded = explicitlyLoaded else { throw RepositoryError("explicit model control is off") }
+            let found = try scanner.scan().models
+            guard found[model] != nil else {
+                let known = found.keys.sorted().joined(separator: ", ")
+                throw RepositoryError.notFound(
+                    "model '\(model)' is not in the repository (models: \(known.isEmpty ? "none" : known))")
+            }
+            let before = loaded[model]
+            loaded[model] = ExplicitLoad(configOverride: configOverride)
+            explicitlyLoaded = loaded
+            let report = try await pass()
+            let failures = report.failed.filter { $0.key.model == model }.sorted { $0.key < $1.key }.map {
+                "version \($0.key.version): \($0.value)"
+            }
+            let problems = (report.configErrors[model].map { [$0] } ?? []) + failures
+            guard !problems.isEmpty else { return report }
+            if store.snapshot.models[model]?.isReady != true {
+                // Nothing of it can serve: leave it as it was rather than make the server unready.
+                explicitlyLoaded?[model] = before
+                _ = try await pass()
+            }
+            let serving = store.snapshot.models[model]?.readyVersions.map(String.init).joined(separator: ", ") ?? ""
+            throw RepositoryError(
+                "cannot load model '\(model)': \(problems.joined(separator: "; "))"
+                    + (serving.isEmpty ? "" : " (serving on: version \(serving))"))
+        }
+    }
+
+    /// Stops serving `model`: it leaves the snapshot at once, so new calls are refused, while
+    /// calls already holding one of its versions finish with it; it is freed after the last.
+    @discardableResult
+    public func unload(_ model: String) async throws(RepositoryError) -> ReconcileReport {
+        try await exclusively { () throws(RepositoryError) in
+            guard explicitlyLoaded != nil else { throw RepositoryError("explicit model control is off") }
+            guard explicitlyLoaded?.removeValue(forKey: model) != nil else {
+                throw RepositoryError.notFound("model '\(model)' is not loaded")
+            }
+            var current = store.snapshot
+            var report = ReconcileReport()
+            if let removed = current.models.removeValue(forKey: model) {
+                report.unloaded = removed.readyVersions.map { ModelVersionKey(model, $0) }
+            }
+            current.generation += 1
+            store.publish(current)
+            log(report)
+            return report
+        }
+    }
+
+    /// Runs `body` after every pass started before it has ended.
+    private func exclusively<Result>(
+        _ body: () async throws(RepositoryError) -> Result
+    ) async throws(RepositoryError) -> Result {
+        while passRunning { await withCheckedContinuation { waitingPasses.append($0) } }
+        passRunning = true
+        defer {
+            passRunning = false
+            if !waitingPasses.isEmpty { waitingPasses.removeFirst().resume() }
+        }
+        return try await body()
+    }
+
+    private func pass() async throws(RepositoryError) -> ReconcileReport {
         let scan = try scanner.scan()
         logWarnings(scan.warnings)
         let current = store.snapshot
         var report = ReconcileReport()
         var models: [String: ModelStatus<Loaded>] = [:]
-        for (name, scanned) in scan.models.sorted(by: { $0.key < $1.key }) {
+        for (name, found) in scan.models.sorted(by: { $0.key < $1.key }) {
+            var scanned = found
+            if let explicitlyLoaded {
+                guard let choice = explicitlyLoaded[name] else { continue }
+                if let configOverride = choice.configOverride { scanned.config = .success(configOverride) }
+            }
             models[name] = await reconcile(scanned, current: current.models[name], report: &report)
         }
         for (name, removed) in current.models where models[name] == nil {

@@ -12,17 +12,27 @@ public final class ModelWorkerService: InferenceServiceHandler {
     public let pool: InferencePool
     public let serverName: String
     public let serverVersion: String
+    /// The repository's reconciler, for RepositoryIndex and explicit loads and unloads.
+    public let reconciler: ModelReconciler<ServedModel>?
+    /// Called after an explicit load or unload (to update health).
+    let repositoryChanged: @Sendable () -> Void
     private let draining = Atomic<Bool>(false)
 
     public init(
         store: RepositoryStore<ServedModel>, pool: InferencePool = .shared, serverName: String = "model-worker",
-        serverVersion: String = ModelWorkerService.version
+        serverVersion: String = ModelWorkerService.version, reconciler: ModelReconciler<ServedModel>? = nil,
+        repositoryChanged: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.pool = pool
         self.serverName = serverName
         self.serverVersion = serverVersion
+        self.reconciler = reconciler
+        self.repositoryChanged = repositoryChanged
     }
+
+    /// The protocol extensions ServerMetadata lists (Triton's names).
+    public static let extensions = ["model_configuration", "statistics", "model_repository", "binary_tensor_data"]
 
     /// The worker's release version.
     public static let version = "0.1.0"
@@ -42,10 +52,15 @@ public final class ModelWorkerService: InferenceServiceHandler {
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
-        ServerMetadataResponse(name: serverName, version: serverVersion, extensions: [])
+        ServerMetadataResponse(name: serverName, version: serverVersion, extensions: Self.extensions)
     }
 
     public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
+        if let reconciler, reconciler.isExplicit, store.snapshot.models[request.name] == nil,
+            (try? reconciler.scanner.scan().models[request.name]) != nil
+        {
+            return ModelReadyResponse(ready: false)  // In the repository but not loaded.
+        }
         let model = try status(of: request.name)
         if request.version.isEmpty { return ModelReadyResponse(ready: model.isReady) }
         guard let version = Self.parseVersion(request.version) else { return ModelReadyResponse(ready: false) }
@@ -68,9 +83,22 @@ public final class ModelWorkerService: InferenceServiceHandler {
         context.annotations.note(model: request.modelName, requestID: request.id)
         let served = try resolve(try status(of: request.modelName), version: request.modelVersion)
         context.annotations.note(version: String(served.version))
-        let prepared = try InferRequestValidator(model: served).validate(request)
+        let started = ContinuousClock.now
+        var rows = 0
+        var inputTime: Duration?
+        var outputTime: Duration?
+        var reachedModel = false
         var succeeded = false
-        defer { served.recorder.finished(succeeded: succeeded) }
+        defer {
+            if reachedModel { served.recorder.finished(succeeded: succeeded) }
+            served.statistics.finished(
+                succeeded: succeeded, rows: rows, total: started.duration(to: .now), input: inputTime, output: outputTime)
+        }
+        let prepared = try InferRequestValidator(model: served).validate(request)
+        rows = prepared.rows
+        let ran = ContinuousClock.now
+        inputTime = started.duration(to: ran)
+        reachedModel = true
         let outputs: [String: Tensor]
         do {
             if let batcher = served.batcher {
@@ -83,6 +111,7 @@ public final class ModelWorkerService: InferenceServiceHandler {
         } catch let error as BatchingError {
             throw RPCError(.internal, "model '\(served.name)' version \(served.version): \(error.description)")
         }
+        let converting = ContinuousClock.now
         var response = InferResponse(modelName: served.name, modelVersion: String(served.version), id: request.id)
         for output in prepared.outputs {
             guard let tensor = outputs[output.graphName] else {
@@ -91,22 +120,40 @@ public final class ModelWorkerService: InferenceServiceHandler {
             }
             response.outputs.append(TensorConversion.inferTensor(name: output.name, from: tensor))
         }
+        outputTime = converting.duration(to: .now)
         succeeded = true
         return response
     }
 
+    /// Statistics of every loaded version of the named model (every model when the name is
+    /// empty), or of the one version asked for.
+    public func modelStatistics(
+        _ request: ModelStatisticsRequest, context: ServerContext
+    ) async throws -> ModelStatisticsResponse {
+        let models =
+            request.name.isEmpty ? store.snapshot.models.values.sorted { $0.name < $1.name } : [try status(of: request.name)]
+        if !request.version.isEmpty {
+            return ModelStatisticsResponse(modelStats: [try resolve(models[0], version: request.version).statistics.snapshot])
+        }
+        return ModelStatisticsResponse(
+            modelStats: models.flatMap { model in
+                model.versions.keys.sorted().compactMap { model.versions[$0]?.loaded?.statistics.snapshot }
+            })
+    }
+
     /// The model's status; NOT_FOUND naming it when the repository has no such model.
-    private func status(of name: String) throws(RPCError) -> ModelStatus<ServedModel> {
+    func status(of name: String) throws(RPCError) -> ModelStatus<ServedModel> {
         let snapshot = store.snapshot
         guard let model = snapshot.models[name] else {
             let known = snapshot.models.keys.sorted().joined(separator: ", ")
-            throw RPCError(.notFound, "unknown model '\(name)' (models: \(known.isEmpty ? "none" : known))")
+            let hint = reconciler?.isExplicit == true ? "; under explicit model control, load it with RepositoryModelLoad" : ""
+            throw RPCError(.notFound, "unknown model '\(name)' (models: \(known.isEmpty ? "none" : known))\(hint)")
         }
         return model
     }
 
     /// The version to answer with: the newest ready one for an empty version.
-    private func resolve(_ model: ModelStatus<ServedModel>, version text: String) throws(RPCError) -> ServedModel {
+    func resolve(_ model: ModelStatus<ServedModel>, version text: String) throws(RPCError) -> ServedModel {
         if text.isEmpty {
             guard let (_, served) = model.newestReady else {
                 throw RPCError(.unavailable, "model '\(model.name)' is not available: \(model.unavailableReason)")

@@ -32,8 +32,10 @@ public final class ServedModel: Sendable {
     let inputsByName: [String: ServedTensor]
     /// Present when batching is on.
     public let batcher: DynamicBatcher?
-    /// Where this version's queue and compute times go.
+    /// Where this version's queue and compute times go (its statistics, then the observer).
     public let recorder: any InferenceRecorder
+    /// What ModelStatistics reports for this version.
+    public let statistics: VersionStatistics
     let pool: InferencePool
     /// This version's measured compute time per row, which decides where unbatched calls run.
     let cost = ComputeCostEstimate()
@@ -107,7 +109,11 @@ public final class ServedModel: Sendable {
         self.outputs = outputs
         inputsByName = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.pool = pool
-        let recorder = observer?.recorder(model: name, version: version) ?? DiscardingInferenceRecorder()
+        let statistics = VersionStatistics(name: name, version: version)
+        self.statistics = statistics
+        let recorder = StatisticsRecorder(
+            statistics: statistics,
+            next: observer?.recorder(model: name, version: version) ?? DiscardingInferenceRecorder())
         self.recorder = recorder
         if config.maxBatchSize > 0 {
             let batching = config.dynamicBatching ?? ModelConfig.DynamicBatching()

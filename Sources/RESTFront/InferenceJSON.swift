@@ -145,7 +145,7 @@ enum InferenceJSON {
         return tensor
     }
 
-    private static func parameters(_ value: Any?, what: String) throws(RPCError) -> [String: InferParameter] {
+    static func parameters(_ value: Any?, what: String) throws(RPCError) -> [String: InferParameter] {
         guard let value else { return [:] }
         guard let object = value as? [String: Any] else { throw RPCError(.invalidArgument, "\(what) must be an object") }
         var parameters: [String: InferParameter] = [:]

@@ -54,7 +54,14 @@ public struct RESTFront: Sendable {
         get(router, "/v2", InferenceMethods.serverMetadata, { _, _ in ServerMetadataRequest() }) {
             (_, response: ServerMetadataResponse) in RESTReply(json: RESTJSON.serverMetadata(response))
         }
+        get(router, "/v2/models/stats", InferenceMethods.modelStatistics, { _, _ in ModelStatisticsRequest() }) {
+            (_, response: ModelStatisticsResponse) in RESTReply(json: RepositoryJSON.statistics(response))
+        }
+        repositoryRoutes(router)
         for prefix in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
+            get(router, prefix + "/stats", InferenceMethods.modelStatistics, { ModelStatisticsRequest(name: $0, version: $1) }) {
+                (_, response: ModelStatisticsResponse) in RESTReply(json: RepositoryJSON.statistics(response))
+            }
             get(router, prefix, InferenceMethods.modelMetadata, { ModelMetadataRequest(name: $0, version: $1) }) {
                 (_, response: ModelMetadataResponse) in RESTReply(json: RESTJSON.modelMetadata(response))
             }
@@ -81,6 +88,35 @@ public struct RESTFront: Sendable {
             }
         }
         return router
+    }
+
+    /// Triton's repository extension: the index, and explicit loads and unloads.
+    private func repositoryRoutes(_ router: Router<BasicRequestContext>) {
+        router.post("/v2/repository/index") { request, _ in
+            await respond(request, method: InferenceMethods.repositoryIndex) { call throws(RPCError) in
+                let message = try RepositoryJSON.indexRequest(try await call.body())
+                let response = try await call.unary(InferenceMethods.repositoryIndex, message, as: RepositoryIndexResponse.self)
+                return RESTReply(json: RepositoryJSON.index(response))
+            }
+        }
+        router.post("/v2/repository/models/{model}/load") { request, context in
+            await respond(request, method: InferenceMethods.repositoryModelLoad) { call throws(RPCError) in
+                let message = RepositoryModelLoadRequest(
+                    modelName: modelAndVersion(context).0,
+                    parameters: try RepositoryJSON.repositoryParameters(try await call.body()))
+                _ = try await call.unary(InferenceMethods.repositoryModelLoad, message, as: RepositoryModelLoadResponse.self)
+                return RESTReply(json: "{}")
+            }
+        }
+        router.post("/v2/repository/models/{model}/unload") { request, context in
+            await respond(request, method: InferenceMethods.repositoryModelUnload) { call throws(RPCError) in
+                let message = RepositoryModelUnloadRequest(
+                    modelName: modelAndVersion(context).0,
+                    parameters: try RepositoryJSON.repositoryParameters(try await call.body()))
+                _ = try await call.unary(InferenceMethods.repositoryModelUnload, message, as: RepositoryModelUnloadResponse.self)
+                return RESTReply(json: "{}")
+            }
+        }
     }
 
     /// Answers GET `path` with one call of the unary `method`: `message` makes its request from the

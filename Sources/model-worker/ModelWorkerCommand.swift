@@ -5,6 +5,7 @@ import ModelRepository
 import ModelWorker
 import RPCTransport
 import ServiceKit
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +24,10 @@ struct ModelWorkerCommand: ServiceCommand {
             Layout: DIR/<model>/<version>/model.onnx (versions are positive integers), with an optional \
             DIR/<model>/config.yaml (version_policy, max_batch_size, dynamic_batching, inputs, outputs). \
             New, replaced and removed versions are picked up every --poll-interval-ms while running, and \
-            at once on SIGHUP.
+            at once on SIGHUP. With --model-control-mode explicit, models are loaded and unloaded only on \
+            request (RepositoryModelLoad/Unload, or POST /v2/repository/models/NAME/load|unload on \
+            --http-listen), starting with those named by --load-model; SIGHUP then reloads the loaded \
+            models from disk.
 
             /readyz (on --metrics-listen) and grpc.health report ready once every model in the \
             repository has a loaded version. SIGTERM or SIGINT: both turn not ready, in-flight calls get \
@@ -41,6 +45,19 @@ struct ModelWorkerCommand: ServiceCommand {
 
     @Option(help: "Milliseconds between scans of the repository for new, changed or removed versions.")
     var pollIntervalMs = 1000
+
+    @Option(
+        help: ArgumentHelp(
+            "poll: serve every model found, rescanning every --poll-interval-ms and on SIGHUP. explicit: serve only "
+                + "the models loaded on request (RepositoryModelLoad/Unload) and by --load-model.",
+            valueName: "poll|explicit"))
+    var modelControlMode = ModelControlMode.poll
+
+    @Option(
+        help: ArgumentHelp(
+            "With --model-control-mode explicit: a model to load at start (repeatable; '*' for every model; "
+                + "default '*').", valueName: "name"))
+    var loadModel: [String] = []
 
     @Option(help: "Largest request message in bytes.")
     var maxMessageBytes = 4 * 1024 * 1024
@@ -62,6 +79,9 @@ struct ModelWorkerCommand: ServiceCommand {
         var info = stat()
         guard stat(modelRepository, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw ValidationError("--model-repository '\(modelRepository)' is not a directory")
+        }
+        if !loadModel.isEmpty && modelControlMode != .explicit {
+            throw ValidationError("--load-model needs --model-control-mode explicit (poll serves every model)")
         }
         guard pollIntervalMs > 0 else { throw ValidationError("--poll-interval-ms must be positive") }
         guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive") }
@@ -85,20 +105,34 @@ struct ModelWorkerCommand: ServiceCommand {
         ) { request in
             try await pool.run { try ServedModel(loading: request, pool: pool, observer: observer) }
         }
+        if modelControlMode == .explicit {
+            try await reconciler.startExplicitControl(loading: Set(loadModel.isEmpty ? ["*"] : loadModel))
+        }
         runtime.readiness.setCheck { WorkerReadiness.state(of: store.snapshot) }
         // The first load happens before the gRPC port opens, so a worker that listens is ready.
         try await reconciler.reconcile()
 
-        let service = ModelWorkerService(store: store, pool: pool)
-        let health = ServingHealth { service.isReady }
+        // Health reads the service's readiness; the service updates health after a load or unload.
+        let serviceForHealth = Mutex<ModelWorkerService?>(nil)
+        let health = ServingHealth { serviceForHealth.withLock { $0?.isReady ?? false } }
+        let service = ModelWorkerService(store: store, pool: pool, reconciler: reconciler, repositoryChanged: health.update)
+        serviceForHealth.withLock { $0 = service }
+        health.update()
         let server = try await runtime.startServer(
             address, services: [InferenceService(handler: service)], health: health, maxMessageBytes: maxMessageBytes)
         let rescans = RescanLoop(
-            reconciler: reconciler, every: .milliseconds(pollIntervalMs), logger: logger, after: health.update)
+            reconciler: reconciler, every: modelControlMode == .poll ? .milliseconds(pollIntervalMs) : nil, logger: logger,
+            after: health.update)
         await runtime.run(
             server: server, health: health, services: [rescans], reload: { rescans.rescanNow() },
             beforeDrain: { service.beginDraining() })
     }
+}
+
+/// How the worker decides which models to serve.
+enum ModelControlMode: String, ExpressibleByArgument, CaseIterable {
+    case poll
+    case explicit
 }
 
 /// The number of cores, for the default thread counts.

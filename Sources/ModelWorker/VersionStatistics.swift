@@ -1,0 +1,84 @@
+import Foundation
+import InferenceAPI
+import Synchronization
+
+/// One model version's activity since it was loaded, in the shape of Triton's statistics
+/// extension: request outcomes and the time of each stage, model runs by batch size.
+public final class VersionStatistics: Sendable {
+    public let name: String
+    public let version: Int
+    private let state = Mutex(State())
+
+    private struct State {
+        var stats = InferStatistics()
+        var inferenceCount: UInt64 = 0
+        var executionCount: UInt64 = 0
+        var lastInference: UInt64 = 0
+        /// Model runs and their compute time, indexed by batch size.
+        var batches: [UInt64: StatisticDuration] = [:]
+    }
+
+    public init(name: String, version: Int) {
+        self.name = name
+        self.version = version
+    }
+
+    /// A request ended: its outcome, its whole time in the worker, and (when it ran) the time
+    /// spent checking and converting its inputs and its outputs.
+    func finished(succeeded: Bool, rows: Int, total: Duration, input: Duration?, output: Duration?) {
+        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        state.withLock { state in
+            if succeeded {
+                state.stats.success.add(total)
+                state.inferenceCount &+= UInt64(max(0, rows))
+            } else {
+                state.stats.fail.add(total)
+            }
+            if let input { state.stats.computeInput.add(input) }
+            if let output { state.stats.computeOutput.add(output) }
+            state.lastInference = now
+        }
+    }
+
+    func queued(for wait: Duration) {
+        state.withLock { $0.stats.queue.add(wait) }
+    }
+
+    func computed(rows: Int, duration: Duration) {
+        state.withLock { state in
+            state.stats.computeInfer.add(duration)
+            state.executionCount &+= 1
+            state.batches[UInt64(max(0, rows)), default: StatisticDuration()].add(duration)
+        }
+    }
+
+    /// The statistics so far, as ModelStatistics reports them.
+    public var snapshot: ModelStatistics {
+        state.withLock { state in
+            ModelStatistics(
+                name: name, version: String(version), lastInference: state.lastInference,
+                inferenceCount: state.inferenceCount, executionCount: state.executionCount, inferenceStats: state.stats,
+                batchStats: state.batches.sorted { $0.key < $1.key }.map {
+                    InferBatchStatistics(batchSize: $0.key, computeInfer: $0.value)
+                })
+        }
+    }
+}
+
+/// Feeds queue and compute times to a version's statistics and then to the observer's recorder.
+struct StatisticsRecorder: InferenceRecorder {
+    let statistics: VersionStatistics
+    let next: any InferenceRecorder
+
+    func queued(for wait: Duration) {
+        statistics.queued(for: wait)
+        next.queued(for: wait)
+    }
+
+    func computed(rows: Int, duration: Duration) {
+        statistics.computed(rows: rows, duration: duration)
+        next.computed(rows: rows, duration: duration)
+    }
+
+    func finished(succeeded: Bool) { next.finished(succeeded: succeeded) }
+}
