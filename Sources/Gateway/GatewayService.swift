@@ -55,7 +55,9 @@ public final class GatewayService: InferenceServiceHandler {
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
-        return ServerMetadataResponse(name: "inference-mesh-gateway", version: GatewayVersion.current, extensions: [])
+        return ServerMetadataResponse(
+            name: "inference-mesh-gateway", version: GatewayVersion.current,
+            extensions: ["model_configuration", "statistics", "model_repository", "binary_tensor_data"])
     }
 
     public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
@@ -301,7 +303,7 @@ public final class GatewayService: InferenceServiceHandler {
         return model
     }
 
-    private func unknownVersion(_ model: ModelRuntime, _ version: String) -> RPCError {
+    func unknownVersion(_ model: ModelRuntime, _ version: String) -> RPCError {
         RPCError(
             .notFound,
             "model \"\(model.name)\" has no version \"\(version)\" (versions: \(model.route.versionOrder.joined(separator: ", ")))"

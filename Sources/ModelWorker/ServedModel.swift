@@ -109,7 +109,7 @@ public final class ServedModel: Sendable {
         self.outputs = outputs
         inputsByName = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.pool = pool
-        let statistics = VersionStatistics(name: name, version: version)
+        let statistics = VersionStatistics(name: name, version: version, batches: config.maxBatchSize > 0)
         self.statistics = statistics
         let recorder = StatisticsRecorder(
             statistics: statistics,

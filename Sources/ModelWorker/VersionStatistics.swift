@@ -7,6 +7,9 @@ import Synchronization
 public final class VersionStatistics: Sendable {
     public let name: String
     public let version: Int
+    /// Whether the model batches along dimension 0; a model that does not counts each request
+    /// as one inference of batch size 1, as Triton does.
+    let batches: Bool
     private let state = Mutex(State())
 
     private struct State {
@@ -18,19 +21,20 @@ public final class VersionStatistics: Sendable {
         var batches: [UInt64: StatisticDuration] = [:]
     }
 
-    public init(name: String, version: Int) {
+    public init(name: String, version: Int, batches: Bool) {
         self.name = name
         self.version = version
+        self.batches = batches
     }
 
-    /// A request ended: its outcome, its whole time in the worker, and (when it ran) the time
-    /// spent checking and converting its inputs and its outputs.
+    /// A request ended: its outcome, its rows (when the model batches), its whole time in the
+    /// worker, and (when it ran) the time spent checking and converting its inputs and outputs.
     func finished(succeeded: Bool, rows: Int, total: Duration, input: Duration?, output: Duration?) {
         let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
         state.withLock { state in
             if succeeded {
                 state.stats.success.add(total)
-                state.inferenceCount &+= UInt64(max(0, rows))
+                state.inferenceCount &+= batches ? UInt64(max(0, rows)) : 1
             } else {
                 state.stats.fail.add(total)
             }
@@ -48,7 +52,7 @@ public final class VersionStatistics: Sendable {
         state.withLock { state in
             state.stats.computeInfer.add(duration)
             state.executionCount &+= 1
-            state.batches[UInt64(max(0, rows)), default: StatisticDuration()].add(duration)
+            state.batches[batches ? UInt64(max(0, rows)) : 1, default: StatisticDuration()].add(duration)
         }
     }
 

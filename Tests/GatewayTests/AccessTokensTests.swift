@@ -49,7 +49,7 @@ struct AccessTokensTests {
         #expect(throws: RPCError(.permissionDenied, "this token may not call model \"wine\"")) {
             try tokens.authorize(["authorization": "Bearer s3cret"], model: "wine")
         }
-        #expect(throws: RPCError(.permissionDenied, "this token may not use the admin service")) {
+        #expect(throws: RPCError(.permissionDenied, "this token may not use the admin service (it needs admin: true)")) {
             try tokens.authorizeAdmin(["authorization": "Bearer s3cret"])
         }
     }

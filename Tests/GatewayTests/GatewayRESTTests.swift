@@ -69,3 +69,61 @@ struct GatewayModelConfigTests {
         _ = await worker.terminate()
     }
 }
+
+/// Statistics summed over a version's replicas, the routed index, and model loads and unloads
+/// forwarded to the workers for admin tokens only, through a real gateway over gRPC and HTTP.
+@Suite("gateway forwards Triton's statistics and repository control")
+struct GatewayTritonExtensionsTests {
+    @Test(arguments: ["grpc", "http"])
+    func statisticsAndRepositoryControlThroughTheGateway(transport: String) async throws {
+        let scratch = try GatewayScratch()
+        let repository = try scratch.repository("v1", version: 1)
+        var workers: [ServiceProcess] = []
+        for _ in 0..<2 {
+            workers.append(
+                try await ServiceProcess.start(
+                    "model-worker",
+                    [
+                        "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--model-repository", repository,
+                        "--model-control-mode", "explicit", "--log-level", "warning",
+                    ]))
+        }
+        try scratch.writeRoutes(
+            """
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: [\(workers.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", "))]}
+            """)
+        let tokensPath = "\(scratch.root)/tokens.yaml"
+        // The digests of "secret" and "admin-secret".
+        try """
+        tokens:
+          - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
+          - {name: ops, sha256: 16175223c8ddce5ace0493c948569c211b03c4c6bb3d3e484434999448cffe01, admin: true}
+        """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        let gateway = try await Mesh.gateway(
+            scratch, extra: ["--auth-tokens", tokensPath, "--http-listen", "127.0.0.1:0"], readingHTTPPort: true)
+        let port = transport == "grpc" ? gateway.port : try #require(gateway.httpPort)
+        let result = try await PythonPeer.json(
+            "triton_extensions.py",
+            ["gateway", transport, String(port), GatewayScratch.exampleModel(1), "admin-secret", "secret"])
+
+        // Six calls spread over two replicas, added up per version.
+        let stats = try #require((result["stats"] as? [[String: Any]])?.first, "\(result)")
+        #expect(stats["name"] as? String == "iris" && stats["version"] as? String == "1")
+        #expect((stats["success"] as? [Int])?.first == 6, "\(stats)")
+        #expect(stats["inference_count"] as? Int == 6, "\(stats)")
+        #expect(result["index"] as? [[String]] == [["iris", "1", "READY", ""]])
+        let refused = result["load_as_user"] as? [String] ?? []
+        #expect(
+            refused.first == (transport == "grpc" ? "PERMISSION_DENIED" : "403")
+                && refused.last?.contains("may not load or unload models") == true, "\(refused)")
+        #expect(result["unload_as_admin"] as? String == "OK")
+        #expect(result["infer_after_unload"] as? String != "OK", "\(result)")
+        #expect(result["load_as_admin"] as? String == "OK")
+        #expect(result["infer_after_load"] as? String == "OK", "\(result)")
+        #expect(await gateway.terminate() == 0)
+        for worker in workers { _ = await worker.terminate() }
+    }
+}

@@ -57,7 +57,9 @@ struct InferenceServiceTests {
                 "/inference.GRPCInferenceService/ServerLive", "/inference.GRPCInferenceService/ServerReady",
                 "/inference.GRPCInferenceService/ModelReady", "/inference.GRPCInferenceService/ServerMetadata",
                 "/inference.GRPCInferenceService/ModelMetadata", "/inference.GRPCInferenceService/ModelInfer",
-                "/inference.GRPCInferenceService/ModelConfig",
+                "/inference.GRPCInferenceService/ModelConfig", "/inference.GRPCInferenceService/ModelStatistics",
+                "/inference.GRPCInferenceService/RepositoryIndex", "/inference.GRPCInferenceService/RepositoryModelLoad",
+                "/inference.GRPCInferenceService/RepositoryModelUnload",
             ])
         #expect(service.methods.allSatisfy { $0.kind == .unary })
     }

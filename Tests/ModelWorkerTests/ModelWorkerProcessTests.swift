@@ -20,7 +20,9 @@ struct ModelWorkerProcessTests {
             #expect(result["model_ready"] as? Bool == true)
             let server = result["server"] as? [String: Any]
             #expect(server?["name"] as? String == "model-worker")
-            #expect((server?["extensions"] as? [Any])?.isEmpty == true)
+            #expect(
+                (server?["extensions"] as? [String])?.sorted()
+                    == ["binary_tensor_data", "model_configuration", "model_repository", "statistics"])
             let metadata = try #require(result["metadata"] as? [String: Any])
             #expect(metadata["name"] as? String == model)
             #expect(metadata["versions"] as? [String] == ["1"])

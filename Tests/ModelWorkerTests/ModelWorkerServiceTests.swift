@@ -21,7 +21,7 @@ struct ModelWorkerServiceTests {
         #expect(try await worker.serverLive(.init(), context: testContext).live)
         #expect(try await worker.serverReady(.init(), context: testContext).ready)
         let server = try await worker.serverMetadata(.init(), context: testContext)
-        #expect(server.name == "model-worker" && server.extensions.isEmpty && !server.version.isEmpty)
+        #expect(server.name == "model-worker" && server.extensions.contains("statistics") && !server.version.isEmpty)
         #expect(try await worker.modelReady(.init(name: "iris"), context: testContext).ready)
         #expect(try await worker.modelReady(.init(name: "iris", version: "1"), context: testContext).ready)
         #expect(try await worker.modelReady(.init(name: "iris", version: "2"), context: testContext).ready == false)

@@ -156,6 +156,8 @@ struct WorkerOpsTests {
                 listen: 127.0.0.1:0
                 model-repository: \(repository.root)
                 poll-interval-ms: 75
+                model-control-mode: poll
+                load-model: []
                 max-message-bytes: 4194304
                 inference-threads: null
                 inline-compute-limit-us: 50

@@ -112,9 +112,9 @@ public struct AccessTokens: Sendable {
     }
 
     /// Checks that the caller may use the admin service.
-    public func authorizeAdmin(_ metadata: Metadata) throws(RPCError) {
+    public func authorizeAdmin(_ metadata: Metadata, for what: String = "use the admin service") throws(RPCError) {
         guard try authenticate(metadata).admin else {
-            throw RPCError(.permissionDenied, "this token may not use the admin service")
+            throw RPCError(.permissionDenied, "this token may not \(what) (it needs admin: true)")
         }
     }
 

@@ -15,7 +15,7 @@ struct AuthInterceptor: ServerInterceptor {
         /// request id (field 3) first, as ModelInfer's handler does, so a refused call's access
         /// log line names them too.
         case model(notesCall: Bool)
-        /// A token with `admin: true` (every method of the admin service).
+        /// A token with `admin: true` (every method of the admin service, model loads and unloads).
         case admin
     }
 
@@ -30,8 +30,12 @@ struct AuthInterceptor: ServerInterceptor {
 
     static func check(for path: String) -> Check? {
         switch path {
-        case InferenceMethods.serverMetadata: .token
-        case InferenceMethods.modelReady, InferenceMethods.modelMetadata, InferenceMethods.modelConfig: .model(notesCall: false)
+        case InferenceMethods.serverMetadata, InferenceMethods.repositoryIndex: .token
+        case InferenceMethods.modelReady, InferenceMethods.modelMetadata, InferenceMethods.modelConfig,
+            InferenceMethods.modelStatistics:
+            .model(notesCall: false)
+        // Loading and unloading change what every caller gets: admin tokens only.
+        case InferenceMethods.repositoryModelLoad, InferenceMethods.repositoryModelUnload: .admin
         case InferenceMethods.modelInfer: .model(notesCall: true)
         case _ where path.hasPrefix(adminServicePrefix): .admin
         default: nil
@@ -46,7 +50,8 @@ struct AuthInterceptor: ServerInterceptor {
         case .token:
             _ = try tokens.authenticate(context.metadata)
         case .admin:
-            try tokens.authorizeAdmin(context.metadata)
+            let loading = context.method.hasPrefix("/inference.")
+            try tokens.authorizeAdmin(context.metadata, for: loading ? "load or unload models" : "use the admin service")
         case .model(let notesCall):
             // Bytes that are not protobuf go on to the handler, whose decoding error the caller
             // got before auth was an interceptor.
