@@ -110,7 +110,8 @@ struct AuthInterceptorTests {
             await #expect(throws: RPCError(.unauthenticated, "a bearer token is required (authorization: Bearer TOKEN)")) {
                 try await call(path, token: nil)
             }
-            await #expect(throws: RPCError(.permissionDenied, "this token may not use the admin service (it needs admin: true)")) {
+            await #expect(throws: RPCError(.permissionDenied, "this token may not use the admin service (it needs admin: true)"))
+            {
                 try await call(path, token: "s3cret")
             }
             try await call(path, token: "root-pass")

@@ -96,7 +96,9 @@ struct GatewayProcessTests {
         #expect(result["wrong_token"] as? String == "UNAUTHENTICATED|the bearer token is not valid")
         #expect(result["allowed"] as? String == "OK")
         #expect(result["other_model"] as? String == "PERMISSION_DENIED|this token may not call model \"wine\"")
-        #expect(result["admin_without_right"] as? String == "PERMISSION_DENIED|this token may not use the admin service (it needs admin: true)")
+        #expect(
+            result["admin_without_right"] as? String
+                == "PERMISSION_DENIED|this token may not use the admin service (it needs admin: true)")
         #expect(result["admin"] as? String == "OK")
         #expect(result["ready_without_token"] as? String == "OK")
         #expect(await gateway.terminate() == 0)
