@@ -48,7 +48,8 @@ public final class FeaturePreprocessorService: InferenceServiceHandler {
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: ServerContext) async throws -> ServerMetadataResponse {
-        ServerMetadataResponse(name: serverName, version: Self.version, extensions: [])
+        ServerMetadataResponse(
+            name: serverName, version: Self.version, extensions: ["statistics", "model_repository", "binary_tensor_data"])
     }
 
     public func modelReady(_ request: ModelReadyRequest, context: ServerContext) async throws -> ModelReadyResponse {
@@ -65,6 +66,14 @@ public final class FeaturePreprocessorService: InferenceServiceHandler {
         context.annotations.note(model: request.modelName, requestID: request.id)
         let served = try resolve(request.modelName, version: request.modelVersion)
         context.annotations.note(version: String(served.version))
+        let started = ContinuousClock.now
+        var rows = 0
+        var inputTime: Duration?
+        var succeeded = false
+        defer {
+            served.statistics.finished(
+                succeeded: succeeded, rows: rows, total: started.duration(to: .now), input: inputTime, output: nil)
+        }
         let plan = served.plan
         let output = plan.spec.output
         for requested in request.outputs where requested.name != output.name {
@@ -72,6 +81,9 @@ public final class FeaturePreprocessorService: InferenceServiceHandler {
                 .invalidArgument, "pipeline '\(served.name)' has no output '\(requested.name)' (outputs: \(output.name))")
         }
         let batch = try ColumnDecoder(spec: plan.spec, maxRows: limits.maxRows).decode(request)
+        rows = batch.rows
+        let transforming = ContinuousClock.now
+        inputTime = started.duration(to: transforming)
         let (elements, overflow) = batch.rows.multipliedReportingOverflow(by: plan.featureCount)
         guard !overflow, elements <= limits.maxOutputElements else {
             throw RPCError(
@@ -91,8 +103,55 @@ public final class FeaturePreprocessorService: InferenceServiceHandler {
         } catch {
             throw RPCError(.invalidArgument, "pipeline '\(served.name)': \(error.description)")
         }
+        served.statistics.queued(for: .zero)
+        served.statistics.computed(rows: batch.rows, duration: transforming.duration(to: .now))
+        succeeded = true
         return InferResponse(modelName: served.name, modelVersion: String(served.version), id: request.id, outputs: [tensor])
     }
+
+    /// Statistics of the named pipeline (every pipeline when the name is empty).
+    public func modelStatistics(
+        _ request: ModelStatisticsRequest, context: ServerContext
+    ) async throws -> ModelStatisticsResponse {
+        if !request.name.isEmpty {
+            return ModelStatisticsResponse(modelStats: [try resolve(request.name, version: request.version).statistics.snapshot])
+        }
+        return ModelStatisticsResponse(
+            modelStats: catalog.entries.values.sorted { $0.name < $1.name }.compactMap { $0.served?.statistics.snapshot })
+    }
+
+    /// Every spec file's pipeline: READY when it serves, UNAVAILABLE with the reason otherwise.
+    public func repositoryIndex(
+        _ request: RepositoryIndexRequest, context: ServerContext
+    ) async throws -> RepositoryIndexResponse {
+        var entries: [RepositoryIndexResponse.Entry] = []
+        for entry in catalog.entries.values.sorted(by: { $0.name < $1.name }) {
+            if let served = entry.served {
+                entries.append(.init(name: entry.name, version: String(served.version), state: "READY"))
+            } else if !request.ready {
+                entries.append(
+                    .init(name: entry.name, version: "", state: "UNAVAILABLE", reason: entry.loadError ?? "not loaded"))
+            }
+        }
+        return RepositoryIndexResponse(models: entries)
+    }
+
+    public func repositoryModelLoad(
+        _ request: RepositoryModelLoadRequest, context: ServerContext
+    ) async throws -> RepositoryModelLoadResponse {
+        throw Self.specFilesOnly
+    }
+
+    public func repositoryModelUnload(
+        _ request: RepositoryModelUnloadRequest, context: ServerContext
+    ) async throws -> RepositoryModelUnloadResponse {
+        throw Self.specFilesOnly
+    }
+
+    private static let specFilesOnly = RPCError(
+        .unimplemented,
+        "pipelines are loaded from the spec files of --pipelines (a new or changed file is picked up within "
+            + "--poll-interval-ms): add, replace or remove the file instead")
 
     private func entry(_ name: String) throws(RPCError) -> PipelineEntry {
         let entries = catalog.entries

@@ -7,11 +7,14 @@ public struct ServedPipeline: Sendable {
     public let plan: FeaturePlan
     public let file: SpecFileStamp
     public let metadata: ModelMetadataResponse
+    /// What ModelStatistics reports for this pipeline version since it was loaded.
+    public let statistics: VersionStatistics
 
     public init(plan: FeaturePlan, file: SpecFileStamp) {
         self.plan = plan
         self.file = file
         let spec = plan.spec
+        statistics = VersionStatistics(name: spec.name, version: spec.version, batches: true)
         metadata = ModelMetadataResponse(
             name: spec.name, versions: [String(spec.version)], platform: "feature_pipeline",
             inputs: spec.inputs.map { TensorMetadata(name: $0.name, datatype: $0.type.wireType, shape: [-1]) },

@@ -1,5 +1,4 @@
 import Foundation
-import InferenceAPI
 import Synchronization
 
 /// One model version's activity since it was loaded, in the shape of Triton's statistics
@@ -9,7 +8,7 @@ public final class VersionStatistics: Sendable {
     public let version: Int
     /// Whether the model batches along dimension 0; a model that does not counts each request
     /// as one inference of batch size 1, as Triton does.
-    let batches: Bool
+    public let batches: Bool
     private let state = Mutex(State())
 
     private struct State {
@@ -29,7 +28,7 @@ public final class VersionStatistics: Sendable {
 
     /// A request ended: its outcome, its rows (when the model batches), its whole time in the
     /// worker, and (when it ran) the time spent checking and converting its inputs and outputs.
-    func finished(succeeded: Bool, rows: Int, total: Duration, input: Duration?, output: Duration?) {
+    public func finished(succeeded: Bool, rows: Int, total: Duration, input: Duration?, output: Duration?) {
         let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
         state.withLock { state in
             if succeeded {
@@ -44,11 +43,11 @@ public final class VersionStatistics: Sendable {
         }
     }
 
-    func queued(for wait: Duration) {
+    public func queued(for wait: Duration) {
         state.withLock { $0.stats.queue.add(wait) }
     }
 
-    func computed(rows: Int, duration: Duration) {
+    public func computed(rows: Int, duration: Duration) {
         state.withLock { state in
             state.stats.computeInfer.add(duration)
             state.executionCount &+= 1
@@ -67,22 +66,4 @@ public final class VersionStatistics: Sendable {
                 })
         }
     }
-}
-
-/// Feeds queue and compute times to a version's statistics and then to the observer's recorder.
-struct StatisticsRecorder: InferenceRecorder {
-    let statistics: VersionStatistics
-    let next: any InferenceRecorder
-
-    func queued(for wait: Duration) {
-        statistics.queued(for: wait)
-        next.queued(for: wait)
-    }
-
-    func computed(rows: Int, duration: Duration) {
-        statistics.computed(rows: rows, duration: duration)
-        next.computed(rows: rows, duration: duration)
-    }
-
-    func finished(succeeded: Bool) { next.finished(succeeded: succeeded) }
 }
