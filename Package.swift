@@ -77,8 +77,10 @@ let package = Package(
         .target(
             name: "RESTFront",
             dependencies: [
-                "RPCCore", "InferenceAPI", "JSONEscaping",
+                "RPCCore", "RPCTransport", "InferenceAPI", "JSONEscaping",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,10 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import InferenceAPI
 import Logging
 import NIOCore
 import RPCCore
+import RPCTransport
 import ServiceLifecycle
 
 /// The KServe V2 HTTP/REST protocol (`/v2/...`) on its own port, served with Hummingbird.
@@ -30,12 +32,23 @@ public struct RESTFront: Sendable {
         self.logger = logger
     }
 
-    /// The HTTP/1.1 server on `host:port` as a service; `onListening` gets the bound port.
+    /// The server on `host:port` as a service, speaking HTTP/1.1 and HTTP/2 (ALPN under `tls`,
+    /// h2c with prior knowledge in plaintext); `onListening` gets the bound port.
     public func application(
-        host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void
+        host: String, port: Int, tls: ServerTLS? = nil, maxHeaderListSize: Int = 16_384,
+        onListening: @escaping @Sendable (Int) -> Void
     ) -> some Service {
-        Application(
-            router: router(),
+        let router = router()
+        let bridge = HTTP2RouterBridge(responder: router.buildResponder(), logger: logger)
+        let maxBodyBytes = maxBodyBytes
+        let server = HTTPServerBuilder { responder in
+            RESTConnection(
+                http1: HTTP1Channel(responder: responder), tls: tls, maxBodyBytes: maxBodyBytes,
+                maxHeaderListSize: maxHeaderListSize,
+                http2Responder: { channel in { request in await bridge.respond(request, channel: channel) } })
+        }
+        return Application(
+            router: router, server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)

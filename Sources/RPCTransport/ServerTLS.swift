@@ -36,6 +36,8 @@ public struct ServerTLS: Sendable {
     public let files: Files?
     /// Connections whose handshake has not finished by then are closed.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// The ALPN protocols offered, in order of preference (`h2` for gRPC).
+    public let applicationProtocols: [String]
 
     /// TLS with loaded certificates; `clientCertificateAuthorities` turns on mutual TLS.
     /// Throws NIOSSL's error when the key does not belong to the certificate.
@@ -43,21 +45,25 @@ public struct ServerTLS: Sendable {
         certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,
         clientCertificateAuthorities: [NIOSSLCertificate]? = nil
     ) throws {
-        let context = try Self.makeContext(certificateChain, privateKey, clientCertificateAuthorities)
+        let context = try Self.makeContext(certificateChain, privateKey, clientCertificateAuthorities, protocols: ["h2"])
         current = CurrentContext(context, leaf: certificateChain.first)
         requiresClientCertificate = clientCertificateAuthorities != nil
         files = nil
+        applicationProtocols = ["h2"]
     }
 
     /// TLS from PEM files: the certificate chain (leaf first), its private key, and optionally
     /// the CA certificates that sign acceptable client certificates (mutual TLS).
+    /// `applicationProtocols` are offered through ALPN (a port that also serves HTTP/1.1 adds it).
     public init(
-        certificateFile: String, privateKeyFile: String, clientCertificateAuthorityFile: String? = nil
+        certificateFile: String, privateKeyFile: String, clientCertificateAuthorityFile: String? = nil,
+        applicationProtocols: [String] = ["h2"]
     ) throws(TLSFileError) {
         let files = Files(
             certificateChain: certificateFile, privateKey: privateKeyFile,
             clientCertificateAuthorities: clientCertificateAuthorityFile)
-        let (context, leaf) = try Self.load(files)
+        self.applicationProtocols = applicationProtocols
+        let (context, leaf) = try Self.load(files, protocols: applicationProtocols)
         current = CurrentContext(context, leaf: leaf)
         requiresClientCertificate = clientCertificateAuthorityFile != nil
         self.files = files
@@ -76,20 +82,22 @@ public struct ServerTLS: Sendable {
             throw TLSFileError(
                 role: .certificateChain, path: "(in memory)", reason: "not loaded from files, so there is nothing to reload")
         }
-        let (context, leaf) = try Self.load(files)
+        let (context, leaf) = try Self.load(files, protocols: applicationProtocols)
         current.replace(context, leaf: leaf)
         return leaf
     }
 
     /// Loads and checks every file, then builds the context.
-    private static func load(_ files: Files) throws(TLSFileError) -> (NIOSSLContext, NIOSSLCertificate) {
+    private static func load(
+        _ files: Files, protocols: [String]
+    ) throws(TLSFileError) -> (NIOSSLContext, NIOSSLCertificate) {
         let chain = try PEMFile.certificates(at: files.certificateChain, role: .certificateChain)
         let key = try PEMFile.privateKey(at: files.privateKey)
         let authorities = try files.clientCertificateAuthorities.map { path throws(TLSFileError) in
             try PEMFile.certificates(at: path, role: .trustRoots)
         }
         do {
-            return (try makeContext(chain, key, authorities), chain[0])
+            return (try makeContext(chain, key, authorities, protocols: protocols), chain[0])
         } catch NIOSSLError.failedToLoadPrivateKey {
             throw TLSFileError(
                 role: .privateKey, path: files.privateKey,
@@ -101,7 +109,7 @@ public struct ServerTLS: Sendable {
 
     private static func makeContext(
         _ certificateChain: [NIOSSLCertificate], _ privateKey: NIOSSLPrivateKey,
-        _ clientCertificateAuthorities: [NIOSSLCertificate]?
+        _ clientCertificateAuthorities: [NIOSSLCertificate]?, protocols: [String]
     ) throws -> NIOSSLContext {
         let chain = certificateChain.map { NIOSSLCertificateSource.certificate($0) }
         var configuration: TLSConfiguration
@@ -115,7 +123,7 @@ public struct ServerTLS: Sendable {
         }
         // HTTP/2 requires TLS 1.2 or later (RFC 9113, section 9.2).
         configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = ["h2"]
+        configuration.applicationProtocols = protocols
         // Closing waits this long for the peer's close_notify; a silent peer must not hold up
         // shutdown, which closes the remaining connections one after another.
         configuration.shutdownTimeout = .seconds(1)
@@ -125,7 +133,7 @@ public struct ServerTLS: Sendable {
     /// Puts TLS in front of whatever the connection's pipeline gets next. A failed handshake is
     /// logged with the peer (info when TLS itself failed, debug when the peer just left) and
     /// ends only that connection.
-    func addHandlers(to channel: any Channel, logger: Logger) throws {
+    public func addHandlers(to channel: any Channel, logger: Logger) throws {
         let handshake = channel.eventLoop.makePromise(of: Void.self)
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(NIOSSLServerHandler(context: current.context))

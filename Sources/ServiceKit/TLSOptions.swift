@@ -37,6 +37,21 @@ public struct TLSOptions: ParsableArguments, Sendable {
         return tls
     }
 
+    /// The same certificate for the REST port (`--http-listen`), which offers HTTP/2 and
+    /// HTTP/1.1 through ALPN; reloaded on SIGHUP with the gRPC port's.
+    public func restTLS() throws(ValidationError) -> ServerTLS? {
+        guard let tls = try loadServerTLS(), let files = tls.files else { return nil }
+        do {
+            let rest = try ServerTLS(
+                certificateFile: files.certificateChain, privateKeyFile: files.privateKey,
+                clientCertificateAuthorityFile: files.clientCertificateAuthorities, applicationProtocols: ["h2", "http/1.1"])
+            ServerTLSReloads.register(rest)
+            return rest
+        } catch {
+            throw ValidationError(Self.message(for: error))
+        }
+    }
+
     private func loadServerTLS() throws(ValidationError) -> ServerTLS? {
         switch (tlsCert, tlsKey) {
         case (nil, nil):

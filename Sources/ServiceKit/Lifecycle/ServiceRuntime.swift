@@ -135,7 +135,10 @@ public final class ServiceRuntime: Sendable {
         announceMetricsListening()
         if let httpAddress = try options.httpAddress() {
             let front = RESTFront(services: instrumented, maxBodyBytes: maxMessageBytes, logger: logger)
-            let application = front.application(host: httpAddress.host, port: httpAddress.port) { port in
+            let application = front.application(
+                host: httpAddress.host, port: httpAddress.port, tls: try options.tls.restTLS(),
+                maxHeaderListSize: configuration.limits.maxHeaderListSize
+            ) { port in
                 writeToStandardOutput("http listening on \(httpAddress.host):\(port)\n")
             }
             rest.withLock { $0 = application }
