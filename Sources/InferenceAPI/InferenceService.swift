@@ -18,6 +18,10 @@ public struct InferenceService: RPCService {
             .unary(InferenceMethods.modelMetadata) { try await handler.modelMetadata($0, context: $1) },
             .unary(InferenceMethods.modelInfer) { try await handler.modelInfer($0, context: $1) },
             .unary(InferenceMethods.modelConfig) { try await handler.modelConfig($0, context: $1) },
+            // ModelStreamInfer
+            .bidirectionalStreaming(InferenceMethods.modelStreamInfer) {
+                try await handler.modelStreamInfer($0, context: $1, responses: $2)
+            },
         ]
     }
 }

@@ -23,10 +23,30 @@ public protocol InferenceServiceHandler: Sendable {
     func modelInfer(_ request: InferRequest, context: ServerContext) async throws -> InferResponse
     /// ModelConfig (Triton's extension): the model's configuration; UNIMPLEMENTED by default.
     func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse
+
+    // MARK: ModelStreamInfer
+
+    /// ModelStreamInfer (Triton's extension): ModelInfer requests on one bidirectional stream,
+    /// each answered in order by a response or its error message; UNIMPLEMENTED by default.
+    func modelStreamInfer(
+        _ requests: RequestStream<InferRequest>, context: ServerContext,
+        responses: ResponseStream<ModelStreamInferResponse>
+    ) async throws
 }
 
 extension InferenceServiceHandler {
     public func modelConfig(_ request: ModelConfigRequest, context: ServerContext) async throws -> ModelConfigResponse {
         throw RPCError(.unimplemented, "this server has no model configurations (ModelConfig)")
+    }
+}
+
+// MARK: ModelStreamInfer
+
+extension InferenceServiceHandler {
+    public func modelStreamInfer(
+        _ requests: RequestStream<InferRequest>, context: ServerContext,
+        responses: ResponseStream<ModelStreamInferResponse>
+    ) async throws {
+        throw RPCError(.unimplemented, "this server does not serve streaming inference (ModelStreamInfer)")
     }
 }
