@@ -30,7 +30,8 @@ struct AuthInterceptor: ServerInterceptor {
 
     static func check(for path: String) -> Check? {
         switch path {
-        case InferenceMethods.serverMetadata: .token
+        // ModelStreamInfer: a valid token opens the stream; GatewayService checks each request's model.
+        case InferenceMethods.serverMetadata, InferenceMethods.modelStreamInfer: .token
         case InferenceMethods.modelReady, InferenceMethods.modelMetadata, InferenceMethods.modelConfig: .model(notesCall: false)
         case InferenceMethods.modelInfer: .model(notesCall: true)
         case _ where path.hasPrefix(adminServicePrefix): .admin
