@@ -57,9 +57,10 @@ struct InferenceServiceTests {
                 "/inference.GRPCInferenceService/ServerLive", "/inference.GRPCInferenceService/ServerReady",
                 "/inference.GRPCInferenceService/ModelReady", "/inference.GRPCInferenceService/ServerMetadata",
                 "/inference.GRPCInferenceService/ModelMetadata", "/inference.GRPCInferenceService/ModelInfer",
-                "/inference.GRPCInferenceService/ModelConfig",
+                "/inference.GRPCInferenceService/ModelConfig", "/inference.GRPCInferenceService/ModelStreamInfer",
             ])
-        #expect(service.methods.allSatisfy { $0.kind == .unary })
+        #expect(service.methods.dropLast().allSatisfy { $0.kind == .unary })
+        #expect(service.methods.last?.kind == .bidirectionalStreaming)
     }
 
     @Test func routesEachMethodToTheHandler() async throws {
