@@ -47,4 +47,40 @@ struct GatewayStreamInferTests {
         _ = await v1.terminate()
         _ = await v2.terminate()
     }
+
+    /// With `--auth-tokens`, a valid token opens the stream and each request's model is checked
+    /// on its own: a model outside the token's list fails that request only.
+    @Test func bearerTokensGuardTheStreamAndEachRequestsModel() async throws {
+        let scratch = try GatewayScratch()
+        let worker = try await Mesh.worker(try scratch.repository("v1", version: 1))
+        try scratch.writeRoutes(
+            """
+            models:
+              iris:
+                versions:
+                  "1": {endpoints: ["127.0.0.1:\(worker.port)"]}
+            """)
+        let tokensPath = "\(scratch.root)/tokens.yaml"
+        // The digest of "secret".
+        try """
+        tokens:
+          - {name: checkout, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, models: [iris]}
+        """.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        let gateway = try await Mesh.gateway(scratch, extra: ["--auth-tokens", tokensPath])
+
+        let allowed = try await PythonPeer.json(
+            "stream_infer_checks.py",
+            [String(gateway.port), "iris", "--count", "20", "--bad-at", "10", "--bad-model", "wine", "--token", "secret"])
+        #expect(allowed["answers"] as? Int == 20)
+        #expect(allowed["in_order"] as? Bool == true)
+        #expect(allowed["errors"] as? [String] == ["this token may not call model \"wine\""])
+        #expect(allowed["versions"] as? [String: Int] == ["1": 19])
+
+        let refused = try await PythonPeer.json("stream_infer_checks.py", [String(gateway.port), "iris", "--count", "3"])
+        #expect(refused["errors"] as? [String] == ["a bearer token is required (authorization: Bearer TOKEN)"])
+        #expect(refused["versions"] as? [String: Int] == [:])
+
+        #expect(await gateway.terminate() == 0)
+        _ = await worker.terminate()
+    }
 }

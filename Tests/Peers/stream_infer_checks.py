@@ -3,10 +3,13 @@ model-worker or a gateway serving MODEL (an iris classifier: input X [-1, 4] FP3
 and probabilities). Sends COUNT requests of 1 to 5 rows on one stream, the one at --bad-at with
 a wrong shape, and compares every streamed answer with a ModelInfer call of the same rows to
 the version that answered, and with onnxruntime when --oracle names that version's file.
+With --bad-model the request at --bad-at names that model instead of having a wrong shape;
+--token sends a bearer token with the stream.
 Prints one JSON object of observations.
 
 usage: stream_infer_checks.py PORT MODEL [--count N] [--bad-at I] [--version V]
        [--routing-key KEY] [--header-key KEY] [--oracle VERSION=MODEL_FILE ...]
+       [--bad-model NAME] [--token TOKEN]
 """
 import argparse
 import json
@@ -14,6 +17,7 @@ import queue
 
 import numpy as np
 import tritonclient.grpc as triton
+from tritonclient.utils import InferenceServerException
 
 parser = argparse.ArgumentParser()
 parser.add_argument("port")
@@ -24,6 +28,8 @@ parser.add_argument("--version", default="")
 parser.add_argument("--routing-key", help="sent as the routing_key request parameter")
 parser.add_argument("--header-key", help="sent as the x-routing-key header of the stream")
 parser.add_argument("--oracle", action="append", default=[], help="VERSION=MODEL_FILE")
+parser.add_argument("--bad-model")
+parser.add_argument("--token")
 args = parser.parse_args()
 
 client = triton.InferenceServerClient(url=f"127.0.0.1:{args.port}")
@@ -31,7 +37,7 @@ rng = np.random.default_rng(11)
 
 
 def rows(index):
-    if index == args.bad_at:
+    if index == args.bad_at and not args.bad_model:
         return np.zeros((2, 3), np.float32)
     return rng.uniform([4.3, 2.0, 1.0, 0.1], [7.9, 4.4, 6.9, 2.5], size=(index % 5 + 1, 4)).astype(np.float32)
 
@@ -44,13 +50,20 @@ def inputs(x):
 
 requests = [rows(i) for i in range(args.count)]
 replies = queue.Queue()
-client.start_stream(
-    callback=lambda result, error: replies.put((result, error)),
-    headers={"x-routing-key": args.header_key} if args.header_key else None)
+headers = {}
+if args.header_key:
+    headers["x-routing-key"] = args.header_key
+if args.token:
+    headers["authorization"] = f"Bearer {args.token}"
+client.start_stream(callback=lambda result, error: replies.put((result, error)), headers=headers or None)
 parameters = {"routing_key": args.routing_key} if args.routing_key else None
 for index, x in enumerate(requests):
-    client.async_stream_infer(
-        args.model, inputs(x), model_version=args.version, request_id=str(index), parameters=parameters)
+    model = args.bad_model if index == args.bad_at and args.bad_model else args.model
+    try:
+        client.async_stream_infer(
+            model, inputs(x), model_version=args.version, request_id=str(index), parameters=parameters)
+    except InferenceServerException:
+        break  # the server ended the stream; the callback has its status
 client.stop_stream()  # waits for the server to end the stream, after every answer
 
 answers = []
@@ -74,7 +87,8 @@ for result, error in answers:
     order.append(response.id)
     versions[response.model_version] = versions.get(response.model_version, 0) + 1
     x = requests[int(response.id)]
-    unary = client.infer(args.model, inputs(x), model_version=response.model_version, request_id=response.id)
+    unary = client.infer(args.model, inputs(x), model_version=response.model_version, request_id=response.id,
+                         headers={"authorization": f"Bearer {args.token}"} if args.token else None)
     if not (np.array_equal(result.as_numpy("label"), unary.as_numpy("label"))
             and np.array_equal(result.as_numpy("probabilities"), unary.as_numpy("probabilities"))):
         model_infer_mismatches += 1
