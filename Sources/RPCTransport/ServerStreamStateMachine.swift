@@ -7,10 +7,9 @@ import RPCCore
 /// No channel, session or task inside, so the call's protocol decisions are tested with plain
 /// values: one request message per unary or server-streaming call (a bidirectional call's
 /// handler starts with the headers and is handed each message as it completes), the size limit
-/// checked from the length prefix, a
-/// truncated request refused, Trailers-Only replies for errors before any message, and which
-/// failures count as refused (those before the handler started). `ServerStream` holds it and
-/// `ServerConnectionHandler` performs the actions.
+/// checked from the length prefix, a truncated request refused, Trailers-Only replies for errors
+/// before any message, and which failures count as refused (those before the handler started).
+/// `ServerStream` holds it and `ServerConnectionHandler` performs the actions.
 struct ServerStreamStateMachine {
     /// What the connection must do after an event.
     enum Action {
@@ -104,12 +103,19 @@ struct ServerStreamStateMachine {
     /// one complete message.
     mutating func requestEnded() -> Action {
         requestClosed = true
-        if deframer.hasPartialMessage, !isFinished {
+        let streaming: Bool
+        switch state {
+        case .streaming: streaming = true
+        case .receiving: streaming = false
+        case .running, .finished: return .none
+        }
+        if deframer.hasPartialMessage {
             return fail(RPCError(.internal, "the request ended inside a message (truncated length-prefixed message)"))
         }
-        if case .streaming = state { return .deliverRequests([], ended: true) }
-        guard case .receiving(let request) = state else { return .none }
-        guard let request else { return fail(RPCError(.internal, "the request ended without a message")) }
+        if streaming { return .deliverRequests([], ended: true) }
+        guard case .receiving(let request?) = state else {
+            return fail(RPCError(.internal, "the request ended without a message"))
+        }
         state = .running
         return .startHandler(request: request)
     }
