@@ -19,7 +19,7 @@ struct PreprocessorStreamInferTests {
                 "critical",
             ])
         let client = RPCClient(host: "127.0.0.1", port: process.port)
-        let call = try await client.bidirectionalStream(InferenceMethods.modelStreamInfer, timeout: .seconds(10))
+        let call = try await client.bidirectionalStream(InferenceMethods.modelStreamInfer, timeout: .seconds(60))
         for (model, x) in [("scale", 3.0), ("nope", 1), ("scale", 5)] {
             call.send(InferRequest(modelName: model, inputs: [InferTensor(name: "x", shape: [1], values: [x])]))
         }
