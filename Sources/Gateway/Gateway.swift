@@ -77,7 +77,7 @@ public final class Gateway: Service, Sendable {
         let forwarder = Forwarder(clients: clients, retryBudget: RetryBudget(configuration: options.retryBudget))
         service = GatewayService(
             table: table, forwarder: forwarder, metrics: metrics, logger: logger,
-            defaultTimeout: options.defaultTimeout)
+            defaultTimeout: options.defaultTimeout, tokens: options.tokens)
         canary = CanaryDriver(
             table: table, statePath: options.coordination == nil ? options.canaryStatePath : nil, metrics: metrics, logger: logger
         )

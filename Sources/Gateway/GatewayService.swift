@@ -22,18 +22,25 @@ public final class GatewayService: InferenceServiceHandler {
     public let maxShadowCalls = 64
     private let draining = Atomic<Bool>(false)
 
+    // MARK: ModelStreamInfer
+    /// Checked for each request of a ModelStreamInfer stream (`--auth-tokens`), whose call as a
+    /// whole the auth interceptor only checks for a valid token; nil lets everyone in.
+    public let tokens: AccessTokens?
+    // MARK: -
+
     /// Metadata that belongs to this hop and is not passed on.
     static let hopMetadata = ["authorization"]
 
     public init(
         table: RoutingTable, forwarder: Forwarder, metrics: GatewayMetrics, logger: Logger,
-        defaultTimeout: Duration = .seconds(30)
+        defaultTimeout: Duration = .seconds(30), tokens: AccessTokens? = nil
     ) {
         self.table = table
         self.forwarder = forwarder
         self.metrics = metrics
         self.logger = logger
         self.defaultTimeout = defaultTimeout
+        self.tokens = tokens
     }
 
     /// Readiness turns false for a graceful shutdown.

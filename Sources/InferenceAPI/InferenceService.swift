@@ -22,6 +22,10 @@ public struct InferenceService: RPCService {
             .unary(InferenceMethods.repositoryIndex) { try await handler.repositoryIndex($0, context: $1) },
             .unary(InferenceMethods.repositoryModelLoad) { try await handler.repositoryModelLoad($0, context: $1) },
             .unary(InferenceMethods.repositoryModelUnload) { try await handler.repositoryModelUnload($0, context: $1) },
+            // ModelStreamInfer
+            .bidirectionalStreaming(InferenceMethods.modelStreamInfer) {
+                try await handler.modelStreamInfer($0, context: $1, responses: $2)
+            },
         ]
     }
 }

@@ -37,6 +37,15 @@ public protocol InferenceServiceHandler: Sendable {
     func repositoryModelUnload(
         _ request: RepositoryModelUnloadRequest, context: ServerContext
     ) async throws -> RepositoryModelUnloadResponse
+
+    // MARK: ModelStreamInfer
+
+    /// ModelStreamInfer (Triton's extension): ModelInfer requests on one bidirectional stream,
+    /// each answered in order by a response or its error message; UNIMPLEMENTED by default.
+    func modelStreamInfer(
+        _ requests: RequestStream<InferRequest>, context: ServerContext,
+        responses: ResponseStream<ModelStreamInferResponse>
+    ) async throws
 }
 
 extension InferenceServiceHandler {
@@ -66,5 +75,16 @@ extension InferenceServiceHandler {
         _ request: RepositoryModelUnloadRequest, context: ServerContext
     ) async throws -> RepositoryModelUnloadResponse {
         throw RPCError(.unimplemented, "this server has no model repository (RepositoryModelUnload)")
+    }
+}
+
+// MARK: ModelStreamInfer
+
+extension InferenceServiceHandler {
+    public func modelStreamInfer(
+        _ requests: RequestStream<InferRequest>, context: ServerContext,
+        responses: ResponseStream<ModelStreamInferResponse>
+    ) async throws {
+        throw RPCError(.unimplemented, "this server does not serve streaming inference (ModelStreamInfer)")
     }
 }

@@ -8,13 +8,17 @@ public struct MethodHandler: Sendable {
     public enum Kind: Sendable {
         case unary
         case serverStreaming
+        /// Requests and replies both stream: the handler reads requests from `context.requests`
+        /// as they arrive and writes replies to the stream.
+        case bidirectionalStreaming
     }
 
     /// `/package.Service/Method`.
     public let path: String
     public let kind: Kind
     /// Runs the call: decodes the request, calls the typed handler and returns the bytes of the
-    /// single reply (unary) or nil after writing every reply to `stream` (server streaming).
+    /// single reply (unary) or nil after writing every reply to `stream` (streaming). A
+    /// bidirectional call's `request` is empty: its messages come from `context.requests`.
     public let run: Run
 
     /// The shape of `run`, and of the `next` an interceptor calls.
@@ -52,6 +56,45 @@ public struct MethodHandler: Sendable {
             return nil
         }
     }
+
+    /// A bidirectional-streaming method: requests read one by one as they arrive, any number of
+    /// replies written to the stream. The call ends when the handler returns.
+    public static func bidirectionalStreaming<Request: WireMessage, Response: WireMessage>(
+        _ path: String,
+        _ handler:
+            @escaping @Sendable (RequestStream<Request>, ServerContext, ResponseStream<Response>) async throws -> Void
+    ) -> MethodHandler {
+        MethodHandler(path: path, kind: .bidirectionalStreaming) { _, context, sink in
+            guard let source = context.requests else {
+                throw RPCError(.internal, "\(path) is bidirectional but the transport gave it no request stream")
+            }
+            try await handler(RequestStream(source: source), context, ResponseStream(sink: sink))
+            return nil
+        }
+    }
+}
+
+/// Where a bidirectional call's request messages come from; the transport implements it.
+public protocol RequestStreamSource: Sendable {
+    /// The next request message's bytes, once it has arrived; nil when the caller has ended its
+    /// side. Throws when the call has ended (cancelled, deadline, connection gone) or the
+    /// request stream is broken (a message over the size limit, a truncated message). One reader
+    /// at a time; the transport reads more from the caller only as messages are taken.
+    func next() async throws -> [UInt8]?
+}
+
+/// The typed reader a bidirectional handler receives.
+public struct RequestStream<Message: WireMessage>: Sendable {
+    public let source: any RequestStreamSource
+
+    public init(source: any RequestStreamSource) { self.source = source }
+
+    /// The next request, decoded; nil once the caller has ended its side. Throws as
+    /// `RequestStreamSource.next()` does, or when the message does not decode.
+    public func next() async throws -> Message? {
+        guard let bytes = try await source.next() else { return nil }
+        return try Message(wireBytes: bytes)
+    }
 }
 
 /// Where a streaming handler's replies go; the transport implements it.
@@ -62,7 +105,7 @@ public protocol ResponseStreamSink: Sendable {
 
 /// The typed writer a server-streaming handler receives.
 public struct ResponseStream<Message: WireMessage>: Sendable {
-    let sink: any ResponseStreamSink
+    public let sink: any ResponseStreamSink
 
     public init(sink: any ResponseStreamSink) { self.sink = sink }
 

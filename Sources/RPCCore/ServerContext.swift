@@ -15,10 +15,14 @@ public final class ServerContext: Sendable {
     public let response: ResponseMetadata
     /// What the handler learned about the call (model, version, ids), for the access log.
     public let annotations: CallAnnotations
+    /// A bidirectional call's request messages; nil for unary and server-streaming calls, whose
+    /// one request is the handler's argument.
+    public let requests: (any RequestStreamSource)?
 
     public init(
         method: String, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
-        response: ResponseMetadata = ResponseMetadata(), annotations: CallAnnotations = CallAnnotations()
+        response: ResponseMetadata = ResponseMetadata(), annotations: CallAnnotations = CallAnnotations(),
+        requests: (any RequestStreamSource)? = nil
     ) {
         self.method = method
         self.metadata = metadata
@@ -26,6 +30,7 @@ public final class ServerContext: Sendable {
         self.peer = peer
         self.response = response
         self.annotations = annotations
+        self.requests = requests
     }
 }
 

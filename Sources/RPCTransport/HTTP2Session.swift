@@ -68,6 +68,10 @@ final class HTTP2Session {
         var initialWindowSize: UInt32 = 1 << 20
         var maxFrameSize: UInt32 = 16_384
         var maxHeaderListSize: Int = 16_384
+        /// Received DATA is acknowledged (WINDOW_UPDATE) by this session rather than by nghttp2,
+        /// so streams can be held back with `holdWindow(stream:)`; servers use it for
+        /// bidirectional calls, whose requests are read only as fast as the handler reads them.
+        var acknowledgesData = false
     }
 
     /// A stream's queued body and what ends it; a class so appending never copies the buffer.
@@ -112,6 +116,8 @@ final class HTTP2Session {
     private var recentStrings = RecentHeaderStrings()
     /// Streams to reset once our side of them has been sent completely.
     private var resetWhenResponseSent: Set<Int32> = []
+    /// Streams whose received bytes are acknowledged only by `releaseWindow`: the bytes held so far.
+    private var heldWindows: [Int32: Int] = [:]
 
     init(role: Role, settings: Settings) throws {
         self.role = role
@@ -130,9 +136,10 @@ final class HTTP2Session {
         var options: OpaquePointer?
         nghttp2_option_new(&options)
         defer { nghttp2_option_del(options) }
-        // Our streams' bodies are bounded by the message size limit; let nghttp2 keep the
-        // windows open as bytes are consumed.
+        // Unary bodies are bounded by the message size limit, so their windows reopen as bytes
+        // arrive (by nghttp2, or by `acknowledge` when held streams need manual acknowledgement).
         nghttp2_option_set_max_send_header_block_length(options, 65_536)
+        if settings.acknowledgesData { nghttp2_option_set_no_auto_window_update(options, 1) }
 
         let userData = Unmanaged.passUnretained(self).toOpaque()
         let rc: Int32 =
@@ -252,6 +259,24 @@ final class HTTP2Session {
 
     /// Bytes queued on a stream and not yet taken by nghttp2.
     func pendingBytes(stream: Int32) -> Int { outbound[stream]?.pendingBytes ?? 0 }
+
+    /// From now on the stream's received bytes count against its window until `releaseWindow`
+    /// (the connection's window is still acknowledged at once, so other streams go on).
+    /// Needs `Settings.acknowledgesData`.
+    func holdWindow(stream: Int32) {
+        guard settings.acknowledgesData, heldWindows[stream] == nil else { return }
+        heldWindows[stream] = 0
+    }
+
+    /// Acknowledges every byte the stream has held back, reopening its window.
+    func releaseWindow(stream: Int32) {
+        guard let held = heldWindows[stream], held > 0 else { return }
+        heldWindows[stream] = 0
+        nghttp2_session_consume_stream(session, stream, held)
+    }
+
+    /// Bytes received on a held stream and not yet released.
+    func heldBytes(stream: Int32) -> Int { heldWindows[stream] ?? 0 }
 
     /// Resets a stream (cancel, refuse, or drop the rest of a request).
     func resetStream(_ stream: Int32, errorCode: UInt32) {
@@ -375,13 +400,26 @@ final class HTTP2Session {
     }
 
     fileprivate func dataChunk(stream: Int32, bytes: UnsafeRawBufferPointer) {
+        if settings.acknowledgesData { acknowledge(bytes.count, on: stream) }
         delegate?.session(self, data: bytes, stream: stream)
+    }
+
+    /// Acknowledges received body bytes: the connection's share at once, the stream's unless it
+    /// is held.
+    private func acknowledge(_ count: Int, on stream: Int32) {
+        if !heldWindows.isEmpty, let held = heldWindows[stream] {
+            heldWindows[stream] = held + count
+            nghttp2_session_consume_connection(session, count)
+        } else {
+            nghttp2_session_consume(session, stream, count)
+        }
     }
 
     fileprivate func streamClosed(stream: Int32, errorCode: UInt32) {
         outbound[stream] = nil
         if incoming?.stream == stream { incoming = nil }
         resetWhenResponseSent.remove(stream)
+        heldWindows[stream] = nil
         delegate?.session(self, closed: stream, errorCode: errorCode)
     }
 

@@ -25,6 +25,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private let methods: [String: MethodHandler]
+    private let hasBidirectionalMethods: Bool
     private let configuration: ServerConfiguration
     private let logger: Logger
     private var session: HTTP2Session?
@@ -54,6 +55,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         refusedCall: RPCServer.RefusedCallObserver? = nil
     ) {
         self.methods = methods
+        self.hasBidirectionalMethods = methods.values.contains { $0.kind == .bidirectionalStreaming }
         self.configuration = configuration
         self.logger = logger
         self.refusedCall = refusedCall
@@ -83,7 +85,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 settings: .init(
                     maxConcurrentStreams: limits.maxConcurrentStreams,
                     initialWindowSize: limits.initialWindowSize,
-                    maxHeaderListSize: limits.maxHeaderListSize))
+                    maxHeaderListSize: limits.maxHeaderListSize,
+                    // Only bidirectional calls hold their windows back; a server without them
+                    // leaves window updates to nghttp2.
+                    acknowledgesData: hasBidirectionalMethods))
             session.delegate = self
             self.session = session
             output = SessionOutput(session: session, context: context) { [weak self] in self?.flushOutput() }
@@ -168,11 +173,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         if let nanos = request.timeoutNanoseconds, nanos < Self.longestDeadlineNanoseconds {
             deadline = .now + .nanoseconds(nanos)
         }
-        let context = ServerContext(method: request.path, metadata: request.metadata, deadline: deadline, peer: peer)
+        let bidirectional = method.kind == .bidirectionalStreaming
+        let context = ServerContext(
+            method: request.path, metadata: request.metadata, deadline: deadline, peer: peer,
+            requests: bidirectional ? requestSource(stream: id) : nil)
         let stream = ServerStream(
             id: id, method: method, context: context, maxMessageLength: configuration.limits.maxReceiveMessageLength)
         streams[id] = stream
         if let nanos = request.timeoutNanoseconds, deadline != nil { deadlines?.set(id, in: nanos) }
+        if bidirectional {
+            session.holdWindow(stream: id)
+            perform(stream.machine.bidirectionalCallStarted(), on: stream)
+        }
         if endStream { perform(stream.machine.requestEnded(), on: stream) }
     }
 
@@ -231,6 +243,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             break
         case .startHandler(let request):
             run(stream, request: request)
+        case .deliverRequests(let messages, let ended):
+            stream.requests?.deliver(messages, ended: ended)
+            reopenWindowIfRoom(stream)
         case .sendMessage(let message, let headers):
             // write(_:stream:) sends its own, as it needs the queued byte count.
             _ = send(message, headers: headers, on: stream)
@@ -263,7 +278,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let method = stream.method
         // Only streaming handlers write through a sink; unary ones return their reply.
         let sink: any ResponseStreamSink =
-            method.kind == .serverStreaming ? StreamSink(connection: loopBound, stream: stream.id) : UnaryCallSink.shared
+            method.kind == .unary ? UnaryCallSink.shared : StreamSink(connection: loopBound, stream: stream.id)
         let context = stream.context
         let id = stream.id
         // Starts inline: a handler that does not suspend answers within this read, with no hop.
@@ -304,6 +319,32 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private func deadlineExpired(stream id: Int32) {
         if let stream = streams[id] { perform(stream.machine.deadlineExpired(), on: stream) }
+    }
+
+    /// Where a bidirectional handler reads its requests: through this connection's event loop.
+    private func requestSource(stream id: Int32) -> (any RequestStreamSource)? {
+        guard let loop = context?.eventLoop else { return nil }
+        return StreamRequestSource(connection: NIOLoopBound(self, eventLoop: loop), stream: id)
+    }
+
+    /// The handler's next request message; taking one may reopen the stream's window.
+    fileprivate func nextRequest(stream id: Int32) -> EventLoopFuture<[UInt8]?> {
+        let loop = context!.eventLoop
+        guard let stream = streams[id], let requests = stream.requests else {
+            return loop.makeFailedFuture(RPCError(.cancelled, "the call has ended"))
+        }
+        let message = requests.next(on: loop)
+        reopenWindowIfRoom(stream)
+        return message
+    }
+
+    /// Acknowledges a bidirectional stream's received bytes while few enough wait unread, so
+    /// the caller can send only as fast as the handler reads.
+    private func reopenWindowIfRoom(_ stream: ServerStream) {
+        guard let session, let requests = stream.requests, requests.hasRoom, session.heldBytes(stream: stream.id) > 0
+        else { return }
+        session.releaseWindow(stream: stream.id)
+        output?.schedule()
     }
 
     /// Queues one streamed reply; the future completes when the handler may write again.
@@ -416,6 +457,20 @@ private struct StreamSink: ResponseStreamSink {
         let stream = self.stream
         try await connection.eventLoop.flatSubmit {
             connection.value.write(message, stream: stream)
+        }.get()
+    }
+}
+
+/// Lets a bidirectional handler's task read requests through the connection's event loop.
+private struct StreamRequestSource: RequestStreamSource {
+    let connection: NIOLoopBound<ServerConnectionHandler>
+    let stream: Int32
+
+    func next() async throws -> [UInt8]? {
+        let connection = self.connection
+        let stream = self.stream
+        return try await connection.eventLoop.flatSubmit {
+            connection.value.nextRequest(stream: stream)
         }.get()
     }
 }

@@ -5,17 +5,21 @@ import RPCCore
 /// answers with what the connection must do.
 ///
 /// No channel, session or task inside, so the call's protocol decisions are tested with plain
-/// values: one request message per call, the size limit checked from the length prefix, a
-/// truncated request refused, Trailers-Only replies for errors before any message, and which
-/// failures count as refused (those before the handler started). `ServerStream` holds it and
-/// `ServerConnectionHandler` performs the actions.
+/// values: one request message per unary or server-streaming call (a bidirectional call's
+/// handler starts with the headers and is handed each message as it completes), the size limit
+/// checked from the length prefix, a truncated request refused, Trailers-Only replies for errors
+/// before any message, and which failures count as refused (those before the handler started).
+/// `ServerStream` holds it and `ServerConnectionHandler` performs the actions.
 struct ServerStreamStateMachine {
     /// What the connection must do after an event.
     enum Action {
         /// Nothing.
         case none
-        /// Run the method's handler with this request message.
+        /// Run the method's handler with this request message (empty for a bidirectional call).
         case startHandler(request: [UInt8])
+        /// Hand a bidirectional call's handler these request messages; `ended`: the caller has
+        /// ended its side after them.
+        case deliverRequests([[UInt8]], ended: Bool)
         /// Queue a streamed reply, after `headers` when they are not sent yet.
         case sendMessage([UInt8], headers: HeaderList?)
         /// End the response as `ending` says, then cancel the handler and fail waiting writers.
@@ -42,6 +46,8 @@ struct ServerStreamStateMachine {
         case receiving(request: [UInt8]?)
         /// The handler is running.
         case running
+        /// A bidirectional call's handler is running and takes request messages as they arrive.
+        case streaming
         /// The status was sent or the stream closed; late events are ignored.
         case finished
     }
@@ -61,6 +67,13 @@ struct ServerStreamStateMachine {
         self.deframer = MessageDeframer(maxMessageLength: maxMessageLength)
     }
 
+    /// A bidirectional call's headers arrived: its handler starts now, before any request message.
+    mutating func bidirectionalCallStarted() -> Action {
+        guard case .receiving(nil) = state else { return .none }
+        state = .streaming
+        return .startHandler(request: [])
+    }
+
     var isFinished: Bool {
         if case .finished = state { return true }
         return false
@@ -71,6 +84,7 @@ struct ServerStreamStateMachine {
     /// Request DATA bytes arrived. An oversized prefix, a compressed message or a second message
     /// fails the call before anything is buffered.
     mutating func receivedData(_ bytes: UnsafeRawBufferPointer) -> Action {
+        if case .streaming = state { return streamedData(bytes) }
         guard case .receiving(var request) = state else { return .none }
         let method = self.method
         do {
@@ -89,11 +103,19 @@ struct ServerStreamStateMachine {
     /// one complete message.
     mutating func requestEnded() -> Action {
         requestClosed = true
-        guard case .receiving(let request) = state else { return .none }
+        let streaming: Bool
+        switch state {
+        case .streaming: streaming = true
+        case .receiving: streaming = false
+        case .running, .finished: return .none
+        }
         if deframer.hasPartialMessage {
             return fail(RPCError(.internal, "the request ended inside a message (truncated length-prefixed message)"))
         }
-        guard let request else { return fail(RPCError(.internal, "the request ended without a message")) }
+        if streaming { return .deliverRequests([], ended: true) }
+        guard case .receiving(let request?) = state else {
+            return fail(RPCError(.internal, "the request ended without a message"))
+        }
         state = .running
         return .startHandler(request: request)
     }
@@ -147,7 +169,7 @@ struct ServerStreamStateMachine {
         switch state {
         case .finished: return .none
         case .receiving: refused = error.code
-        case .running: refused = nil
+        case .running, .streaming: refused = nil
         }
         var trailers = response.trailers
         for (name, value) in error.metadata { trailers.add(name, value) }
@@ -155,6 +177,16 @@ struct ServerStreamStateMachine {
     }
 
     // MARK: Helpers
+
+    /// Request bytes of a bidirectional call: the messages they complete go to the handler.
+    private mutating func streamedData(_ bytes: UnsafeRawBufferPointer) -> Action {
+        do {
+            let messages = try deframer.append(bytes)
+            return messages.isEmpty ? .none : .deliverRequests(messages, ended: false)
+        } catch {
+            return fail(error)
+        }
+    }
 
     /// The response headers if they are still to be sent; marks them sent.
     private mutating func takeHeaders() -> HeaderList? {

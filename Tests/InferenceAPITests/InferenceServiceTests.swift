@@ -59,9 +59,10 @@ struct InferenceServiceTests {
                 "/inference.GRPCInferenceService/ModelMetadata", "/inference.GRPCInferenceService/ModelInfer",
                 "/inference.GRPCInferenceService/ModelConfig", "/inference.GRPCInferenceService/ModelStatistics",
                 "/inference.GRPCInferenceService/RepositoryIndex", "/inference.GRPCInferenceService/RepositoryModelLoad",
-                "/inference.GRPCInferenceService/RepositoryModelUnload",
+                "/inference.GRPCInferenceService/RepositoryModelUnload", "/inference.GRPCInferenceService/ModelStreamInfer",
             ])
-        #expect(service.methods.allSatisfy { $0.kind == .unary })
+        #expect(service.methods.dropLast().allSatisfy { $0.kind == .unary })
+        #expect(service.methods.last?.kind == .bidirectionalStreaming)
     }
 
     @Test func routesEachMethodToTheHandler() async throws {

@@ -53,6 +53,18 @@ struct MessageRoundTripTests {
         try roundTrip(InferResponse(modelName: "m"))
     }
 
+    @Test func modelStreamInferResponse() throws {
+        let response = InferResponse(
+            modelName: "iris", modelVersion: "1", id: "9",
+            outputs: [InferTensor(name: "p", shape: [1, 2], values: [Float(0.25), 0.75])])
+        try roundTrip(ModelStreamInferResponse(inferResponse: response))
+        try roundTrip(ModelStreamInferResponse(inferResponse: InferResponse(modelName: "")))
+        try roundTrip(ModelStreamInferResponse(errorMessage: "input 'X' has shape [2, 3]"))
+        // A serialized response embedded as is decodes like the typed one.
+        let embedded = ModelStreamInferResponse.wireBytes(errorMessage: "", inferResponse: response.wireBytes())
+        #expect(try ModelStreamInferResponse(wireBytes: embedded) == ModelStreamInferResponse(inferResponse: response))
+    }
+
     @Test func healthMessages() throws {
         try roundTrip(HealthCheckRequest(service: "inference.GRPCInferenceService"))
         try roundTrip(HealthCheckRequest())

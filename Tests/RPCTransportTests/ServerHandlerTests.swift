@@ -14,7 +14,7 @@ import Testing
 // itself would resume on another thread); they end by cancellation or when a `GatedService` gate opens.
 
 /// What the client saw on one stream.
-private struct StreamRecord {
+struct StreamRecord {
     var headerBlocks: [(headers: HeaderList, endStream: Bool)] = []
     var data: [UInt8] = []
     var closedWith: UInt32?
@@ -41,7 +41,7 @@ private func value(_ name: String, in headers: HeaderList) -> String? {
 }
 
 /// The client end of the connection: an nghttp2 client session that records what arrives.
-private final class ClientPeer: HTTP2SessionDelegate {
+final class ClientPeer: HTTP2SessionDelegate {
     let session: HTTP2Session
     private(set) var streams: [Int32: StreamRecord] = [:]
     private(set) var goAways: [(lastStream: Int32, errorCode: UInt32)] = []
@@ -79,7 +79,7 @@ private final class ClientPeer: HTTP2SessionDelegate {
 }
 
 /// The frames the server wrote, parsed from its raw output (RFC 9113 section 4.1).
-private struct FrameLog {
+struct FrameLog {
     struct Frame {
         var type: UInt8
         var flags: UInt8
@@ -119,7 +119,7 @@ extension UInt32 {
 }
 
 /// A `ServerConnectionHandler` in an `EmbeddedChannel`, wired to a `ClientPeer`.
-private final class EmbeddedConnection {
+final class EmbeddedConnection {
     let channel: EmbeddedChannel
     let client: ClientPeer
     /// Everything the server wrote, frame by frame.

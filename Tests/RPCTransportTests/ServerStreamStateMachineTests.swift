@@ -201,3 +201,46 @@ extension ServerStreamStateMachine.Action {
         return false
     }
 }
+
+/// The messages and end flag of a `.deliverRequests` action, or nil for any other action.
+private func delivered(_ action: Machine.Action) -> (messages: [[UInt8]], ended: Bool)? {
+    if case .deliverRequests(let messages, let ended) = action { return (messages, ended) }
+    return nil
+}
+
+@Suite struct BidirectionalStateMachineTests {
+    @Test func theHandlerStartsWithTheHeadersAndTakesMessagesAsTheyComplete() throws {
+        var m = machine()
+        #expect(startedRequest(m.bidirectionalCallStarted()) == [])
+        let framed = MessageFraming.frame([1, 2]) + MessageFraming.frame([3])
+        #expect(delivered(receive(Array(framed[0..<4]), into: &m))?.messages == nil)
+        let first = try #require(delivered(receive(Array(framed[4...]), into: &m)))
+        #expect(first.messages == [[1, 2], [3]] && !first.ended)
+        let end = try #require(delivered(m.requestEnded()))
+        #expect(end.messages.isEmpty && end.ended)
+        #expect(m.handlerWrites([7]).isSendMessage)
+        let closed = try #require(Closed(m.handlerReturned(nil)))
+        #expect(closed.code == "0" && !closed.resetRequest && closed.refused == nil)
+    }
+
+    @Test func aTruncatedOrOversizedMessageFailsTheRunningCall() throws {
+        var truncated = machine()
+        _ = truncated.bidirectionalCallStarted()
+        #expect(receive([0, 0, 0, 0, 9, 1], into: &truncated).isNone)
+        let ended = try #require(Closed(truncated.requestEnded()))
+        #expect(ended.code == String(StatusCode.internal.rawValue) && ended.refused == nil)
+
+        var oversized = machine(maxMessageLength: 8)
+        _ = oversized.bidirectionalCallStarted()
+        let refused = try #require(Closed(receive([0, 0, 0, 0, 9], into: &oversized)))
+        #expect(refused.code == String(StatusCode.resourceExhausted.rawValue))
+        #expect(refused.resetRequest, "the caller is still sending")
+    }
+}
+
+extension ServerStreamStateMachine.Action {
+    fileprivate var isSendMessage: Bool {
+        if case .sendMessage = self { return true }
+        return false
+    }
+}

@@ -30,7 +30,8 @@ struct AuthInterceptor: ServerInterceptor {
 
     static func check(for path: String) -> Check? {
         switch path {
-        case InferenceMethods.serverMetadata, InferenceMethods.repositoryIndex: .token
+        // ModelStreamInfer: a valid token opens the stream; GatewayService checks each request's model.
+        case InferenceMethods.serverMetadata, InferenceMethods.repositoryIndex, InferenceMethods.modelStreamInfer: .token
         case InferenceMethods.modelReady, InferenceMethods.modelMetadata, InferenceMethods.modelConfig,
             InferenceMethods.modelStatistics:
             .model(notesCall: false)

@@ -13,7 +13,7 @@ extension InferResponse: WireMessage {
         ) { (message) throws(RPCError) in try InferResponse(message) }
     }
 
-    private init(_ message: Inference__ModelInferResponse) throws(RPCError) {
+    init(_ message: Inference__ModelInferResponse) throws(RPCError) {
         let rawCount = message.n_raw_output_contents
         if rawCount > 0, rawCount != message.n_outputs {
             throw RPCError(
