@@ -72,12 +72,14 @@ let package = Package(
 
         // JSON string literals for documents built by hand (logs, REST answers, CLI output).
         .target(name: "JSONEscaping"),
+        // JSON read byte by byte into an ordered value, no Foundation (infer-cli's files, REST bodies).
+        .target(name: "JSONDocument"),
         // The KServe V2 HTTP/REST front: JSON (and Triton's binary tensor extension) transcoded to
         // the same method handlers the gRPC port runs, served with Hummingbird.
         .target(
             name: "RESTFront",
             dependencies: [
-                "RPCCore", "RPCTransport", "InferenceAPI", "JSONEscaping",
+                "RPCCore", "RPCTransport", "InferenceAPI", "JSONEscaping", "JSONDocument",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -202,7 +204,7 @@ let package = Package(
             ]
         ),
         // infer-cli's logic: reading rows from CSV/JSON into tensors, rendering tables and JSON.
-        .target(name: "InferCLICore", dependencies: ["AdminAPI", "InferenceAPI", "RPCCore", "JSONEscaping"]),
+        .target(name: "InferCLICore", dependencies: ["AdminAPI", "InferenceAPI", "RPCCore", "JSONEscaping", "JSONDocument"]),
         .executableTarget(
             name: "infer-cli",
             dependencies: [
@@ -272,7 +274,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI", "RPCCore"]),
         .testTarget(name: "RPCEchoTests", dependencies: ["RPCEcho", "RPCCore"]),
-        .testTarget(name: "RESTFrontTests", dependencies: ["RESTFront", "InferenceAPI", "RPCCore"]),
+        .testTarget(name: "RESTFrontTests", dependencies: ["RESTFront", "InferenceAPI", "RPCCore", "JSONEscaping"]),
         .testTarget(name: "ONNXEngineTests", dependencies: ["ONNXEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "ONNXCheckTests", dependencies: ["ONNXCheck", "ONNXEngine", "TestSupport"]),
         // scripts/export-model end to end: four frameworks trained at test time, a real worker, tritonclient.
@@ -299,7 +301,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(
             name: "InferCLITests",
-            dependencies: ["InferCLICore", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport"]
+            dependencies: ["InferCLICore", "JSONDocument", "AdminAPI", "InferenceAPI", "RPCCore", "RPCTransport", "TestSupport"]
         ),
         .testTarget(
             name: "GatewayTests",

@@ -1,4 +1,5 @@
 import AdminAPI
+import JSONDocument
 
 extension AutoscalingHintList {
     /// One line per model version: observed concurrency over the stable and panic windows, the

@@ -1,4 +1,5 @@
 import AdminAPI
+import JSONDocument
 
 extension CanaryStatusList {
     /// Every canary's block, separated by a blank line.

@@ -1,4 +1,5 @@
 import AdminAPI
+import JSONDocument
 
 extension EndpointStatusList {
     /// One line per endpoint; an ejected endpoint's state says until when, and a version with no

@@ -1,4 +1,5 @@
 import InferenceAPI
+import JSONDocument
 import RPCCore
 
 extension InferResponse {

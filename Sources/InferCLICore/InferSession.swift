@@ -1,4 +1,5 @@
 import InferenceAPI
+import JSONDocument
 import RPCCore
 
 /// The `infer` command once its rows are read: one call printed as a table (or JSON), or a

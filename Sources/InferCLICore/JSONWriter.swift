@@ -1,3 +1,4 @@
+import JSONDocument
 import JSONEscaping
 
 extension JSONValue {

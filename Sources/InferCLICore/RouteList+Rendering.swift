@@ -1,4 +1,5 @@
 import AdminAPI
+import JSONDocument
 
 extension RouteList {
     /// One line per version: the model (on its first version's line), weight, endpoints, the

@@ -1,3 +1,5 @@
+import JSONDocument
+
 /// Reads the rows to send from CSV or JSON bytes.
 public enum RowReader {
     /// Parses `contents`; errors start with `source` (a path, or "stdin").
@@ -35,7 +37,12 @@ public enum RowReader {
     /// An array of objects (members are columns, in order of first appearance), an array of
     /// arrays (columns by position), or a single object (one row).
     static func jsonTable(_ contents: [UInt8]) throws(InputError) -> RowTable {
-        let document = try JSONParser.parse(contents)
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(contents)
+        } catch {
+            throw InputError(error.message)
+        }
         let elements: [JSONValue]
         switch document {
         case .array(let array): elements = array

@@ -1,5 +1,6 @@
 import Foundation
 import InferenceAPI
+import JSONDocument
 import RPCCore
 
 /// One element of an output tensor, decoded for display.

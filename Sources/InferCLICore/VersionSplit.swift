@@ -1,3 +1,5 @@
+import JSONDocument
+
 /// Which versions answered a stream of calls, and how many calls failed.
 public struct VersionSplit: Sendable, Hashable {
     /// Calls answered per `model_version`.

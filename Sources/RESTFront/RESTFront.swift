@@ -1,8 +1,8 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import InferenceAPI
+import JSONEscaping
 import Logging
 import NIOCore
 import RPCCore
@@ -84,7 +84,7 @@ public struct RESTFront: Sendable {
             get(router, prefix + "/ready", InferenceMethods.modelReady, { ModelReadyRequest(name: $0, version: $1) }) {
                 (request, response: ModelReadyResponse) in
                 RESTReply(
-                    json: "{\"name\":\(JSONText.string(request.name)),\"ready\":\(response.ready)}",
+                    json: "{\"name\":\(JSONString.quoted(request.name)),\"ready\":\(response.ready)}",
                     status: response.ready ? .ok : .badRequest)
             }
             router.post(RouterPath(prefix + "/infer")) { request, context in
@@ -157,7 +157,7 @@ public struct RESTFront: Sendable {
         do {
             reply = try await body(call)
         } catch {
-            reply = RESTReply(json: "{\"error\":\(JSONText.string(error.message))}", status: RESTStatus.http(for: error))
+            reply = RESTReply(json: "{\"error\":\(JSONString.quoted(error.message))}", status: RESTStatus.http(for: error))
         }
         var headers: HTTPFields = [.contentType: "application/json"]
         if let length = reply.headerLength {

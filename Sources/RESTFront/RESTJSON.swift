@@ -1,16 +1,17 @@
 import InferenceAPI
+import JSONEscaping
 
 /// The JSON of the metadata answers, shaped as the KServe V2 REST protocol defines them.
 enum RESTJSON {
     static func serverMetadata(_ metadata: ServerMetadataResponse) -> String {
-        "{\"name\":\(JSONText.string(metadata.name)),\"version\":\(JSONText.string(metadata.version)),"
-            + "\"extensions\":[\(metadata.extensions.map(JSONText.string).joined(separator: ","))]}"
+        "{\"name\":\(JSONString.quoted(metadata.name)),\"version\":\(JSONString.quoted(metadata.version)),"
+            + "\"extensions\":[\(metadata.extensions.map(JSONString.quoted).joined(separator: ","))]}"
     }
 
     static func modelMetadata(_ metadata: ModelMetadataResponse) -> String {
-        "{\"name\":\(JSONText.string(metadata.name)),"
-            + "\"versions\":[\(metadata.versions.map(JSONText.string).joined(separator: ","))],"
-            + "\"platform\":\(JSONText.string(metadata.platform)),"
+        "{\"name\":\(JSONString.quoted(metadata.name)),"
+            + "\"versions\":[\(metadata.versions.map(JSONString.quoted).joined(separator: ","))],"
+            + "\"platform\":\(JSONString.quoted(metadata.platform)),"
             + "\"inputs\":[\(metadata.inputs.map(tensor).joined(separator: ","))],"
             + "\"outputs\":[\(metadata.outputs.map(tensor).joined(separator: ","))]}"
     }
@@ -26,13 +27,13 @@ enum RESTJSON {
         }
         func tensors(_ list: [ModelConfigResponse.Tensor]) -> String {
             list.map { tensor in
-                "{\"name\":\(JSONText.string(tensor.name)),\"data_type\":\"TYPE_\(tensor.datatype == .bytes ? "STRING" : tensor.datatype.rawValue)\","
+                "{\"name\":\(JSONString.quoted(tensor.name)),\"data_type\":\"TYPE_\(tensor.datatype == .bytes ? "STRING" : tensor.datatype.rawValue)\","
                     + "\"dims\":[\(tensor.dims.map(String.init).joined(separator: ","))]}"
             }.joined(separator: ",")
         }
         var json =
-            "{\"name\":\(JSONText.string(config.name)),\"platform\":\(JSONText.string(config.platform)),"
-            + "\"backend\":\(JSONText.string(config.backend)),\"version_policy\":\(policy),"
+            "{\"name\":\(JSONString.quoted(config.name)),\"platform\":\(JSONString.quoted(config.platform)),"
+            + "\"backend\":\(JSONString.quoted(config.backend)),\"version_policy\":\(policy),"
             + "\"max_batch_size\":\(config.maxBatchSize),\"input\":[\(tensors(config.inputs))],\"output\":[\(tensors(config.outputs))]"
         if let batching = config.dynamicBatching {
             json +=
@@ -43,7 +44,7 @@ enum RESTJSON {
     }
 
     private static func tensor(_ tensor: TensorMetadata) -> String {
-        "{\"name\":\(JSONText.string(tensor.name)),\"datatype\":\"\(tensor.datatype.rawValue)\","
+        "{\"name\":\(JSONString.quoted(tensor.name)),\"datatype\":\"\(tensor.datatype.rawValue)\","
             + "\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))]}"
     }
 }

@@ -1,4 +1,6 @@
 import InferenceAPI
+import JSONDocument
+import JSONEscaping
 import RPCCore
 
 /// The JSON of Triton's statistics and model repository extensions, as `tritonclient.http`
@@ -18,7 +20,7 @@ enum RepositoryJSON {
                 "{\"batch_size\":\(batch.batchSize),\"compute_input\":\(duration(StatisticDuration())),"
                     + "\"compute_infer\":\(duration(batch.computeInfer)),\"compute_output\":\(duration(StatisticDuration()))}"
             }
-            return "{\"name\":\(JSONText.string(model.name)),\"version\":\(JSONText.string(model.version)),"
+            return "{\"name\":\(JSONString.quoted(model.name)),\"version\":\(JSONString.quoted(model.version)),"
                 + "\"last_inference\":\(model.lastInference),\"inference_count\":\(model.inferenceCount),"
                 + "\"execution_count\":\(model.executionCount),\"inference_stats\":\(inference),"
                 + "\"batch_stats\":[\(batches.joined(separator: ","))]}"
@@ -30,18 +32,18 @@ enum RepositoryJSON {
     static func index(_ response: RepositoryIndexResponse) -> String {
         "["
             + response.models.map { entry in
-                "{\"name\":\(JSONText.string(entry.name)),\"version\":\(JSONText.string(entry.version)),"
-                    + "\"state\":\(JSONText.string(entry.state)),\"reason\":\(JSONText.string(entry.reason))}"
+                "{\"name\":\(JSONString.quoted(entry.name)),\"version\":\(JSONString.quoted(entry.version)),"
+                    + "\"state\":\(JSONString.quoted(entry.state)),\"reason\":\(JSONString.quoted(entry.reason))}"
             }.joined(separator: ",") + "]"
     }
 
     /// `{"ready": BOOL}`; an empty body asks for every model.
     static func indexRequest(_ body: [UInt8]) throws(RPCError) -> RepositoryIndexRequest {
         guard !body.isEmpty else { return RepositoryIndexRequest() }
-        let object = try InferenceJSON.parseObject(body[...], what: "repository index body")
+        let object = try InferenceJSON.parseObject(body, count: body.count, what: "repository index body")
         var request = RepositoryIndexRequest()
-        if let ready = object["ready"] {
-            guard TensorJSON.isBoolean(ready), let flag = ready as? Bool else {
+        if let ready = object.member("ready") {
+            guard case .bool(let flag) = ready else {
                 throw RPCError(.invalidArgument, "ready must be true or false")
             }
             request.ready = flag
@@ -53,9 +55,9 @@ enum RepositoryJSON {
     /// body has none.
     static func repositoryParameters(_ body: [UInt8]) throws(RPCError) -> [String: ModelRepositoryParameter] {
         guard !body.isEmpty else { return [:] }
-        let object = try InferenceJSON.parseObject(body[...], what: "request body")
+        let object = try InferenceJSON.parseObject(body, count: body.count, what: "request body")
         var parameters: [String: ModelRepositoryParameter] = [:]
-        for (key, value) in try InferenceJSON.parameters(object["parameters"], what: "parameters") {
+        for (key, value) in try InferenceJSON.parameters(object.member("parameters"), what: "parameters") {
             switch value {
             case .bool(let flag): parameters[key] = .bool(flag)
             case .int64(let number): parameters[key] = .int64(number)

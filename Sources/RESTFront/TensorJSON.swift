@@ -1,6 +1,5 @@
-import Foundation
 import InferenceAPI
-import JSONEscaping
+import JSONDocument
 import RPCCore
 
 /// Tensor contents between the KServe V2 JSON form (`data`, flattened or nested, BYTES as
@@ -9,35 +8,32 @@ enum TensorJSON {
     /// The raw contents of `data` for a tensor of `datatype` and `shape`; INVALID_ARGUMENT naming
     /// `tensor` when an element has the wrong type or range, or the count does not match.
     static func contents(
-        of data: Any, datatype: TensorDataType, shape: [Int64], tensor: String
+        of data: JSONValue, datatype: TensorDataType, shape: [Int64], tensor: String
     ) throws(RPCError) -> [UInt8] {
         let expected = try TensorLayout.elementCount(shape: shape, tensor: tensor)
-        var elements: [Any] = []
-        elements.reserveCapacity(expected)
-        try flatten(data, into: &elements, limit: expected, tensor: tensor)
-        guard elements.count == expected else {
-            throw RPCError(
-                .invalidArgument, "\(tensor) has \(elements.count) elements in data; its shape \(shape) needs \(expected)")
+        // Counted before any element is converted, so a count error wins over an element's and a
+        // huge array is refused before it is all converted.
+        var count = 0
+        try countElements(data, count: &count, limit: expected, tensor: tensor)
+        guard count == expected else {
+            throw RPCError(.invalidArgument, "\(tensor) has \(count) elements in data; its shape \(shape) needs \(expected)")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(expected * (datatype.elementByteSize ?? 8))
-        for (index, element) in elements.enumerated() {
-            try append(element, as: datatype, to: &bytes, tensor: tensor, index: index)
-        }
+        var index = 0
+        try append(data, as: datatype, to: &bytes, tensor: tensor, index: &index)
         return bytes
     }
 
-    /// `data` as a flat JSON array of the tensor's elements; FP16 and BF16 go out as numbers.
-    static func data(of tensor: InferTensor) throws(RPCError) -> String {
-        var out = "["
+    /// Writes `tensor`'s contents as a flat JSON array; FP16 and BF16 go out as numbers.
+    static func data(of tensor: InferTensor, to json: inout JSONBytes) throws(RPCError) {
+        json.append("[")
         let label = "output '\(tensor.name)'"
         switch tensor.datatype {
         case .bytes:
-            var first = true
-            for element in try tensor.bytesElements() {
-                if !first { out += "," }
-                first = false
-                out += JSONText.string(String(decoding: element, as: UTF8.self))
+            for (index, element) in try tensor.bytesElements().enumerated() {
+                if index > 0 { json.append(",") }
+                json.string(String(decoding: element, as: UTF8.self))
             }
         default:
             guard let size = tensor.datatype.elementByteSize, tensor.data.count % size == 0 else {
@@ -45,47 +41,56 @@ enum TensorJSON {
             }
             tensor.data.withUnsafeBytes { raw in
                 for index in 0..<(raw.count / size) {
-                    if index > 0 { out += "," }
-                    out += number(raw, at: index * size, datatype: tensor.datatype)
+                    if index > 0 { json.append(",") }
+                    number(raw, at: index * size, datatype: tensor.datatype, to: &json)
                 }
             }
         }
-        out += "]"
-        return out
+        json.append("]")
     }
 
     // MARK: Reading
 
-    private static func flatten(_ value: Any, into elements: inout [Any], limit: Int, tensor: String) throws(RPCError) {
-        if let array = value as? [Any] {
-            for item in array { try flatten(item, into: &elements, limit: limit, tensor: tensor) }
-        } else {
-            // Counted as it grows, so a huge array is refused before it is all converted.
-            guard elements.count < limit else {
-                throw RPCError(.invalidArgument, "\(tensor) has more elements in data than its shape needs (\(limit))")
-            }
-            elements.append(value)
+    private static func countElements(_ value: JSONValue, count: inout Int, limit: Int, tensor: String) throws(RPCError) {
+        if case .array(let items) = value {
+            for item in items { try countElements(item, count: &count, limit: limit, tensor: tensor) }
+            return
         }
+        guard count < limit else {
+            throw RPCError(.invalidArgument, "\(tensor) has more elements in data than its shape needs (\(limit))")
+        }
+        count += 1
     }
 
+    /// Appends the elements of `value` (an array, nested or flat, or one element) in order;
+    /// `index` counts the elements written, for errors.
     private static func append(
-        _ element: Any, as datatype: TensorDataType, to bytes: inout [UInt8], tensor: String, index: Int
+        _ value: JSONValue, as datatype: TensorDataType, to bytes: inout [UInt8], tensor: String, index: inout Int
+    ) throws(RPCError) {
+        if case .array(let items) = value {
+            for item in items { try append(item, as: datatype, to: &bytes, tensor: tensor, index: &index) }
+            return
+        }
+        try appendElement(value, as: datatype, to: &bytes, tensor: tensor, index: index)
+        index += 1
+    }
+
+    private static func appendElement(
+        _ element: JSONValue, as datatype: TensorDataType, to bytes: inout [UInt8], tensor: String, index: Int
     ) throws(RPCError) {
         func wrong(_ expected: String) -> RPCError {
             RPCError(.invalidArgument, "\(tensor) element \(index) is \(describe(element)); \(datatype) needs \(expected)")
         }
         switch datatype {
         case .bool:
-            guard let number = element as? NSNumber, isBoolean(element) else { throw wrong("true or false") }
-            bytes.append(number.boolValue ? 1 : 0)
+            guard case .bool(let flag) = element else { throw wrong("true or false") }
+            bytes.append(flag ? 1 : 0)
         case .bytes:
-            guard let text = element as? String else { throw wrong("a string") }
-            let utf8 = Array(text.utf8)
-            withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: utf8)
+            guard case .string(let text) = element else { throw wrong("a string") }
+            appendLittleEndian(UInt32(text.utf8.count), to: &bytes)
+            bytes.append(contentsOf: text.utf8)
         case .fp32, .fp64, .fp16, .bf16:
-            guard let number = element as? NSNumber, !isBoolean(element) else { throw wrong("a number") }
-            let value = number.doubleValue
+            guard case .number(let text) = element, let value = Double(text) else { throw wrong("a number") }
             switch datatype {
             case .fp64: appendLittleEndian(value.bitPattern, to: &bytes)
             case .fp32: appendLittleEndian(Float(value).bitPattern, to: &bytes)
@@ -93,9 +98,7 @@ enum TensorJSON {
             default: appendLittleEndian(bfloat16(Float(value)), to: &bytes)
             }
         default:
-            guard let number = element as? NSNumber, !isBoolean(element), let integer = exactInteger(number) else {
-                throw wrong("an integer")
-            }
+            guard case .number(let text) = element, let integer = JSONNumber.integer(text) else { throw wrong("an integer") }
             guard let range = integerRange(datatype), range.contains(integer) else { throw wrong("an integer in its range") }
             switch datatype {
             case .int8: bytes.append(UInt8(bitPattern: Int8(integer)))
@@ -108,16 +111,6 @@ enum TensorJSON {
             default: appendLittleEndian(UInt64(integer), to: &bytes)
             }
         }
-    }
-
-    /// The element as an exact integer: whole numbers only, up to UInt64's range.
-    private static func exactInteger(_ number: NSNumber) -> Int128? {
-        let objCType = String(cString: number.objCType)
-        if objCType == "Q" { return Int128(number.uint64Value) }
-        if ["s", "i", "l", "q", "C", "S", "I", "L"].contains(objCType) { return Int128(number.int64Value) }
-        let value = number.doubleValue
-        guard value.rounded() == value, abs(value) < 1.8e19 else { return nil }
-        return Int128(value)
     }
 
     private static func integerRange(_ datatype: TensorDataType) -> ClosedRange<Int128>? {
@@ -134,21 +127,14 @@ enum TensorJSON {
         }
     }
 
-    /// JSON `true`/`false` arrive as NSNumber too (of a char, where JSON integers are long
-    /// longs and other numbers doubles); tell them apart from 1 and 0.
-    static func isBoolean(_ value: Any) -> Bool {
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
-    }
-
-    private static func describe(_ value: Any) -> String {
+    private static func describe(_ value: JSONValue) -> String {
         switch value {
-        case is String: "a string"
-        case _ where isBoolean(value): "a boolean"
-        case is NSNumber: "the number \(value)"
-        case is NSNull: "null"
-        case is [String: Any]: "an object"
-        default: "\(type(of: value))"
+        case .string: "a string"
+        case .bool: "a boolean"
+        case .number(let text): "the number \(text)"
+        case .null: "null"
+        case .object: "an object"
+        case .array: "an array"
         }
     }
 
@@ -166,39 +152,43 @@ enum TensorJSON {
 
     // MARK: Writing
 
-    private static func number(_ raw: UnsafeRawBufferPointer, at offset: Int, datatype: TensorDataType) -> String {
+    private static func number(_ raw: UnsafeRawBufferPointer, at offset: Int, datatype: TensorDataType, to json: inout JSONBytes)
+    {
         func load<T: FixedWidthInteger>(_: T.Type) -> T { T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         switch datatype {
-        case .bool: return raw[offset] != 0 ? "true" : "false"
-        case .int8: return String(Int8(bitPattern: raw[offset]))
-        case .uint8: return String(raw[offset])
-        case .int16: return String(Int16(bitPattern: load(UInt16.self)))
-        case .uint16: return String(load(UInt16.self))
-        case .int32: return String(Int32(bitPattern: load(UInt32.self)))
-        case .uint32: return String(load(UInt32.self))
-        case .int64: return String(Int64(bitPattern: load(UInt64.self)))
-        case .uint64: return String(load(UInt64.self))
-        case .fp16: return JSONText.number(Double(Float(Float16(bitPattern: load(UInt16.self)))))
-        case .bf16: return JSONText.number(Double(Float(bitPattern: UInt32(load(UInt16.self)) << 16)))
-        case .fp32: return JSONText.number(Float(bitPattern: load(UInt32.self)))
-        case .fp64: return JSONText.number(Double(bitPattern: load(UInt64.self)))
-        case .bytes: return "null"
+        case .bool: json.append(raw[offset] != 0 ? "true" : "false")
+        case .int8: json.integer(Int8(bitPattern: raw[offset]))
+        case .uint8: json.integer(raw[offset])
+        case .int16: json.integer(Int16(bitPattern: load(UInt16.self)))
+        case .uint16: json.integer(load(UInt16.self))
+        case .int32: json.integer(Int32(bitPattern: load(UInt32.self)))
+        case .uint32: json.integer(load(UInt32.self))
+        case .int64: json.integer(Int64(bitPattern: load(UInt64.self)))
+        case .uint64: json.integer(load(UInt64.self))
+        case .fp16: json.number(Double(Float(Float16(bitPattern: load(UInt16.self)))))
+        case .bf16: json.number(Double(Float(bitPattern: UInt32(load(UInt16.self)) << 16)))
+        case .fp32: json.number(Float(bitPattern: load(UInt32.self)))
+        case .fp64: json.number(Double(bitPattern: load(UInt64.self)))
+        case .bytes: json.append("null")
         }
     }
 }
 
-/// JSON text for strings and numbers, written by hand so a response is one string build.
-enum JSONText {
-    static func string(_ value: String) -> String {
-        JSONString.quoted(value)
+/// JSON number literals as KServe bodies use them, typed as Foundation's parser typed them:
+/// integers while they fit 64 bits, doubles otherwise.
+enum JSONNumber {
+    /// The literal as an exact integer: whole numbers only (`2`, `2.0`, `2e3`), up to UInt64's range.
+    static func integer(_ text: String) -> Int128? {
+        if let value = Int64(text) { return Int128(value) }
+        if let value = UInt64(text) { return Int128(value) }
+        guard let value = Double(text), value.rounded() == value, abs(value) < 1.8e19 else { return nil }
+        return Int128(value)
     }
 
-    /// A finite number as JSON; JSON has no NaN or infinity, so those are `null`.
-    static func number(_ value: Float) -> String {
-        value.isFinite ? "\(value)" : "null"
-    }
-
-    static func number(_ value: Double) -> String {
-        value.isFinite ? "\(value)" : "null"
+    /// A request parameter: INT64, then UINT64 for integers past Int64, else a double.
+    static func parameter(_ text: String) -> InferParameter {
+        if let value = Int64(text) { return .int64(value) }
+        if let value = UInt64(text) { return .uint64(value) }
+        return .double(Double(text) ?? .nan)
     }
 }

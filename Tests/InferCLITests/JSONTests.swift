@@ -1,4 +1,5 @@
 import InferCLICore
+import JSONDocument
 import Testing
 
 @Suite struct JSONTests {
@@ -17,18 +18,18 @@ import Testing
     }
 
     @Test func errorsGiveLineAndColumn() {
-        #expect(throws: InputError("line 2, column 9: expected ',' or '}' in an object")) {
+        #expect(throws: JSONSyntaxError("line 2, column 9: expected ',' or '}' in an object")) {
             try parse("{\"a\": 1,\n \"b\": 2 \"c\": 3}")
         }
-        #expect(throws: InputError("line 1, column 1: a number must not start with 0")) { try parse("01") }
-        #expect(throws: InputError("line 1, column 1: a string is not closed")) { try parse("\"abc") }
-        #expect(throws: InputError("line 1, column 5: unexpected text after the JSON document")) { try parse("[1] 2") }
-        #expect(throws: InputError("line 1, column 2: expected a value")) { try parse("[nul]") }
+        #expect(throws: JSONSyntaxError("line 1, column 1: a number must not start with 0")) { try parse("01") }
+        #expect(throws: JSONSyntaxError("line 1, column 1: a string is not closed")) { try parse("\"abc") }
+        #expect(throws: JSONSyntaxError("line 1, column 5: unexpected text after the JSON document")) { try parse("[1] 2") }
+        #expect(throws: JSONSyntaxError("line 1, column 2: expected a value")) { try parse("[nul]") }
     }
 
     @Test func deepNestingIsRefused() {
         let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
-        #expect(throws: InputError.self) { try parse(deep) }
+        #expect(throws: JSONSyntaxError.self) { try parse(deep) }
     }
 
     @Test func writesCompactAndPretty() {

@@ -1,5 +1,6 @@
 import Foundation
 import InferenceAPI
+import JSONEscaping
 import RPCCore
 import Testing
 
@@ -132,5 +133,27 @@ struct InferenceJSONTests {
         #expect(
             message(#"{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]}"#, tail: [1, 2])
                 .contains("2 bytes of binary data that no input claims"))
+    }
+
+    @Test func bytesWriterMatchesTheStringForm() {
+        for text in ["", "plain", "a\"b\\c", "tab\tnew\nline\r", "\u{01}\u{1F}", "héllo 😀"] {
+            var json = JSONBytes(capacity: 0)
+            json.string(text)
+            #expect(json.bytes == Array(JSONString.quoted(text).utf8), "\(text)")
+        }
+        var json = JSONBytes(capacity: 0)
+        for (index, value) in [Int64.min, -1, 0, 7, Int64.max].enumerated() {
+            if index > 0 { json.append(",") }
+            json.integer(value)
+        }
+        json.append(",")
+        json.integer(UInt64.max)
+        json.append(",")
+        json.number(Float(0.1))
+        json.append(",")
+        json.number(Double.infinity)
+        #expect(
+            String(decoding: json.bytes, as: UTF8.self)
+                == "-9223372036854775808,-1,0,7,9223372036854775807,18446744073709551615,0.1,null")
     }
 }

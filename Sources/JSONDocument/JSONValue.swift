@@ -28,6 +28,13 @@ public indirect enum JSONValue: Sendable, Hashable {
         .object(pairs.map { JSONMember($0.key, $0.value) })
     }
 
+    /// The value of the object member named `key`, the last one when the name repeats (as a
+    /// dictionary made from the document keeps); nil when there is none or this is no object.
+    public func member(_ key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.last { $0.key == key }?.value
+    }
+
     private static func nonFinite(_ value: Double) -> JSONValue? {
         if value.isNaN { return .string("NaN") }
         if value.isInfinite { return .string(value < 0 ? "-Infinity" : "Infinity") }
