@@ -2,9 +2,10 @@
 # REST against gRPC on the same model-worker, CPU time per call: the worker (example iris random
 # forest, version 2) pinned to core 1, h2load pinned to core 0, CPU from utime+stime in
 # /proc/PID/stat over a fixed number of calls. ModelInfer with 1 and 64 rows as gRPC (h2c,
-# 8 connections x 8 streams), as REST JSON and as REST with binary tensors (HTTP/1.1 keep-alive,
-# 64 connections), in alternating rounds; prints each round and the medians, with the REST cost
-# as a ratio of gRPC's measured in the same round.
+# 8 connections x 8 streams), as REST JSON and as REST with binary tensors over HTTP/1.1
+# keep-alive (64 connections) and over HTTP/2 (h2c, 8 connections x 8 streams, like gRPC), in
+# alternating rounds; prints each round and the medians, with each REST cost as a ratio of
+# gRPC's measured in the same round.
 #   bench/rest.sh [REQUESTS] [ROUNDS]   (defaults 40000, 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,25 +86,28 @@ measure() {  # args for h2load...
 grpc_url="http://127.0.0.1:$grpc_port/inference.GRPCInferenceService/ModelInfer"
 rest_url="http://127.0.0.1:$http_port/v2/models/iris/infer"
 echo "worker pinned to core 1, h2load to core 0; $requests calls per pass, $rounds rounds"
-printf '%-6s %-5s %10s %10s %10s %12s %12s\n' round rows grpc_us json_us binary_us json/grpc binary/grpc
+printf '%-6s %-5s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' round rows grpc_us json_us bin_us json2_us bin2_us \
+  json/g bin/g json2/g bin2/g
 for round in $(seq "$rounds"); do
   for rows in 1 64; do
     g=$(measure -c 8 -m 8 -d "$work/grpc$rows.bin" -H 'content-type: application/grpc' -H 'te: trailers' "$grpc_url")
     j=$(measure --h1 -c 64 -m 1 -d "$work/json$rows.bin" -H 'content-type: application/json' "$rest_url")
     b=$(measure --h1 -c 64 -m 1 -d "$work/binary$rows.bin" \
       -H "Inference-Header-Content-Length: $(cat "$work/binary$rows.length")" "$rest_url")
-    echo "$round $rows $g $j $b" >> "$work/results"
-    awk -v r="$round" -v n="$rows" -v g="$g" -v j="$j" -v b="$b" \
-      'BEGIN { printf "%-6s %-5s %10s %10s %10s %12.2f %12.2f\n", r, n, g, j, b, j / g, b / g }'
+    j2=$(measure -c 8 -m 8 -d "$work/json$rows.bin" -H 'content-type: application/json' "$rest_url")
+    b2=$(measure -c 8 -m 8 -d "$work/binary$rows.bin" \
+      -H "Inference-Header-Content-Length: $(cat "$work/binary$rows.length")" "$rest_url")
+    echo "$round $rows $g $j $b $j2 $b2" >> "$work/results"
+    awk -v r="$round" -v n="$rows" -v g="$g" -v j="$j" -v b="$b" -v j2="$j2" -v b2="$b2" \
+      'BEGIN { printf "%-6s %-5s %9s %9s %9s %9s %9s %9.2f %9.2f %9.2f %9.2f\n", r, n, g, j, b, j2, b2, j / g, b / g, j2 / g, b2 / g }'
   done
 done
 $py - "$work/results" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 for size in ("1", "64"):
-    picked = [(float(g), float(j), float(b)) for _, r, g, j, b in rows if r == size]
-    json_ratio = statistics.median(j / g for g, j, _ in picked)
-    binary_ratio = statistics.median(b / g for g, _, b in picked)
-    print(f"{size:>2} rows: median CPU per call gRPC {statistics.median(g for g, _, _ in picked)} us, "
-          f"REST JSON {json_ratio:.2f}x gRPC, REST binary {binary_ratio:.2f}x gRPC")
+    picked = [[float(v) for v in row[2:]] for row in rows if row[1] == size]
+    ratio = lambda i: statistics.median(p[i] / p[0] for p in picked)
+    print(f"{size:>2} rows: median CPU per call gRPC {statistics.median(p[0] for p in picked)} us; REST ÷ gRPC: "
+          f"HTTP/1.1 JSON {ratio(1):.2f}x, binary {ratio(2):.2f}x; HTTP/2 JSON {ratio(3):.2f}x, binary {ratio(4):.2f}x")
 PY

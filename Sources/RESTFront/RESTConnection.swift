@@ -3,18 +3,19 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOTLS
 import RPCTransport
 
-/// The REST port's connections: HTTP/1.1 through Hummingbird, or HTTP/2 through libnghttp2 (the
-/// gRPC port's HTTP/2 implementation) answered by the same router. Under TLS, ALPN chooses
+/// The REST port's connections: HTTP/1.1 parsed by NIOHTTP1, or HTTP/2 through libnghttp2 (the
+/// gRPC port's HTTP/2 implementation), both answered by the Hummingbird router on the
+/// connection's event loop. Under TLS, ALPN chooses
 /// (`h2`, else HTTP/1.1); in plaintext, a client that opens with the HTTP/2 preface gets HTTP/2
 /// (h2c with prior knowledge), any other gets HTTP/1.1.
 struct RESTConnection: ServerChildChannel {
-    /// The protocol a connection turned out to speak.
+    /// The protocol a connection turned out to speak (its handlers then serve it on their own).
     enum Spoken: Sendable {
-        case http1(HTTP1Channel.Value)
-        /// Its handler serves it on its own.
+        case http1
         case http2
     }
 
@@ -25,12 +26,11 @@ struct RESTConnection: ServerChildChannel {
         let chosen: EventLoopFuture<Spoken>
     }
 
-    let http1: HTTP1Channel
     let tls: ServerTLS?
     let maxBodyBytes: Int
     let maxHeaderListSize: Int
-    /// Answers one HTTP/2 request on `channel` through the router.
-    let http2Responder: @Sendable (_ channel: any Channel) -> PlainHTTP2ServerHandler.Responder
+    /// Answers one request on `channel` through the router.
+    let responder: @Sendable (_ channel: any Channel) -> PlainHTTP2ServerHandler.Responder
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let choose: @Sendable (Bool) -> EventLoopFuture<Spoken> = { isHTTP2 in
@@ -53,15 +53,25 @@ struct RESTConnection: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
-        switch try? await value.chosen.get() {
-        case .http1(let connection): await http1.handle(value: connection, logger: logger)
-        case .http2: try? await value.channel.closeFuture.get()
-        case nil: value.channel.close(promise: nil)
+        guard (try? await value.chosen.get()) != nil else {
+            value.channel.close(promise: nil)
+            return
         }
+        try? await value.channel.closeFuture.get()
     }
 
     private func speakHTTP1(_ channel: any Channel, logger: Logger) -> EventLoopFuture<Spoken> {
-        http1.setup(channel: channel, logger: logger).map { .http1($0) }
+        channel.eventLoop.makeCompletedFuture {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = maxHeaderListSize
+            limits.maxHeaderFieldSize = maxHeaderListSize
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: true,
+                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+            try channel.pipeline.syncOperations.addHandler(
+                HTTP1RouterHandler(maxBodyBytes: maxBodyBytes, secure: tls != nil, respond: responder(channel)))
+            return .http1
+        }
     }
 
     private func speakHTTP2(_ channel: any Channel, logger: Logger) -> EventLoopFuture<Spoken> {
@@ -69,7 +79,7 @@ struct RESTConnection: ServerChildChannel {
             try channel.pipeline.syncOperations.addHandler(
                 PlainHTTP2ServerHandler(
                     maxBodyBytes: maxBodyBytes, maxHeaderListSize: maxHeaderListSize, logger: logger,
-                    respond: http2Responder(channel)))
+                    respond: responder(channel)))
             return .http2
         }
     }

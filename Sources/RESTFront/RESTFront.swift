@@ -41,11 +41,14 @@ public struct RESTFront: Sendable {
         let router = router()
         let bridge = HTTP2RouterBridge(responder: router.buildResponder(), logger: logger)
         let maxBodyBytes = maxBodyBytes
-        let server = HTTPServerBuilder { responder in
+        // Hummingbird binds the port and routes; the connections are served by NIOHTTP1 and
+        // libnghttp2 handlers that run each request on the connection's event loop (Hummingbird's
+        // own HTTP/1.1 channel hops to a task and back per request, which cost more than a
+        // whole gRPC call).
+        let server = HTTPServerBuilder { _ in
             RESTConnection(
-                http1: HTTP1Channel(responder: responder), tls: tls, maxBodyBytes: maxBodyBytes,
-                maxHeaderListSize: maxHeaderListSize,
-                http2Responder: { channel in { request in await bridge.respond(request, channel: channel) } })
+                tls: tls, maxBodyBytes: maxBodyBytes, maxHeaderListSize: maxHeaderListSize,
+                responder: { channel in { request in await bridge.respond(request, channel: channel) } })
         }
         return Application(
             router: router, server: server,

@@ -11,6 +11,18 @@ public struct PlainHTTPRequest: Sendable {
     /// Regular header fields in order, names lower case.
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+
+    public init(
+        method: String, path: String, authority: String, scheme: String, headers: [(name: String, value: String)],
+        body: [UInt8]
+    ) {
+        self.method = method
+        self.path = path
+        self.authority = authority
+        self.scheme = scheme
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// The answer to a `PlainHTTPRequest`.
@@ -50,8 +62,12 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
     private var output: SessionOutput?
     private var context: ChannelHandlerContext?
     private var incoming: [Int32: Incoming] = [:]
+    /// Requests read and not answered yet, and the tasks of those still running.
+    private var awaitingAnswer: Set<Int32> = []
     private var running: [Int32: Task<Void, Never>] = [:]
     private var closed = false
+    /// Requests run on this connection's event loop until they suspend.
+    private var executor: EventLoopTaskExecutor?
     /// The client sent FIN, or the server is shutting down (GOAWAY sent): close once the
     /// requests already read are answered.
     private var closingWhenIdle = false
@@ -67,6 +83,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         if context.channel.isActive { start(context: context) }
     }
 
@@ -116,6 +133,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
         closed = true
         for task in running.values { task.cancel() }
         running.removeAll()
+        awaitingAnswer.removeAll()
         incoming.removeAll()
         context.fireChannelInactive()
     }
@@ -141,7 +159,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
     // MARK: Session events
 
     func session(_ session: HTTP2Session, headers: HeaderList, stream id: Int32, endStream: Bool) {
-        guard incoming[id] == nil, running[id] == nil else {
+        guard incoming[id] == nil, !awaitingAnswer.contains(id) else {
             if endStream { requestEnded(id) }  // Trailers: nothing in them is used.
             return
         }
@@ -167,7 +185,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
     }
 
     func session(_ session: HTTP2Session, headerListTooLargeOn stream: Int32, endStream: Bool) {
-        guard incoming[stream] == nil, running[stream] == nil else { return }
+        guard incoming[stream] == nil, !awaitingAnswer.contains(stream) else { return }
         incoming[stream] = Incoming(
             request: PlainHTTPRequest(method: "", path: "", authority: "", scheme: "", headers: [], body: []))
         incoming[stream]?.refused = true
@@ -194,6 +212,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
 
     func session(_ session: HTTP2Session, closed id: Int32, errorCode: UInt32) {
         incoming[id] = nil
+        awaitingAnswer.remove(id)
         running.removeValue(forKey: id)?.cancel()
     }
 
@@ -207,14 +226,23 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
         guard let entry = incoming.removeValue(forKey: id), !entry.refused, let loop = context?.eventLoop else { return }
         let respond = self.respond
         let loopBound = NIOLoopBound(self, eventLoop: loop)
-        running[id] = Task {
+        awaitingAnswer.insert(id)
+        // Starts inline: a request that never suspends is answered within this read.
+        let task = Task.immediate(executorPreference: executor) {
             let response = await respond(entry.request)
-            loop.execute {
-                let handler = loopBound.value
-                guard handler.running.removeValue(forKey: id) != nil else { return }
-                handler.answer(id, response, endOfRequest: true)
+            if loop.inEventLoop {
+                loopBound.value.finished(id, response)
+            } else {
+                loop.execute { loopBound.value.finished(id, response) }
             }
         }
+        if awaitingAnswer.contains(id) { running[id] = task }
+    }
+
+    private func finished(_ id: Int32, _ response: PlainHTTPResponse) {
+        running[id] = nil
+        guard awaitingAnswer.remove(id) != nil else { return }
+        answer(id, response, endOfRequest: true)
     }
 
     private func refuseTooLarge(_ id: Int32, endStream: Bool, size: String) {
@@ -271,7 +299,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
             close()
             return
         }
-        if session.isFinished || (closingWhenIdle && running.isEmpty && incoming.isEmpty) { close() }
+        if session.isFinished || (closingWhenIdle && awaitingAnswer.isEmpty && incoming.isEmpty) { close() }
     }
 
     private func close() {
