@@ -110,3 +110,29 @@ struct RESTTransportTests {
         #expect(await worker.terminate() == 0)
     }
 }
+
+/// The KServe Python SDK's REST client (V2 protocol) against a real worker's REST port.
+@Suite("KServe SDK REST client")
+struct KServeRESTClientTests {
+    @Test func kserveRESTClientAgainstAWorker() async throws {
+        let repository = try FixtureRepository()
+        try repository.add("iris", version: 1, fixture: "logreg_iris")
+        let worker = try await ServiceProcess.start(
+            "model-worker",
+            [
+                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                "--model-repository", repository.root, "--log-level", "warning",
+            ],
+            readingHTTPPort: true)
+        let result = try await PythonPeer.json(
+            "kserve_rest_checks.py",
+            [String(try #require(worker.httpPort)), "iris", "\(repository.root)/iris/1/model.onnx"],
+            python: PythonPeer.kserveInterpreter)
+        #expect(result["live"] as? Bool == true && result["ready"] as? Bool == true, "\(result)")
+        #expect(result["model_ready"] as? Bool == true, "\(result)")
+        #expect(result["model_name"] as? String == "iris")
+        #expect(result["labels_equal"] as? Bool == true, "answers differ from onnxruntime: \(result)")
+        #expect(result["unknown_model"] as? String == "404", "\(result)")
+        #expect(await worker.terminate() == 0)
+    }
+}

@@ -12,6 +12,13 @@ public enum PythonPeer {
         return repositoryRoot.appendingPathComponent(".venv/bin/python").path
     }
 
+    /// `$KSERVE_PYTHON`, else `.venv-kserve/bin/python` (made by `scripts/setup`): the KServe SDK
+    /// pins its own grpcio and protobuf, so it has a venv of its own.
+    public static var kserveInterpreter: String {
+        if let python = ProcessInfo.processInfo.environment["KSERVE_PYTHON"] { return python }
+        return repositoryRoot.appendingPathComponent(".venv-kserve/bin/python").path
+    }
+
     public struct Output: Sendable {
         public var status: Int32
         public var stdout: String
@@ -31,8 +38,8 @@ public enum PythonPeer {
     }
 
     /// Runs `Tests/Peers/<script>` with `arguments` to completion.
-    public static func run(_ script: String, _ arguments: [String]) async throws -> Output {
-        let process = try makeProcess(script, arguments)
+    public static func run(_ script: String, _ arguments: [String], python: String? = nil) async throws -> Output {
+        let process = try makeProcess(script, arguments, python: python)
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
@@ -51,8 +58,8 @@ public enum PythonPeer {
     }
 
     /// Runs a peer and returns its single JSON object, failing with its stderr when it fails.
-    public static func json(_ script: String, _ arguments: [String]) async throws -> [String: Any] {
-        let output = try await run(script, arguments)
+    public static func json(_ script: String, _ arguments: [String], python: String? = nil) async throws -> [String: Any] {
+        let output = try await run(script, arguments, python: python)
         guard output.status == 0, let object = output.jsonLines.last else {
             throw PeerError(description: "\(script) exited \(output.status)\nstdout: \(output.stdout)\nstderr: \(output.stderr)")
         }
@@ -70,7 +77,8 @@ public enum PythonPeer {
         }
     }
 
-    static func makeProcess(_ script: String, _ arguments: [String]) throws -> Process {
+    static func makeProcess(_ script: String, _ arguments: [String], python: String? = nil) throws -> Process {
+        let interpreter = python ?? interpreter
         guard FileManager.default.isExecutableFile(atPath: interpreter) else {
             throw PeerError(description: "no Python at \(interpreter): run scripts/test (it creates .venv) or set PYTHON")
         }
