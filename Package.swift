@@ -49,6 +49,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -75,7 +76,8 @@ let package = Package(
         // JSON read byte by byte into an ordered value, no Foundation (infer-cli's files, REST bodies).
         .target(name: "JSONDocument"),
         // The KServe V2 HTTP/REST front: JSON (and Triton's binary tensor extension) transcoded to
-        // the same method handlers the gRPC port runs, served with Hummingbird.
+        // the same method handlers the gRPC port runs: Hummingbird's router, HTTP/1.1 parsed by NIOHTTP1,
+        // HTTP/2 by libnghttp2 (RPCTransport's PlainHTTP2ServerHandler).
         .target(
             name: "RESTFront",
             dependencies: [
@@ -83,6 +85,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

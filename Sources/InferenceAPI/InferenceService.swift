@@ -27,5 +27,22 @@ public struct InferenceService: RPCService {
                 try await handler.modelStreamInfer($0, context: $1, responses: $2)
             },
         ]
+            + Self.notServed.map { path, why in
+                MethodHandler(path: "/inference.GRPCInferenceService/" + path, kind: .unary) { _, _, _ in
+                    throw RPCError(.unimplemented, "\(path) is not implemented by this server: \(why)")
+                }
+            }
     }
+
+    /// The rest of Triton's service, answered UNIMPLEMENTED with what to use instead.
+    static let notServed: [(String, String)] = [
+        ("TraceSetting", "traces are exported with --otlp-endpoint and --trace-sample-ratio"),
+        ("LogSettings", "the log is set with --log-level, --log-format and --access-log"),
+        ("SystemSharedMemoryStatus", "tensors travel in the request (no shared memory)"),
+        ("SystemSharedMemoryRegister", "tensors travel in the request (no shared memory)"),
+        ("SystemSharedMemoryUnregister", "tensors travel in the request (no shared memory)"),
+        ("CudaSharedMemoryStatus", "tensors travel in the request (no GPU shared memory)"),
+        ("CudaSharedMemoryRegister", "tensors travel in the request (no GPU shared memory)"),
+        ("CudaSharedMemoryUnregister", "tensors travel in the request (no GPU shared memory)"),
+    ]
 }

@@ -46,6 +46,7 @@ public final class EtcdCluster: @unchecked Sendable {
         do {
             try cluster.startAll()
             try await cluster.waitUntilReady()
+            try await cluster.warmUp()
         } catch {
             await cluster.shutdown()
             throw error
@@ -161,6 +162,26 @@ public final class EtcdCluster: @unchecked Sendable {
                     throw PythonPeer.PeerError(description: "etcd member \(index) at \(endpoint) not ready\n\(logs())")
                 }
                 try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// Waits for a first write to commit (a new cluster's first fsyncs can take seconds on a
+    /// loaded machine, longer than a client's request timeout), so tests start against a warm
+    /// cluster. Before auth is enabled only.
+    func warmUp(timeout: Duration = .seconds(90)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        let client = try client()
+        defer { Task { await client.close() } }
+        while true {
+            do {
+                _ = try await client.put("/inference-mesh-test-ready", Array("1".utf8))
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    throw PythonPeer.PeerError(description: "etcd took no write within \(timeout): \(error)\n\(logs())")
+                }
+                try await Task.sleep(for: .milliseconds(200))
             }
         }
     }
