@@ -93,16 +93,18 @@ struct SlowReaderTests {
         return (peak - baseline, served, report)
     }
 
+    /// Long deadlines: at the start of the whole suite the machine can stall a local call for
+    /// seconds; a server that never answers still fails the test.
     private func echo(_ client: RPCClient, _ payload: [UInt8]) async throws {
         let reply = try await client.unary(
-            EchoMethods.get, EchoRequest(payload: payload), timeout: .seconds(15), as: EchoResponse.self)
+            EchoMethods.get, EchoRequest(payload: payload), timeout: .seconds(60), as: EchoResponse.self)
         #expect(reply.message.payload == payload)
     }
 
     private func expand(_ client: RPCClient) async throws {
         var replies = 0
         for try await _ in client.serverStreaming(
-            EchoMethods.expand, EchoRequest(payload: [1, 2, 3], count: 10), timeout: .seconds(15), as: EchoResponse.self)
+            EchoMethods.expand, EchoRequest(payload: [1, 2, 3], count: 10), timeout: .seconds(60), as: EchoResponse.self)
         {
             replies += 1
         }

@@ -152,7 +152,8 @@ struct TLSTests {
             let idle = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: port).get()
             try await idle.closeFuture.get()
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Closed by the 200 ms timeout, not left open (generous: a loaded machine stalls for seconds).
+            #expect(ContinuousClock.now - started < .seconds(15))
             try await eventually { server.connectionCount == 0 }
             // The server still takes TLS clients.
             let client = makeClient(port: port, tls: try ClientTLS(trustRootsFile: certificates.caCertificate))
