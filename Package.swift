@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "RPCTransport",
             dependencies: [
-                "RPCCore", "CNGHTTP2",
+                "RPCCore", "CNGHTTP2", "JSONEscaping",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -13,13 +13,13 @@ final class HTTP1RouterHandler: ChannelInboundHandler {
 
     private let maxBodyBytes: Int
     private let secure: Bool
-    private let respond: PlainHTTP2ServerHandler.Responder
+    private let respond: PlainHTTPResponder
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var refused = false
     private var executor: EventLoopTaskExecutor?
 
-    init(maxBodyBytes: Int, secure: Bool, respond: @escaping PlainHTTP2ServerHandler.Responder) {
+    init(maxBodyBytes: Int, secure: Bool, respond: @escaping PlainHTTPResponder) {
         self.maxBodyBytes = maxBodyBytes
         self.secure = secure
         self.respond = respond

@@ -30,7 +30,7 @@ struct RESTConnection: ServerChildChannel {
     let maxBodyBytes: Int
     let maxHeaderListSize: Int
     /// Answers one request on `channel` through the router.
-    let responder: @Sendable (_ channel: any Channel) -> PlainHTTP2ServerHandler.Responder
+    let responder: @Sendable (_ channel: any Channel) -> PlainHTTPResponder
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let choose: @Sendable (Bool) -> EventLoopFuture<Spoken> = { isHTTP2 in
@@ -161,8 +161,9 @@ final class HTTP2PrefaceSniffer: ChannelInboundHandler, RemovableChannelHandler 
 @available(*, unavailable)
 extension HTTP2PrefaceSniffer: Sendable {}
 
-/// Runs the router for requests that arrive over HTTP/2 and collects each response whole.
-struct HTTP2RouterBridge: Sendable {
+/// Runs the router for requests read whole by either protocol handler and collects each
+/// response whole.
+struct RouterBridge: Sendable {
     let responder: RouterResponder<BasicRequestContext>
     let logger: Logger
 

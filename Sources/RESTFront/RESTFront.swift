@@ -39,7 +39,7 @@ public struct RESTFront: Sendable {
         onListening: @escaping @Sendable (Int) -> Void
     ) -> some Service {
         let router = router()
-        let bridge = HTTP2RouterBridge(responder: router.buildResponder(), logger: logger)
+        let bridge = RouterBridge(responder: router.buildResponder(), logger: logger)
         let maxBodyBytes = maxBodyBytes
         // Hummingbird binds the port and routes; the connections are served by NIOHTTP1 and
         // libnghttp2 handlers that run each request on the connection's event loop (Hummingbird's

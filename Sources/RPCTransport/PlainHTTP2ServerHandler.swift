@@ -1,3 +1,4 @@
+import JSONEscaping
 import Logging
 import NIOCore
 
@@ -25,6 +26,9 @@ public struct PlainHTTPRequest: Sendable {
     }
 }
 
+/// Answers one plain HTTP request (over HTTP/2 here, or HTTP/1.1 in the REST front).
+public typealias PlainHTTPResponder = @Sendable (PlainHTTPRequest) async -> PlainHTTPResponse
+
 /// The answer to a `PlainHTTPRequest`.
 public struct PlainHTTPResponse: Sendable {
     public var status: Int
@@ -46,7 +50,6 @@ public struct PlainHTTPResponse: Sendable {
 public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
-    public typealias Responder = @Sendable (PlainHTTPRequest) async -> PlainHTTPResponse
 
     /// A request being read.
     private struct Incoming {
@@ -56,7 +59,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
 
     private let maxBodyBytes: Int
     private let maxHeaderListSize: Int
-    private let respond: Responder
+    private let respond: PlainHTTPResponder
     private let logger: Logger
     private var session: HTTP2Session?
     private var output: SessionOutput?
@@ -72,7 +75,7 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
     /// requests already read are answered.
     private var closingWhenIdle = false
 
-    public init(maxBodyBytes: Int, maxHeaderListSize: Int = 16_384, logger: Logger, respond: @escaping Responder) {
+    public init(maxBodyBytes: Int, maxHeaderListSize: Int = 16_384, logger: Logger, respond: @escaping PlainHTTPResponder) {
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderListSize = maxHeaderListSize
         self.logger = logger
@@ -276,16 +279,9 @@ public final class PlainHTTP2ServerHandler: ChannelInboundHandler, HTTP2SessionD
     ]
 
     private static func error(_ status: Int, _ message: String) -> PlainHTTPResponse {
-        var escaped = ""
-        for character in message.unicodeScalars {
-            switch character {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return PlainHTTPResponse(
-            status: status, headers: [("content-type", "application/json")], body: Array("{\"error\":\"\(escaped)\"}".utf8))
+        PlainHTTPResponse(
+            status: status, headers: [("content-type", "application/json")],
+            body: Array("{\"error\":\(JSONString.quoted(message))}".utf8))
     }
 
     // MARK: Output

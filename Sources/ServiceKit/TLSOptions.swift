@@ -40,19 +40,12 @@ public struct TLSOptions: ParsableArguments, Sendable {
     /// The same certificate for the REST port (`--http-listen`), which offers HTTP/2 and
     /// HTTP/1.1 through ALPN; reloaded on SIGHUP with the gRPC port's.
     public func restTLS() throws(ValidationError) -> ServerTLS? {
-        guard let tls = try loadServerTLS(), let files = tls.files else { return nil }
-        do {
-            let rest = try ServerTLS(
-                certificateFile: files.certificateChain, privateKeyFile: files.privateKey,
-                clientCertificateAuthorityFile: files.clientCertificateAuthorities, applicationProtocols: ["h2", "http/1.1"])
-            ServerTLSReloads.register(rest)
-            return rest
-        } catch {
-            throw ValidationError(Self.message(for: error))
-        }
+        let tls = try loadServerTLS(applicationProtocols: ["h2", "http/1.1"])
+        if let tls { ServerTLSReloads.register(tls) }
+        return tls
     }
 
-    private func loadServerTLS() throws(ValidationError) -> ServerTLS? {
+    private func loadServerTLS(applicationProtocols: [String] = ["h2"]) throws(ValidationError) -> ServerTLS? {
         switch (tlsCert, tlsKey) {
         case (nil, nil):
             guard tlsClientCa == nil else {
@@ -66,7 +59,8 @@ public struct TLSOptions: ParsableArguments, Sendable {
         case (let certificate?, let key?):
             do {
                 return try ServerTLS(
-                    certificateFile: certificate, privateKeyFile: key, clientCertificateAuthorityFile: tlsClientCa)
+                    certificateFile: certificate, privateKeyFile: key, clientCertificateAuthorityFile: tlsClientCa,
+                    applicationProtocols: applicationProtocols)
             } catch {
                 throw ValidationError(Self.message(for: error))
             }
